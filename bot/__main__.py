@@ -1,0 +1,7 @@
+"""`python -m bot`: the command line."""
+
+from __future__ import annotations
+
+from bot.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,124 @@
+"""Who may do what: the one policy for every command and button (role × command × chat type).
+
+Handlers never check roles themselves; the channel asks `authorize` before calling them, and a
+refusal says which role is needed and how to get it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from bot.i18n import gettext as _
+from bot.i18n import mark
+
+
+class Role(StrEnum):
+    """A role a person holds; one person may hold several."""
+
+    ANYONE = "anyone"
+    RESIDENT = "resident"
+    DEPUTY = "deputy"
+    HEAD = "head"
+    STAFF = "staff"
+
+
+class ChatKind(StrEnum):
+    """Where a command is typed."""
+
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+ANYWHERE = frozenset({ChatKind.PRIVATE, ChatKind.GROUP})
+PRIVATE = frozenset({ChatKind.PRIVATE})
+GROUP = frozenset({ChatKind.GROUP})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The person behind an update, as plain values."""
+
+    person_id: int
+    name: str
+    language: str
+    roles: frozenset[Role]
+    head_of: tuple[int, ...] = ()
+    deputy_of: tuple[int, ...] = ()
+    follows: tuple[int, ...] = ()
+    chat_group_id: int | None = None  # the residential group whose chat this update came from
+
+    @property
+    def reports_for(self) -> tuple[int, ...]:
+        """Groups this person may report for (as head or deputy)."""
+        return self.head_of + tuple(g for g in self.deputy_of if g not in self.head_of)
+
+    def has(self, role: Role) -> bool:
+        """True when the person holds `role` (everyone holds ANYONE)."""
+        return role is Role.ANYONE or role in self.roles
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who may run one command, where, and how /help describes it."""
+
+    roles: frozenset[Role]
+    chats: frozenset[ChatKind]
+    description: str
+    listed: bool = True
+
+
+def _rule(roles: set[Role], chats: frozenset[ChatKind], description: str, *, listed: bool = True) -> Rule:
+    return Rule(frozenset(roles), chats, description, listed)
+
+
+EVERYONE = {Role.ANYONE}
+REPORTERS = {Role.HEAD, Role.DEPUTY}
+STAFF_ONLY = {Role.STAFF}
+
+POLICY: dict[str, Rule] = {
+    "start": _rule(EVERYONE, ANYWHERE, mark("Welcome and how to begin")),
+    "help": _rule(EVERYONE, ANYWHERE, mark("What you can do here")),
+    "language": _rule(EVERYONE, ANYWHERE, mark("Choose your language")),
+    "cancel": _rule(EVERYONE, ANYWHERE, mark("Stop what is in progress")),
+    "fallback": _rule(EVERYONE, ANYWHERE, "", listed=False),
+}
+
+
+def _role_needed(roles: frozenset[Role]) -> str:
+    if Role.STAFF in roles and len(roles) == 1:
+        return _(
+            "This is for ward staff. If you work at the ward office, ask a colleague to add you "
+            "(wardbot admin add YOUR-ID)."
+        )
+    if roles <= {Role.HEAD, Role.DEPUTY, Role.STAFF}:
+        return _("This is for group heads and deputies. Ask ward staff for an invite link for your group.")
+    return _(
+        "This is for residents who follow a group. Send /follow GROUP-CODE in a private chat "
+        "with me, or use the command in your group's chat."
+    )
+
+
+def authorize(command: str, caller: Caller, chat: ChatKind) -> str | None:
+    """None when `caller` may run `command` in this kind of chat, otherwise the refusal to send."""
+    rule = POLICY.get(command)
+    if rule is None:
+        return _("I do not know that command. Send /help to see what you can do.")
+    if chat not in rule.chats:
+        if chat is ChatKind.GROUP:
+            return _("Please use this command in a private chat with me, not in the group.")
+        return _("Please use this command in your group's chat, where I have been added.")
+    if any(caller.has(role) for role in rule.roles):
+        return None
+    if Role.RESIDENT in rule.roles and chat is ChatKind.GROUP and caller.chat_group_id is not None:
+        return None
+    return _role_needed(rule.roles)
+
+
+def allowed_commands(caller: Caller, chat: ChatKind) -> list[tuple[str, str]]:
+    """(command, translated description) for every listed command this caller may run here."""
+    return [
+        (name, _(rule.description))
+        for name, rule in POLICY.items()
+        if rule.listed and authorize(name, caller, chat) is None
+    ]

@@ -1,0 +1,173 @@
+"""Wiring: build the python-telegram-bot application from settings, the ward file and the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any, cast
+from urllib.parse import urlparse
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
+
+from bot.access import Caller, ChatKind, Role, allowed_commands
+from bot.channels.telegram import BotData, PerChatUpdateProcessor, WardApplication, WardContext, on_error
+from bot.i18n import LANGUAGES, use_language
+from bot.settings import Settings
+from bot.ward_config import WardFile, default_ward_file, load_ward_config
+from bot.wiring import Wiring
+from storage.engine import create_engine, create_session_factory
+from storage.migrate import upgrade
+from storage.unit_of_work import unit_of_work
+
+log = logging.getLogger(__name__)
+
+UPDATE_MEMORY = timedelta(days=2)
+
+
+def load_ward(settings: Settings) -> WardFile:
+    """The ward file named by WARD_CONFIG, or defaults (with the TIMEZONE setting) when unset."""
+    if settings.ward_config is not None:
+        return load_ward_config(settings.ward_config)
+    ward = default_ward_file()
+    return ward
+
+
+async def migrate(settings: Settings) -> None:
+    """Apply pending migrations with a short-lived engine."""
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def make_wiring(settings: Settings, ward: WardFile) -> Wiring:
+    """The engine and session factory (no connection is opened until first use)."""
+    engine = create_engine(settings.database_url)
+    return Wiring(settings=settings, ward=ward, engine=engine, factory=create_session_factory(engine))
+
+
+def _anonymous(language: str, chat: ChatKind) -> Caller:
+    return Caller(
+        person_id=0,
+        name="",
+        language=language,
+        roles=frozenset({Role.ANYONE}),
+        chat_group_id=0 if chat is ChatKind.GROUP else None,
+    )
+
+
+async def publish_commands(application: WardApplication) -> None:
+    """setMyCommands for private and group chats, in every language (Vietnamese by default)."""
+    bot = application.bot
+    default = application.bot_data.wiring.settings.default_language
+    for chat, scope in (
+        (ChatKind.PRIVATE, BotCommandScopeAllPrivateChats()),
+        (ChatKind.GROUP, BotCommandScopeAllGroupChats()),
+    ):
+        for language in (None, *LANGUAGES):
+            with use_language(language or default):
+                commands = [
+                    BotCommand(name, description)
+                    for name, description in allowed_commands(_anonymous(language or default, chat), chat)
+                ]
+            await bot.set_my_commands(commands, scope=scope, language_code=language)
+
+
+async def forget_old_updates(context: WardContext) -> None:
+    """Drop remembered update ids older than any redelivery."""
+    wiring = context.wiring
+    async with unit_of_work(wiring.factory) as uow:
+        await uow.updates.forget_before(wiring.clock() - UPDATE_MEMORY)
+
+
+async def on_startup(application: WardApplication) -> None:
+    """After initialize: publish commands and schedule the housekeeping jobs."""
+    await publish_commands(application)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(
+            forget_old_updates,
+            interval=timedelta(hours=6),
+            first=timedelta(minutes=1),
+            name="forget-old-updates",
+        )
+
+
+async def on_shutdown(application: WardApplication) -> None:
+    """After shutdown: close the database connections."""
+    await application.bot_data.wiring.engine.dispose()
+
+
+def build_application(
+    wiring: Wiring, *, token: str, base_url: str | None = None, base_file_url: str | None = None
+) -> WardApplication:
+    """The real application: every handler, our update processor, typed context, start-up hooks."""
+    from handlers import register
+
+    builder: Any = (
+        ApplicationBuilder()
+        .token(token)
+        .context_types(ContextTypes(context=WardContext, bot_data=BotData))
+        .concurrent_updates(PerChatUpdateProcessor())
+        .post_init(on_startup)
+        .post_shutdown(on_shutdown)
+    )
+    if base_url:
+        builder = builder.base_url(base_url)
+        builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot", 1))
+    application = cast(WardApplication, builder.build())
+    application.bot_data.wiring = wiring
+    register(application)
+    application.add_error_handler(on_error)
+    return application
+
+
+@asynccontextmanager
+async def polling(application: WardApplication, *, timeout: int = 1) -> AsyncIterator[WardApplication]:
+    """Long-poll inside the current event loop, as `run_polling` does (tests, demo, benchmarks)."""
+    await application.initialize()
+    try:
+        await on_startup(application)
+        await application.start()
+        assert application.updater is not None
+        await application.updater.start_polling(poll_interval=0, timeout=timeout)
+        yield application
+    finally:
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()
+        await application.shutdown()
+        await on_shutdown(application)
+
+
+def run(settings: Settings) -> None:
+    """Migrate, then serve Telegram by webhook when WEBHOOK_URL is set, by long polling otherwise."""
+    token = settings.require_token()
+    ward = load_ward(settings)
+    asyncio.run(migrate(settings))
+    application = build_application(
+        make_wiring(settings, ward), token=token, base_url=settings.telegram_api_base_url
+    )
+    allowed = ["message", "edited_message", "callback_query", "my_chat_member"]
+    if settings.webhook_url is None:
+        log.info("starting long polling")
+        application.run_polling(allowed_updates=allowed)
+        return
+    secret = settings.webhook_secret or secrets.token_urlsafe(32)
+    if settings.webhook_secret is None:
+        log.info("WEBHOOK_SECRET not set: using a random secret for this run")
+    log.info("starting webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
+    cast(Application[Any, Any, Any, Any, Any, Any], application).run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+        webhook_url=settings.webhook_url,
+        secret_token=secret,
+        allowed_updates=allowed,
+    )

@@ -1,0 +1,306 @@
+"""The Telegram channel: turns PTB updates into turns of our flows and sends their replies.
+
+This is the one seam between python-telegram-bot and the rest of the bot. Each update gets one
+unit of work (one transaction, committed once): it is claimed by id so a redelivery has no
+second effect, the caller is identified, their language set, the policy consulted, and only then
+does the handler run. Replies are sent after the commit, so no transaction waits on the network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    Chat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
+
+from bot.access import Caller, ChatKind, authorize
+from bot.i18n import gettext as _
+from bot.i18n import set_language
+from bot.membership import identify
+from bot.replies import Choice, Outgoing, Reply, split_text
+from bot.wiring import Wiring
+from storage.unit_of_work import UnitOfWork, unit_of_work
+
+PLATFORM = "telegram"
+MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+SEND_ATTEMPTS = 3
+
+log = logging.getLogger(__name__)
+
+
+class BotData:
+    """Typed `bot_data`: the wiring of the running bot."""
+
+    wiring: Wiring
+
+
+class WardContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
+    """PTB's callback context with typed access to our wiring."""
+
+    @property
+    def wiring(self) -> Wiring:
+        return self.bot_data.wiring
+
+
+WardApplication = Application[ExtBot[None], WardContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Handles different chats concurrently, but the updates of one chat strictly in order."""
+
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiting: dict[int, int] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        self._waiting[chat.id] = self._waiting.get(chat.id, 0) + 1
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            self._waiting[chat.id] -= 1
+            if not self._waiting[chat.id]:
+                del self._waiting[chat.id]
+                del self._locks[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to allocate."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def chat_kind(chat: Chat) -> ChatKind | None:
+    """Private or group; None for channels, which the bot does not serve."""
+    if chat.type == Chat.PRIVATE:
+        return ChatKind.PRIVATE
+    if chat.type in (Chat.GROUP, Chat.SUPERGROUP):
+        return ChatKind.GROUP
+    return None
+
+
+@dataclass
+class Turn:
+    """One update being handled: its caller, its transaction and the replies it will send."""
+
+    update: Update
+    context: WardContext
+    uow: UnitOfWork
+    caller: Caller
+    chat: ChatKind
+    out: Outgoing
+    notice: str | None = None  # a short toast for a pressed button
+
+    @property
+    def wiring(self) -> Wiring:
+        return self.context.wiring
+
+    @property
+    def args(self) -> list[str]:
+        """The words after the command."""
+        return list(self.context.args or [])
+
+    @property
+    def text(self) -> str:
+        """The text (or caption) of the message, stripped; empty for stickers and the like."""
+        message = self.update.effective_message
+        if message is None or self.update.callback_query is not None:
+            return ""
+        return (message.text or message.caption or "").strip()
+
+    @property
+    def data(self) -> str:
+        """The callback data of a pressed button, or an empty string."""
+        query = self.update.callback_query
+        return query.data or "" if query is not None else ""
+
+    @property
+    def chat_id(self) -> str:
+        """This chat's id as the platform-neutral string."""
+        chat = self.update.effective_chat
+        return str(chat.id) if chat else ""
+
+    def reply(self, text: str, choices: Sequence[Sequence[Choice]] = (), **kwargs: Any) -> None:
+        """Queue a reply, sent once the transaction has committed."""
+        self.out.add(text, choices, **kwargs)
+
+
+TurnHandler = Callable[[Turn], Awaitable[None]]
+PTBCallback = Callable[[Update, WardContext], Awaitable[None]]
+
+
+def turn(command: str) -> Callable[[TurnHandler], PTBCallback]:
+    """Make a PTB callback of a turn handler, guarded by the policy entry `command`."""
+
+    def decorate(handler: TurnHandler) -> PTBCallback:
+        @functools.wraps(handler)
+        async def callback(update: Update, context: WardContext) -> None:
+            await run_turn(command, handler, update, context)
+
+        return callback
+
+    return decorate
+
+
+async def run_turn(command: str, handler: TurnHandler, update: Update, context: WardContext) -> None:
+    """Claim, identify, authorize, handle, commit, then reply."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or user.is_bot:
+        return
+    kind = chat_kind(chat)
+    if kind is None:
+        return
+    wiring = context.wiring
+    out = Outgoing()
+    notice: str | None = None
+    async with unit_of_work(wiring.factory) as uow:
+        if not await uow.updates.claim(PLATFORM, update.update_id):
+            log.info("update %s was already handled; ignoring the redelivery", update.update_id)
+            return
+        caller = await identify(
+            uow,
+            PLATFORM,
+            str(user.id),
+            display_name=user.full_name,
+            client_language=user.language_code,
+            default_language=wiring.settings.default_language,
+        )
+        set_language(caller.language)
+        refusal = authorize(command, caller, kind)
+        if refusal is not None:
+            out.add(refusal)
+        else:
+            current = Turn(update, context, uow, caller, kind, out)
+            await handler(current)
+            notice = current.notice
+    if update.callback_query is not None:
+        await _answer_callback(update, notice)
+    await send_replies(context.bot, update, out.replies)
+
+
+async def _answer_callback(update: Update, notice: str | None) -> None:
+    query = update.callback_query
+    if query is None:
+        return
+    try:
+        await query.answer(notice)
+    except TelegramError as error:  # an answer that comes too late is harmless
+        log.info("could not answer callback query: %s", error)
+
+
+def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
+    """Inline buttons for a reply's choices."""
+    if not choices:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(choice.label, callback_data=choice.data) for choice in row] for row in choices]
+    )
+
+
+async def _with_retry(call: Callable[[], Awaitable[Any]]) -> Any:
+    """Retry a send after a 429 for as long as Telegram asks, a few times at most."""
+    for attempt in range(SEND_ATTEMPTS):
+        try:
+            return await call()
+        except RetryAfter as error:
+            if attempt == SEND_ATTEMPTS - 1:
+                raise
+            delay = error.retry_after
+            await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
+    return None
+
+
+async def send_reply(
+    bot: ExtBot[None], chat_id: int | str, reply: Reply, edit_message: Message | None = None
+) -> None:
+    """Send one reply to one chat: text split to Telegram's limit, buttons on the last part."""
+    markup = keyboard(reply.choices)
+    if reply.attachment is not None:
+        attachment = reply.attachment
+        caption = reply.text if len(reply.text) <= CAPTION_LIMIT else None
+        content = InputFile(attachment.content, filename=attachment.filename)
+        if attachment.is_photo:
+            await _with_retry(
+                lambda: bot.send_photo(
+                    chat_id, content, caption=caption, reply_markup=markup if caption else None
+                )
+            )
+        else:
+            await _with_retry(
+                lambda: bot.send_document(
+                    chat_id, content, caption=caption, reply_markup=markup if caption else None
+                )
+            )
+        if caption is not None or not reply.text:
+            return
+    if reply.edit and edit_message is not None and len(reply.text) <= MESSAGE_LIMIT:
+        try:
+            await _with_retry(
+                lambda: bot.edit_message_text(
+                    reply.text,
+                    chat_id=edit_message.chat_id,
+                    message_id=edit_message.message_id,
+                    reply_markup=markup,
+                )
+            )
+            return
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                return
+            log.info("could not edit message %s, sending anew: %s", edit_message.message_id, error)
+    parts = split_text(reply.text, MESSAGE_LIMIT)
+    for index, part in enumerate(parts):
+        part_markup = markup if index == len(parts) - 1 else None
+
+        async def send_part(text: str = part, buttons: InlineKeyboardMarkup | None = part_markup) -> Message:
+            return await bot.send_message(chat_id, text, reply_markup=buttons)
+
+        await _with_retry(send_part)
+
+
+async def send_replies(bot: ExtBot[None], update: Update, replies: Sequence[Reply]) -> None:
+    """Send a turn's replies in order; a chat that blocked the bot is logged, not retried."""
+    chat = update.effective_chat
+    query = update.callback_query
+    edit_message = query.message if query is not None and isinstance(query.message, Message) else None
+    for reply in replies:
+        target: int | str = reply.chat if reply.chat is not None else (chat.id if chat else 0)
+        try:
+            await send_reply(bot, target, reply, edit_message if reply.chat is None else None)
+        except Forbidden as error:
+            log.info("chat %s does not accept messages from the bot: %s", target, error)
+        except TelegramError as error:
+            log.warning("could not send a reply to chat %s: %s", target, error)
+
+
+async def on_error(update: object, context: WardContext) -> None:
+    """Log the failure and tell the user that nothing was saved, so they can simply try again."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id,
+                _("Sorry, something went wrong and nothing was saved. Please try again in a moment."),
+            )
+        except TelegramError:
+            log.warning("could not tell chat %s about the error", update.effective_chat.id)

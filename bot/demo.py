@@ -1,0 +1,88 @@
+"""`wardbot demo`: the real application against a local chat simulator, with a seeded demo ward."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from bot.application import build_application, load_ward, make_wiring, polling
+from bot.membership import set_staff
+from bot.settings import Settings
+from bot.simulator import FakeBotApi, FakeUser
+from bot.simulator.terminal import Persona, run_terminal
+from bot.ward_config import WardFile
+from bot.wiring import Wiring
+from storage.migrate import upgrade
+from storage.unit_of_work import unit_of_work
+
+DEMO_DATABASE = Path("data") / "demo.sqlite3"
+
+STAFF = FakeUser(id=9001, first_name="Hoa", last_name="Nguyễn", language_code="vi")
+HEAD = FakeUser(id=9002, first_name="Nam", last_name="Trần", language_code="vi")
+RESIDENT = FakeUser(id=9003, first_name="Lan", last_name="Lê", language_code="vi")
+GROUP_CHAT_ID = -100_900_001
+
+BANNER = """\
+Bản thử / Demo — {ward}
+Bot thật chạy với một máy chủ Telegram giả trên máy này; không cần token.
+The real bot runs against a local fake Telegram server; no token needed.
+Gõ :help để xem lệnh của trình mô phỏng / type :help for simulator commands.
+"""
+
+
+async def seed_demo(wiring: Wiring) -> None:
+    """A staff member, and whatever else the demo ward needs to be tried end to end."""
+    async with unit_of_work(wiring.factory) as uow:
+        await set_staff(
+            uow, "telegram", str(STAFF.id), name=f"{STAFF.last_name} {STAFF.first_name}", is_staff=True
+        )
+
+
+def demo_ward(settings: Settings) -> WardFile:
+    """The ward file given by WARD_CONFIG, or the built-in defaults."""
+    return load_ward(settings)
+
+
+async def run_demo(settings: Settings, *, database: Path = DEMO_DATABASE) -> None:
+    """Start a fresh demo database, the fake Bot API, the application and the terminal chat."""
+    logging.getLogger().setLevel(logging.WARNING)
+    _remove_database(database)
+    ward = demo_ward(settings)
+    async with FakeBotApi(bot_username="phuong_demo_bot", bot_name="Trợ lý thi đua") as fake:
+        demo_settings = settings.model_copy(
+            update={
+                "database_url": f"sqlite+aiosqlite:///{database}",
+                "telegram_bot_token": fake.token,
+                "telegram_api_base_url": fake.base_url,
+            }
+        )
+        wiring = make_wiring(demo_settings, ward)
+        await upgrade(wiring.engine)
+        await seed_demo(wiring)
+        application = build_application(
+            wiring, token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url
+        )
+        async with polling(application):
+            await run_terminal(
+                fake,
+                personas(),
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                banner=BANNER.format(ward=ward.ward.name),
+            )
+
+
+def _remove_database(database: Path) -> None:
+    """Each demo starts from the seed, not from the last session's chat."""
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{database}{suffix}").unlink(missing_ok=True)
+
+
+def personas() -> list[Persona]:
+    """Who you can be in the demo."""
+    return [
+        Persona("staff", "Chị Hoa — cán bộ phường / ward staff", STAFF),
+        Persona("head", "Anh Nam — tổ trưởng TDP01 / group head", HEAD, GROUP_CHAT_ID, "Tổ dân phố số 1"),
+        Persona("resident", "Cô Lan — người dân / resident", RESIDENT, GROUP_CHAT_ID, "Tổ dân phố số 1"),
+    ]

@@ -1,0 +1,461 @@
+"""Membership: groups, who leads and follows them, their chats, invites — and the audit of it all.
+
+Every rule about who belongs where lives here, with plain values in and out; the channels only
+translate updates into these calls and the results into replies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from bot.access import Caller, Role
+from bot.i18n import LANGUAGES, pick_language
+from storage.models import AuditEntry, Invite, Person, ResidentialGroup
+from storage.unit_of_work import UnitOfWork
+
+HEAD, DEPUTY, FOLLOWER = "head", "deputy", "follower"
+LEADER_ROLES = (HEAD, DEPUTY)
+INVITE_BYTES = 16  # 128 bits, well above the 64 the ward requires
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
+
+
+class MembershipError(Exception):
+    """A request that breaks a membership rule; `reason` says which, for the reply."""
+
+    def __init__(self, reason: str, **details: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+class Redemption(StrEnum):
+    """What happened to an invite code."""
+
+    JOINED = "joined"
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    ALREADY_LEADS_OTHER = "already_leads_other"
+    ROLE_TAKEN = "role_taken"
+    ALREADY_THERE = "already_there"
+
+
+@dataclass(frozen=True)
+class RedeemResult:
+    """The outcome of `/start CODE`, with what the reply needs."""
+
+    outcome: Redemption
+    role: str = ""
+    group_code: str = ""
+    group_name: str = ""
+    other_group: str = ""
+
+
+@dataclass(frozen=True)
+class GroupLine:
+    """One line of the `/groups` listing."""
+
+    code: str
+    name: str
+    households: int
+    block: str | None
+    head: str | None
+    deputy: str | None
+    chat: str | None
+    chat_active: bool
+
+
+def language_of(person: Person, default: str) -> str:
+    """The person's chosen language, else their app's language when we have it, else the default."""
+    return person.language or pick_language(person.client_language, default=default)
+
+
+def code_hash(code: str) -> str:
+    """What is stored of an invite code."""
+    return hashlib.sha256(code.encode()).hexdigest()
+
+
+async def audit(
+    uow: UnitOfWork,
+    action: str,
+    *,
+    actor: int | None,
+    actor_label: str = "",
+    group_id: int | None = None,
+    subject: int | None = None,
+    detail: str = "",
+) -> None:
+    """Record one membership change."""
+    await uow.audit.add(
+        AuditEntry(
+            action=action,
+            actor_id=actor,
+            actor_label=actor_label,
+            group_id=group_id,
+            subject_id=subject,
+            detail=detail,
+        )
+    )
+
+
+async def identify(
+    uow: UnitOfWork,
+    platform: str,
+    external_id: str,
+    *,
+    display_name: str,
+    client_language: str | None,
+    default_language: str,
+    chat_external_id: str | None = None,
+    chat_kind: str = "private",
+    chat_title: str = "",
+) -> Caller:
+    """The caller behind an update, registered on first sight, with their roles and this chat's group."""
+    person = await uow.people.ensure(
+        platform, external_id, display_name=display_name, client_language=client_language
+    )
+    roles = {Role.ANYONE}
+    if person.is_staff:
+        roles.add(Role.STAFF)
+    head_of: list[int] = []
+    deputy_of: list[int] = []
+    follows: list[int] = []
+    for membership in await uow.groups.memberships_of(person.id):
+        {HEAD: head_of, DEPUTY: deputy_of, FOLLOWER: follows}[membership.role].append(membership.group_id)
+    if head_of:
+        roles.add(Role.HEAD)
+    if deputy_of:
+        roles.add(Role.DEPUTY)
+    if follows:
+        roles.add(Role.RESIDENT)
+    chat_group_id: int | None = None
+    if chat_external_id is not None and chat_kind != "private":
+        chat = await uow.chats.ensure(platform, chat_external_id, chat_kind, chat_title)
+        if not chat.active:
+            chat.active = True
+        chat_group_id = chat.group_id
+    return Caller(
+        person_id=person.id,
+        name=person.display_name,
+        language=language_of(person, default_language),
+        roles=frozenset(roles),
+        head_of=tuple(head_of),
+        deputy_of=tuple(deputy_of),
+        follows=tuple(follows),
+        chat_group_id=chat_group_id,
+    )
+
+
+async def choose_language(uow: UnitOfWork, person_id: int, language: str) -> str:
+    """Store the language a person picked; returns it. Unknown codes are refused."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unsupported language {language!r}")
+    person = await uow.people.get(person_id)
+    if person is None:
+        raise LookupError(f"no person {person_id}")
+    person.language = language
+    return language
+
+
+async def set_staff(
+    uow: UnitOfWork,
+    platform: str,
+    external_id: str,
+    *,
+    name: str | None,
+    is_staff: bool,
+    actor_label: str = "command line",
+) -> Person:
+    """Make someone ward staff (or stop that), creating them if the bot has not met them yet."""
+    person = await uow.people.ensure(platform, external_id, display_name=name)
+    if person.is_staff != is_staff:
+        person.is_staff = is_staff
+        await audit(
+            uow,
+            "staff_added" if is_staff else "staff_removed",
+            actor=None,
+            actor_label=actor_label,
+            subject=person.id,
+        )
+    return person
+
+
+def _next_code(existing: set[str]) -> str:
+    numbers = [int(code[3:]) for code in existing if code.startswith("TDP") and code[3:].isdigit()]
+    number = max(numbers, default=0) + 1
+    return f"TDP{number:02d}"
+
+
+async def add_group(
+    uow: UnitOfWork,
+    name: str,
+    households: int,
+    *,
+    actor: int | None,
+    code: str | None = None,
+    block: str | None = None,
+) -> ResidentialGroup:
+    """A new group with the next free code (TDP01, TDP02, …) unless one is given."""
+    name = " ".join(name.split())
+    if not name:
+        raise MembershipError("name_missing")
+    if not 0 <= households <= 100_000:
+        raise MembershipError("households_range")
+    code = (code or _next_code(await uow.groups.codes())).upper()
+    if not CODE_PATTERN.match(code):
+        raise MembershipError("bad_code", code=code)
+    if await uow.groups.by_code(code) is not None:
+        raise MembershipError("code_taken", code=code)
+    group = await uow.groups.add(code, name[:200], households, block)
+    await audit(uow, "group_added", actor=actor, group_id=group.id, detail=f"{code} {name}")
+    return group
+
+
+async def require_group(uow: UnitOfWork, code: str) -> ResidentialGroup:
+    """The group with this code, or a `MembershipError('no_group')`."""
+    group = await uow.groups.by_code(code)
+    if group is None:
+        raise MembershipError("no_group", code=code.strip().upper())
+    return group
+
+
+async def issue_invite(
+    uow: UnitOfWork,
+    group: ResidentialGroup,
+    role: str,
+    *,
+    actor: int | None,
+    now: datetime,
+    valid_for: timedelta,
+) -> str:
+    """A fresh single-use invite code for head or deputy; only its hash is stored."""
+    if role not in LEADER_ROLES:
+        raise MembershipError("bad_role", role=role)
+    code = secrets.token_urlsafe(INVITE_BYTES)
+    await uow.invites.add(
+        Invite(
+            code_hash=code_hash(code),
+            group_id=group.id,
+            role=role,
+            created_by=actor,
+            created_at=now,
+            expires_at=now + valid_for,
+        )
+    )
+    await audit(uow, "invite_issued", actor=actor, group_id=group.id, detail=role)
+    return code
+
+
+async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: datetime) -> RedeemResult:
+    """Make the person head or deputy if the code is valid; anything else changes nothing."""
+    invite = await uow.invites.by_hash(code_hash(code.strip()))
+    if invite is None:
+        return RedeemResult(Redemption.UNKNOWN)
+    group = invite.group
+    known = RedeemResult(Redemption.UNKNOWN, invite.role, group.code, group.name)
+    if invite.used_at is not None:
+        return RedeemResult(Redemption.USED, *_names(known))
+    if invite.expires_at <= now:
+        return RedeemResult(Redemption.EXPIRED, *_names(known))
+    if await uow.groups.membership(person_id, group.id, invite.role) is not None:
+        return RedeemResult(Redemption.ALREADY_THERE, *_names(known))
+    for membership in await uow.groups.memberships_of(person_id):
+        if membership.role in LEADER_ROLES and membership.group_id != group.id:
+            return RedeemResult(
+                Redemption.ALREADY_LEADS_OTHER, *_names(known), other_group=membership.group.code
+            )
+    holder = await uow.groups.holder(group.id, invite.role)
+    if holder is not None:
+        return RedeemResult(Redemption.ROLE_TAKEN, *_names(known), other_group=holder.person.display_name)
+    other_role = await uow.groups.membership(person_id, group.id, DEPUTY if invite.role == HEAD else HEAD)
+    if other_role is not None:
+        await uow.groups.remove_membership(other_role)
+    await uow.groups.add_membership(person_id, group.id, invite.role)
+    invite.used_at, invite.used_by = now, person_id
+    await audit(uow, f"{invite.role}_joined", actor=person_id, group_id=group.id, subject=person_id)
+    return RedeemResult(Redemption.JOINED, *_names(known))
+
+
+def _names(result: RedeemResult) -> tuple[str, str, str]:
+    return result.role, result.group_code, result.group_name
+
+
+async def remove_leader(uow: UnitOfWork, group: ResidentialGroup, role: str, *, actor: int | None) -> Person:
+    """Remove the head (or deputy) of a group; returns who it was."""
+    holder = await uow.groups.holder(group.id, role)
+    if holder is None:
+        raise MembershipError("no_holder", code=group.code)
+    person = holder.person
+    await uow.groups.remove_membership(holder)
+    await audit(uow, f"{role}_removed", actor=actor, group_id=group.id, subject=person.id)
+    return person
+
+
+async def link_chat(
+    uow: UnitOfWork,
+    platform: str,
+    chat_external_id: str,
+    group: ResidentialGroup,
+    *,
+    actor: int,
+    title: str = "",
+) -> None:
+    """Make this chat the group's chat (replacing an earlier one, which is unlinked)."""
+    chat = await uow.chats.ensure(platform, chat_external_id, "group", title)
+    if chat.group_id is not None and chat.group_id != group.id:
+        raise MembershipError("chat_linked_elsewhere", code=chat.group.code if chat.group else "")
+    previous = await uow.chats.of_group(group.id)
+    if previous is not None and previous.id != chat.id:
+        previous.group_id = None
+        await uow.session.flush()
+    chat.group_id, chat.active = group.id, True
+    await audit(
+        uow, "chat_linked", actor=actor, group_id=group.id, detail=f"{platform}:{chat_external_id} {title}"
+    )
+
+
+async def unlink_chat(
+    uow: UnitOfWork, platform: str, chat_external_id: str, *, actor: int
+) -> ResidentialGroup:
+    """Detach this chat from its group; returns the group it was linked to."""
+    chat = await uow.chats.find(platform, chat_external_id)
+    if chat is None or chat.group is None:
+        raise MembershipError("chat_not_linked")
+    group = chat.group
+    chat.group_id = None
+    await audit(uow, "chat_unlinked", actor=actor, group_id=group.id, detail=f"{platform}:{chat_external_id}")
+    return group
+
+
+async def set_chat_active(
+    uow: UnitOfWork,
+    platform: str,
+    chat_external_id: str,
+    active: bool,
+    *,
+    kind: str = "group",
+    title: str = "",
+) -> None:
+    """The bot was added to or removed from a chat (or a send to it was refused)."""
+    chat = await uow.chats.ensure(platform, chat_external_id, kind, title)
+    if chat.active != active:
+        chat.active = active
+        await audit(
+            uow,
+            "chat_active" if active else "chat_inactive",
+            actor=None,
+            actor_label=platform,
+            group_id=chat.group_id,
+            detail=f"{platform}:{chat_external_id} {chat.title}",
+        )
+
+
+async def set_person_active(uow: UnitOfWork, platform: str, external_id: str, active: bool) -> None:
+    """A person blocked the bot (403) or came back."""
+    person = await uow.people.find(platform, external_id)
+    if person is not None and person.active != active:
+        person.active = active
+        await audit(
+            uow,
+            "person_active" if active else "person_inactive",
+            actor=None,
+            actor_label=platform,
+            subject=person.id,
+        )
+
+
+async def follow(uow: UnitOfWork, person_id: int, group: ResidentialGroup) -> bool:
+    """Subscribe a resident to a group's announcements; False when already following."""
+    if await uow.groups.membership(person_id, group.id, FOLLOWER) is not None:
+        return False
+    await uow.groups.add_membership(person_id, group.id, FOLLOWER)
+    await audit(uow, "followed", actor=person_id, group_id=group.id, subject=person_id)
+    return True
+
+
+async def unfollow(uow: UnitOfWork, person_id: int, group: ResidentialGroup | None) -> int:
+    """Stop following one group (or all when `group` is None); returns how many were dropped."""
+    if group is None:
+        dropped = await uow.groups.unfollow_all(person_id)
+    else:
+        membership = await uow.groups.membership(person_id, group.id, FOLLOWER)
+        dropped = 0
+        if membership is not None:
+            await uow.groups.remove_membership(membership)
+            dropped = 1
+    if dropped:
+        await audit(
+            uow, "unfollowed", actor=person_id, group_id=group.id if group else None, subject=person_id
+        )
+    return dropped
+
+
+async def group_lines(uow: UnitOfWork) -> list[GroupLine]:
+    """Every group with its head, deputy and chat, for staff."""
+    leaders: dict[tuple[int, str], str] = {
+        (m.group_id, m.role): m.person.display_name or m.person.external_id
+        for m in await uow.groups.leaders()
+    }
+    chats = {chat.group_id: chat for chat in await uow.chats.linked()}
+    lines = []
+    for group in await uow.groups.all():
+        chat = chats.get(group.id)
+        lines.append(
+            GroupLine(
+                group.code,
+                group.name,
+                group.households,
+                group.block,
+                leaders.get((group.id, HEAD)),
+                leaders.get((group.id, DEPUTY)),
+                chat.title or chat.external_id if chat else None,
+                chat.active if chat else False,
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """A group as read from the ward file or a CSV file."""
+
+    code: str
+    name: str
+    households: int
+    block: str | None = None
+
+
+async def upsert_groups(uow: UnitOfWork, rows: Sequence[GroupRow], *, actor_label: str) -> tuple[int, int]:
+    """Create or update groups by code; returns (created, updated). Re-running changes nothing more."""
+    created = updated = 0
+    for row in rows:
+        group = await uow.groups.by_code(row.code)
+        if group is None:
+            group = await uow.groups.add(row.code.upper(), row.name, row.households, row.block)
+            await audit(
+                uow,
+                "group_added",
+                actor=None,
+                actor_label=actor_label,
+                group_id=group.id,
+                detail=f"{group.code} {row.name}",
+            )
+            created += 1
+        elif (group.name, group.households, group.block) != (row.name, row.households, row.block):
+            group.name, group.households, group.block = row.name, row.households, row.block
+            await audit(
+                uow,
+                "group_updated",
+                actor=None,
+                actor_label=actor_label,
+                group_id=group.id,
+                detail=f"{group.code} {row.name} {row.households}",
+            )
+            updated += 1
+    return created, updated

@@ -1,0 +1,17 @@
+"""/cancel: always answers, whether or not something is in progress."""
+
+from __future__ import annotations
+
+from telegram.ext import CommandHandler
+
+from bot.channels.telegram import Turn, turn
+from bot.i18n import gettext as _
+
+
+@turn("cancel")
+async def cancel(turn: Turn) -> None:
+    """Stop what is in progress (nothing yet) and say what to do next."""
+    turn.reply(_("Nothing is in progress, so there is nothing to cancel. Send /help to see what you can do."))
+
+
+HANDLERS = [CommandHandler("cancel", cancel)]

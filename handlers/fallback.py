@@ -1,0 +1,29 @@
+"""Anything no other handler took: unknown commands, stray text, stickers, photos, voice."""
+
+from __future__ import annotations
+
+from telegram.ext import MessageHandler, filters
+
+from bot.access import ChatKind
+from bot.channels.telegram import Turn, turn
+from bot.i18n import gettext as _
+
+
+@turn("fallback")
+async def not_understood(turn: Turn) -> None:
+    """Say what the bot can do instead; stay quiet in groups unless spoken to by command."""
+    message = turn.update.effective_message
+    text = turn.text
+    if turn.chat is ChatKind.GROUP:
+        mention = f"@{turn.context.bot.username}".lower()
+        if not text.startswith("/") or mention not in text.split()[0].lower():
+            return
+    if text.startswith("/"):
+        turn.reply(_("I do not know that command. Send /help to see what you can do."))
+    elif message is not None and not message.text:
+        turn.reply(_("I can only read text messages. Send /help to see what you can do."))
+    else:
+        turn.reply(_("I did not understand that. Send /help to see what you can do."))
+
+
+HANDLERS = [MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, not_understood)]

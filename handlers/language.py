@@ -1,0 +1,38 @@
+"""/language: pick Vietnamese or English; the choice is stored and outlives restarts."""
+
+from __future__ import annotations
+
+from telegram.ext import CallbackQueryHandler, CommandHandler
+
+from bot.channels.telegram import Turn, turn
+from bot.i18n import LANGUAGES, set_language
+from bot.i18n import gettext as _
+from bot.membership import choose_language
+from bot.replies import Choice
+
+CHOOSE = "language:"
+NAMES = {"vi": "🇻🇳 Tiếng Việt", "en": "🇬🇧 English"}
+
+
+@turn("language")
+async def ask_language(turn: Turn) -> None:
+    """Offer the languages as buttons."""
+    turn.reply(_("Choose your language:"), [[Choice(NAMES[code], CHOOSE + code) for code in LANGUAGES]])
+
+
+@turn("language")
+async def pick_language(turn: Turn) -> None:
+    """Store the pressed language and answer in it."""
+    code = turn.data.removeprefix(CHOOSE)
+    if code not in LANGUAGES:
+        turn.reply(_("That choice is no longer available. Send /language to choose again."))
+        return
+    await choose_language(turn.uow, turn.caller.person_id, code)
+    set_language(code)
+    turn.reply(_("I will speak English with you from now on."), edit=True)
+
+
+HANDLERS = [
+    CommandHandler("language", ask_language),
+    CallbackQueryHandler(pick_language, pattern=f"^{CHOOSE}"),
+]

@@ -1,0 +1,1 @@
+"""Repositories: SQL for one aggregate each. They flush but never commit."""

@@ -1,0 +1,127 @@
+"""Residential groups, their memberships and their chats."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import Chat, Membership, Person, ResidentialGroup
+
+
+class GroupsRepository:
+    """Groups and who holds which role in them, inside the caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def by_code(self, code: str) -> ResidentialGroup | None:
+        """A group by its code, case-insensitively."""
+        return await self.session.scalar(
+            select(ResidentialGroup).where(func.upper(ResidentialGroup.code) == code.strip().upper())
+        )
+
+    async def get(self, group_id: int) -> ResidentialGroup | None:
+        return await self.session.get(ResidentialGroup, group_id)
+
+    async def all(self) -> Sequence[ResidentialGroup]:
+        """Every group, by code."""
+        return (await self.session.scalars(select(ResidentialGroup).order_by(ResidentialGroup.code))).all()
+
+    async def codes(self) -> set[str]:
+        return set((await self.session.scalars(select(ResidentialGroup.code))).all())
+
+    async def add(self, code: str, name: str, households: int, block: str | None) -> ResidentialGroup:
+        group = ResidentialGroup(code=code, name=name, households=households, block=block)
+        self.session.add(group)
+        await self.session.flush()
+        return group
+
+    async def memberships_of(self, person_id: int) -> Sequence[Membership]:
+        """A person's roles in groups, with the groups loaded."""
+        rows = await self.session.scalars(
+            select(Membership).options(joinedload(Membership.group)).where(Membership.person_id == person_id)
+        )
+        return rows.all()
+
+    async def holder(self, group_id: int, role: str) -> Membership | None:
+        """The head (or deputy) of a group, with the person loaded."""
+        return await self.session.scalar(
+            select(Membership)
+            .options(joinedload(Membership.person))
+            .where(Membership.group_id == group_id, Membership.role == role)
+        )
+
+    async def membership(self, person_id: int, group_id: int, role: str) -> Membership | None:
+        return await self.session.scalar(
+            select(Membership).where(
+                Membership.person_id == person_id, Membership.group_id == group_id, Membership.role == role
+            )
+        )
+
+    async def add_membership(self, person_id: int, group_id: int, role: str) -> Membership:
+        membership = Membership(person_id=person_id, group_id=group_id, role=role)
+        self.session.add(membership)
+        await self.session.flush()
+        return membership
+
+    async def remove_membership(self, membership: Membership) -> None:
+        await self.session.delete(membership)
+        await self.session.flush()
+
+    async def leaders(self) -> Sequence[Membership]:
+        """Every head and deputy, with people loaded, for listings."""
+        rows = await self.session.scalars(
+            select(Membership)
+            .options(joinedload(Membership.person))
+            .where(Membership.role.in_(("head", "deputy")))
+        )
+        return rows.all()
+
+    async def followers(self, group_id: int) -> Sequence[Person]:
+        rows = await self.session.scalars(
+            select(Person)
+            .join(Membership, Membership.person_id == Person.id)
+            .where(Membership.group_id == group_id, Membership.role == "follower")
+        )
+        return rows.all()
+
+    async def unfollow_all(self, person_id: int) -> int:
+        result = await self.session.execute(
+            delete(Membership).where(Membership.person_id == person_id, Membership.role == "follower")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+
+class ChatsRepository:
+    """Chats the bot is in and the group each one is linked to."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def find(self, platform: str, external_id: str) -> Chat | None:
+        return await self.session.scalar(
+            select(Chat).options(joinedload(Chat.group)).where(
+                Chat.platform == platform, Chat.external_id == external_id
+            )
+        )
+
+    async def ensure(self, platform: str, external_id: str, kind: str, title: str) -> Chat:
+        """The chat row, created on first sight; its title kept current."""
+        chat = await self.find(platform, external_id)
+        if chat is None:
+            chat = Chat(platform=platform, external_id=external_id, kind=kind, title=title)
+            self.session.add(chat)
+            await self.session.flush()
+        elif title and chat.title != title:
+            chat.title = title
+        return chat
+
+    async def of_group(self, group_id: int) -> Chat | None:
+        return await self.session.scalar(select(Chat).where(Chat.group_id == group_id))
+
+    async def linked(self) -> Sequence[Chat]:
+        """Every chat linked to a group."""
+        return (await self.session.scalars(select(Chat).where(Chat.group_id.is_not(None)))).all()

@@ -1,0 +1,53 @@
+"""One unit of work per update or job: a transaction that commits once, with its repositories."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.repositories.audit import AuditRepository
+from storage.repositories.groups import ChatsRepository, GroupsRepository
+from storage.repositories.invites import InvitesRepository
+from storage.repositories.people import PeopleRepository
+from storage.repositories.updates import UpdatesRepository
+
+
+class UnitOfWork:
+    """The repositories of one transaction; created by `unit_of_work`."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    @cached_property
+    def people(self) -> PeopleRepository:
+        return PeopleRepository(self.session)
+
+    @cached_property
+    def updates(self) -> UpdatesRepository:
+        return UpdatesRepository(self.session)
+
+    @cached_property
+    def groups(self) -> GroupsRepository:
+        return GroupsRepository(self.session)
+
+    @cached_property
+    def chats(self) -> ChatsRepository:
+        return ChatsRepository(self.session)
+
+    @cached_property
+    def invites(self) -> InvitesRepository:
+        return InvitesRepository(self.session)
+
+    @cached_property
+    def audit(self) -> AuditRepository:
+        return AuditRepository(self.session)
+
+
+@asynccontextmanager
+async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[UnitOfWork]:
+    """Open a transaction, hand out its repositories, commit once at the end (roll back on error)."""
+    async with factory.begin() as session:
+        yield UnitOfWork(session)

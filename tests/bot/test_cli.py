@@ -1,0 +1,121 @@
+"""The command line as a ward officer uses it: exit codes, one-line errors, staff management."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.harness import TEST_TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def wardbot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS` in a clean environment, from an empty folder."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=env["HOME"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "WEBHOOK_", "DATABASE_", "WARD_", "ZALO_"))
+    }
+    clean["HOME"] = str(tmp_path)
+    clean["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.sqlite3'}"
+    return clean
+
+
+def test_admin_add_then_list_on_a_fresh_database(env: dict[str, str]) -> None:
+    added = wardbot("admin", "add", "123", "--name", "Chị Hoa", env=env)
+    assert added.returncode == 0, added.stderr
+    listed = wardbot("admin", "list", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "123" in listed.stdout and "Chị Hoa" in listed.stdout
+
+
+def test_admin_remove(env: dict[str, str]) -> None:
+    wardbot("admin", "add", "123", env=env)
+    assert wardbot("admin", "remove", "123", env=env).returncode == 0
+    assert "123" not in wardbot("admin", "list", env=env).stdout
+    again = wardbot("admin", "remove", "123", env=env)
+    assert again.returncode == 1 and "nothing changed" in again.stderr
+
+
+def test_admin_add_refuses_a_non_number(env: dict[str, str]) -> None:
+    result = wardbot("admin", "add", "hoa", env=env)
+    assert result.returncode == 2
+    assert "is not a Telegram user id" in result.stderr
+
+
+def test_db_upgrade(env: dict[str, str]) -> None:
+    result = wardbot("db", "upgrade", env=env)
+    assert result.returncode == 0, result.stderr
+    assert Path(env["HOME"], "cli.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        (),
+        ("run",),
+        ("demo",),
+        ("db",),
+        ("db", "upgrade"),
+        ("admin",),
+        ("admin", "add"),
+        ("admin", "list"),
+        ("admin", "remove"),
+    ],
+)
+def test_every_command_has_help(env: dict[str, str], command: tuple[str, ...]) -> None:
+    result = wardbot(*command, "--help", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "usage: wardbot" in result.stdout
+
+
+def test_run_without_a_token_names_the_variable(env: dict[str, str]) -> None:
+    result = wardbot("run", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "TELEGRAM_BOT_TOKEN" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("TELEGRAM_BOT_TOKEN", "not-a-token"),
+        ("TELEGRAM_API_BASE_URL", "localhost:8081/bot"),
+        ("WEBHOOK_URL", "example"),
+        ("DATABASE_URL", "ward.sqlite"),
+        ("WEBHOOK_PORT", "eighty"),
+    ],
+)
+def test_malformed_settings_give_one_line_and_exit_2(env: dict[str, str], variable: str, value: str) -> None:
+    env.update({"TELEGRAM_BOT_TOKEN": TEST_TOKEN, variable: value})
+    result = wardbot("run", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {variable}:"), result.stderr
+
+
+def test_a_broken_ward_file_stops_start_up_with_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    ward = tmp_path / "ward.toml"
+    ward.write_text('[ward]\nname = "Phường X"\nreport_deadline_day = 40\n', encoding="utf-8")
+    env.update({"TELEGRAM_BOT_TOKEN": TEST_TOKEN, "WARD_CONFIG": str(ward)})
+    result = wardbot("run", env=env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ward.toml" in lines[0] and "report_deadline_day" in lines[0]

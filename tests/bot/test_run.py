@@ -1,0 +1,145 @@
+"""`python -m bot run` as a process, against a Bot API-compatible server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import aiohttp
+from bot.simulator import FakeBotApi, FakeUser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _environment(fake: FakeBotApi, folder: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_"))}
+    env.update(
+        {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'run.sqlite3'}",
+            "WARD_CONFIG": str(ROOT / "examples" / "ward.toml"),
+            "HOME": str(folder),
+        }
+    )
+    env.update(extra)
+    return env
+
+
+@asynccontextmanager
+async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), 20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _answer(fake: FakeBotApi, user: FakeUser, text: str, timeout: float = 30) -> str:
+    fake.push_message(user, text)
+    sent = await fake.wait_for(1, chat_id=user.id, timeout=timeout)
+    return sent[-1].text or ""
+
+
+async def test_run_answers_in_the_users_language_and_keeps_the_switch(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    env = _environment(fake_api, tmp_path)
+    vi_user = FakeUser(id=2001, first_name="Hoa", language_code="vi")
+    no_language = FakeUser(id=2002, first_name="Tuấn")
+    en_user = FakeUser(id=2003, first_name="Anna", language_code="en")
+
+    async with bot_process(env, tmp_path):
+        assert "Xin chào Hoa" in await _answer(fake_api, vi_user, "/start", timeout=60)
+        assert "Xin chào Tuấn" in await _answer(fake_api, no_language, "/start")
+        assert "Hello Anna" in await _answer(fake_api, en_user, "/start")
+        assert "What you can do here" in await _answer(fake_api, en_user, "/help")
+        assert "Những việc bạn có thể làm" in await _answer(fake_api, vi_user, "/help")
+        await _answer(fake_api, vi_user, "/language")
+        since = fake_api.mark()
+        fake_api.press(vi_user, fake_api.messages_to(vi_user.id)[-1], "🇬🇧 English")
+        await fake_api.wait_for(1, chat_id=vi_user.id, since=since)
+
+    async with bot_process(env, tmp_path):
+        assert "Hello Hoa" in await _answer(fake_api, vi_user, "/start", timeout=60)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_webhook_mode_refuses_requests_without_the_secret(fake_api: FakeBotApi, tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram-hook"
+    env = _environment(
+        fake_api,
+        tmp_path,
+        WEBHOOK_URL=url,
+        WEBHOOK_SECRET="s3cret-for-tests",
+        WEBHOOK_LISTEN="127.0.0.1",
+        WEBHOOK_PORT=str(port),
+    )
+    user = FakeUser(id=2004, first_name="Hoa", language_code="vi")
+    update = {
+        "update_id": 77,
+        "message": {
+            "message_id": 1,
+            "date": 1767225600,
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+            "chat": {"id": user.id, "type": "private", "first_name": "Hoa"},
+            "from": {"id": user.id, "is_bot": False, "first_name": "Hoa", "language_code": "vi"},
+        },
+    }
+
+    async with bot_process(env, tmp_path), aiohttp.ClientSession() as http:
+        for _ in range(600):
+            if fake_api.webhook is not None:
+                break
+            await asyncio.sleep(0.1)
+        assert fake_api.webhook is not None and fake_api.webhook["url"] == url
+        await asyncio.sleep(0.5)
+        async with http.post(url, json=update) as refused:
+            assert refused.status == 403
+        async with http.post(url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"}) as wrong:
+            assert wrong.status == 403
+        assert fake_api.messages_to(user.id) == []
+        async with http.post(
+            url, json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-for-tests"}
+        ) as accepted:
+            assert accepted.status == 200
+        sent = await fake_api.wait_for(1, chat_id=user.id, timeout=30)
+        assert "Xin chào Hoa" in (sent[-1].text or "")
+
+
+async def test_the_token_is_never_logged(fake_api: FakeBotApi, tmp_path: Path) -> None:
+    env = _environment(fake_api, tmp_path)
+    user = FakeUser(id=2005, first_name="Hoa")
+    async with bot_process(env, tmp_path) as process:
+        await _answer(fake_api, user, "/start", timeout=60)
+        process.terminate()
+        output, _ = await process.communicate()
+    assert output, "the bot logs its start-up"
+    assert fake_api.token.split(":")[1] not in output.decode()

@@ -1,0 +1,53 @@
+"""Fixtures: a fresh migrated database, a fake Bot API on 127.0.0.1 and the real application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from bot.simulator import FakeBotApi
+from bot.ward_config import WardFile, load_ward_config
+
+from bot.settings import Settings
+from bot.wiring import Wiring
+from tests.harness import RunningBot, make_settings, migrated_wiring
+
+EXAMPLE_WARD = Path(__file__).resolve().parents[1] / "examples" / "ward.toml"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path)
+
+
+@pytest.fixture
+def ward() -> WardFile:
+    return load_ward_config(EXAMPLE_WARD)
+
+
+@pytest.fixture
+async def wiring(settings: Settings, ward: WardFile) -> AsyncIterator[Wiring]:
+    """A migrated database without a running bot, for service tests."""
+    built = await migrated_wiring(settings, ward)
+    try:
+        yield built
+    finally:
+        await built.engine.dispose()
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def running(fake_api: FakeBotApi, settings: Settings, ward: WardFile) -> AsyncIterator[RunningBot]:
+    """The real application, long-polling the fake Bot API."""
+    bot = RunningBot(fake_api, settings, ward)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()

@@ -1,0 +1,135 @@
+"""Test harness: run the real application against the fake Bot API, and talk to it like people do."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.simulator import FakeBotApi, FakeUser, SentMessage
+from bot.ward_config import WardFile
+
+from bot.application import build_application, make_wiring, polling
+from bot.channels.telegram import WardApplication
+from bot.settings import Settings
+from bot.wiring import Wiring
+from storage.migrate import upgrade
+
+TEST_TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000"
+
+
+def make_settings(folder: Path, **overrides: Any) -> Settings:
+    """Settings for one test: its own SQLite file, no .env, the fake token."""
+    values: dict[str, Any] = {
+        "telegram_bot_token": TEST_TOKEN,
+        "database_url": f"sqlite+aiosqlite:///{folder / 'ward.sqlite3'}",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def migrated_wiring(settings: Settings, ward: WardFile) -> Wiring:
+    """Wiring on a database brought to the newest migration."""
+    built = make_wiring(settings, ward)
+    await upgrade(built.engine)
+    return built
+
+
+class RunningBot:
+    """The production application polling a fake Bot API; can be stopped and started again."""
+
+    def __init__(self, fake: FakeBotApi, settings: Settings, ward: WardFile) -> None:
+        self.fake, self.settings, self.ward = fake, settings, ward
+        self.application: WardApplication | None = None
+        self.wiring: Wiring | None = None
+        self._running: AbstractAsyncContextManager[WardApplication] | None = None
+
+    async def start(self) -> None:
+        """Migrate, build and start polling, as `wardbot run` does."""
+        self.wiring = await migrated_wiring(self.settings, self.ward)
+        self.application = build_application(
+            self.wiring,
+            token=self.fake.token,
+            base_url=self.fake.base_url,
+            base_file_url=self.fake.base_file_url,
+        )
+        self._running = polling(self.application)
+        await self._running.__aenter__()
+
+    async def stop(self) -> None:
+        """Stop polling and shut down cleanly."""
+        if self._running is not None:
+            running, self._running = self._running, None
+            await running.__aexit__(None, None, None)
+        self.application = None
+
+    async def restart(self) -> None:
+        """A restart of the process: everything in memory is gone, the database stays."""
+        await self.stop()
+        await self.start()
+
+    def person(self, user_id: int, first_name: str, language_code: str | None = "vi") -> Person:
+        """Someone who talks to the bot in a private chat."""
+        return Person(self.fake, FakeUser(id=user_id, first_name=first_name, language_code=language_code))
+
+
+@dataclass
+class Person:
+    """A test user; `says` and `presses` return what the bot sent back to their chat."""
+
+    fake: FakeBotApi
+    user: FakeUser
+    chat_id: int | None = None
+    chat_type: str = "private"
+    chat_title: str | None = None
+    history: list[SentMessage] = field(default_factory=list)
+
+    @property
+    def chat(self) -> int:
+        return self.chat_id if self.chat_id is not None else self.user.id
+
+    def in_group(self, chat_id: int, title: str = "Tổ dân phố") -> Person:
+        """The same person, writing in a group chat."""
+        return Person(self.fake, self.user, chat_id, "supergroup", title)
+
+    async def says(self, text: str | None, *, kind: str = "text", replies: int = 1) -> list[SentMessage]:
+        """Send a message and wait for the bot's replies to this chat (none when replies=0)."""
+        since = self.fake.mark()
+        self.fake.push_message(
+            self.user,
+            text,
+            chat_id=self.chat_id,
+            chat_type=self.chat_type,
+            chat_title=self.chat_title,
+            kind=kind,
+        )
+        return await self._collect(since, replies)
+
+    async def presses(
+        self, button: str | int, message: SentMessage | None = None, *, replies: int = 1
+    ) -> list[SentMessage]:
+        """Press a button of `message` (default: the newest message to this chat that has buttons)."""
+        target = message or self.last_with_buttons()
+        since = self.fake.mark()
+        self.fake.press(self.user, target, button)
+        return await self._collect(since, replies)
+
+    async def _collect(self, since: int, replies: int) -> list[SentMessage]:
+        if replies:
+            await self.fake.wait_for(replies, chat_id=self.chat, since=since)
+        await self.fake.wait_idle()
+        got = [m for m in self.fake.sent[since:] if m.chat_id == self.chat]
+        self.history.extend(got)
+        return got
+
+    def last_with_buttons(self) -> SentMessage:
+        for message in reversed(self.fake.messages_to(self.chat)):
+            if message.buttons:
+                return message
+        raise LookupError("no message with buttons in this chat")
+
+
+def texts(messages: list[SentMessage]) -> str:
+    """All texts joined, for `in` assertions."""
+    return "\n".join(m.text or "" for m in messages)
