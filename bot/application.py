@@ -30,11 +30,10 @@ UPDATE_MEMORY = timedelta(days=2)
 
 
 def load_ward(settings: Settings) -> WardFile:
-    """The ward file named by WARD_CONFIG, or defaults (with the TIMEZONE setting) when unset."""
+    """The ward file named by WARD_CONFIG, or the built-in defaults (TIMEZONE applies) when unset."""
     if settings.ward_config is not None:
         return load_ward_config(settings.ward_config)
-    ward = default_ward_file()
-    return ward
+    return default_ward_file()
 
 
 async def migrate(settings: Settings) -> None:

@@ -28,6 +28,7 @@ def _configure_logging(verbose: bool) -> None:
     # httpx logs every request URL, and Bot API URLs carry the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

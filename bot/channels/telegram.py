@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -146,7 +146,7 @@ class Turn:
 
 
 TurnHandler = Callable[[Turn], Awaitable[None]]
-PTBCallback = Callable[[Update, WardContext], Awaitable[None]]
+PTBCallback = Callable[[Update, WardContext], Coroutine[Any, Any, None]]
 
 
 def turn(command: str) -> Callable[[TurnHandler], PTBCallback]:
@@ -184,6 +184,9 @@ async def run_turn(command: str, handler: TurnHandler, update: Update, context: 
             display_name=user.full_name,
             client_language=user.language_code,
             default_language=wiring.settings.default_language,
+            chat_external_id=str(chat.id),
+            chat_kind=kind,
+            chat_title=chat.title or "",
         )
         set_language(caller.language)
         refusal = authorize(command, caller, kind)

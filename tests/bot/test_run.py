@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+
 from bot.simulator import FakeBotApi, FakeUser
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +57,9 @@ async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.s
 
 
 async def _answer(fake: FakeBotApi, user: FakeUser, text: str, timeout: float = 30) -> str:
+    since = fake.mark()
     fake.push_message(user, text)
-    sent = await fake.wait_for(1, chat_id=user.id, timeout=timeout)
+    sent = await fake.wait_for(1, chat_id=user.id, timeout=timeout, since=since)
     return sent[-1].text or ""
 
 

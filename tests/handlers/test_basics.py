@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.simulator import FakeUser
-
 from tests.harness import RunningBot, texts
 
 
@@ -48,7 +47,7 @@ async def test_language_switch_is_stored_and_survives_a_restart(running: Running
 
     assert "Hello Lan!" in texts(await lan.says("/start"))
     await lan.says("/language")
-    assert (await lan.presses(0))[-1].text == "Từ giờ tôi sẽ nói tiếng Việt với bạn."
+    assert (await lan.presses("Tiếng Việt"))[-1].text == "Từ giờ tôi sẽ nói tiếng Việt với bạn."
 
 
 async def test_cancel_always_answers(running: RunningBot) -> None:

@@ -1,0 +1,298 @@
+"""The indicators (chỉ tiêu) a group reports each month, and the default catalogue.
+
+The catalogue is data, not code, so a ward can replace it from its ward file; a
+fingerprint of the catalogue lets stored reports say which version they answered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+FALLBACK_LANGUAGE = "vi"
+
+
+class Kind(StrEnum):
+    """How an answer is typed and checked."""
+
+    INTEGER = "integer"
+    NUMBER = "number"
+    PERCENT = "percent"
+    MONEY = "money"
+    YESNO = "yesno"
+    CHOICE = "choice"
+
+
+class Direction(StrEnum):
+    """Which way is better for standings; neutral figures are recorded but not scored."""
+
+    HIGHER = "higher"
+    LOWER = "lower"
+    NEUTRAL = "neutral"
+
+
+@dataclass(frozen=True, slots=True)
+class Indicator:
+    """One monthly figure: how to ask for it, how to check it and how it counts.
+
+    `min`/`max` are the hard range (answers outside are refused); `soft_min`/`soft_max`
+    a plausible range (answers outside need a second confirmation and are flagged).
+    `label` and `help` map a language code ("vi", "en") to text; they are left out of
+    the hash so the value stays hashable.
+    """
+
+    key: str
+    label: dict[str, str] = field(hash=False)
+    help: dict[str, str] = field(hash=False)
+    unit: str
+    kind: Kind
+    min: float | None
+    max: float | None
+    soft_min: float | None = None
+    soft_max: float | None = None
+    required: bool = True
+    direction: Direction = Direction.NEUTRAL
+    weight: float = 0.0
+    choices: tuple[str, ...] = ()
+    target: float | None = None
+    max_is_households: bool = False
+
+    def label_in(self, language: str) -> str:
+        """The label in `language`, or the Vietnamese one when that is missing."""
+        return _text_in(self.label, language)
+
+    def help_in(self, language: str) -> str:
+        """The help text in `language`, or the Vietnamese one when that is missing."""
+        return _text_in(self.help, language)
+
+    @property
+    def scored(self) -> bool:
+        """Whether the indicator counts towards standings."""
+        return self.direction is not Direction.NEUTRAL and self.weight > 0
+
+
+def _text_in(texts: dict[str, str], language: str) -> str:
+    text = texts.get(language)
+    if text:
+        return text
+    return texts.get(FALLBACK_LANGUAGE, "")
+
+
+def _people(
+    key: str, vi: str, en: str, help_vi: str, help_en: str, *, max: float, soft_max: float | None = None
+) -> Indicator:
+    return Indicator(
+        key=key,
+        label={"vi": vi, "en": en},
+        help={"vi": help_vi, "en": help_en},
+        unit="người",
+        kind=Kind.INTEGER,
+        min=0,
+        max=max,
+        soft_max=soft_max,
+    )
+
+
+def _percent(key: str, vi: str, en: str, help_vi: str, help_en: str) -> Indicator:
+    return Indicator(
+        key=key,
+        label={"vi": vi, "en": en},
+        help={"vi": help_vi, "en": help_en},
+        unit="%",
+        kind=Kind.PERCENT,
+        min=0,
+        max=100,
+        direction=Direction.HIGHER,
+        weight=10,
+    )
+
+
+DEFAULT_INDICATORS: tuple[Indicator, ...] = (
+    _people(
+        "births",
+        "Số trẻ sinh",
+        "Births",
+        "Số trẻ được sinh ra trong tháng ở các hộ của tổ.",
+        "Babies born this month to the group's households.",
+        max=30,
+        soft_max=15,
+    ),
+    _people(
+        "deaths",
+        "Số người mất",
+        "Deaths",
+        "Số người của tổ qua đời trong tháng.",
+        "Residents of the group who died this month.",
+        max=20,
+        soft_max=10,
+    ),
+    _people(
+        "moved_in",
+        "Nhân khẩu chuyển đến",
+        "People moved in",
+        "Số nhân khẩu đăng ký thường trú chuyển đến tổ trong tháng.",
+        "People who registered permanent residence in the group this month.",
+        max=300,
+        soft_max=100,
+    ),
+    _people(
+        "moved_out",
+        "Nhân khẩu chuyển đi",
+        "People moved out",
+        "Số nhân khẩu chuyển thường trú đi nơi khác trong tháng.",
+        "People who moved their permanent residence out of the group this month.",
+        max=300,
+        soft_max=100,
+    ),
+    _people(
+        "temp_residents",
+        "Đăng ký tạm trú mới",
+        "New temporary residents",
+        "Số người mới đăng ký tạm trú trên địa bàn tổ trong tháng.",
+        "People newly registered as temporary residents in the group this month.",
+        max=500,
+        soft_max=200,
+    ),
+    Indicator(
+        key="security_incidents",
+        label={"vi": "Vụ việc an ninh trật tự", "en": "Security/order incidents"},
+        help={
+            "vi": "Số vụ việc về an ninh, trật tự xảy ra trên địa bàn tổ trong tháng.",
+            "en": "Security or public-order incidents in the group's area this month.",
+        },
+        unit="vụ",
+        kind=Kind.INTEGER,
+        min=0,
+        max=50,
+        soft_max=10,
+        direction=Direction.LOWER,
+        weight=10,
+    ),
+    _percent(
+        "mediation_success_pct",
+        "Tỷ lệ hòa giải thành",
+        "Disputes settled by mediation",
+        "Phần trăm số vụ hòa giải thành trên tổng số vụ đưa ra hòa giải; nhập 100 nếu không có vụ nào.",
+        "Share of disputes brought to mediation that were settled; enter 100 if there were none.",
+    ),
+    Indicator(
+        key="petitions",
+        label={"vi": "Đơn thư, kiến nghị", "en": "Petitions received"},
+        help={
+            "vi": "Số đơn thư, kiến nghị của người dân trong tổ nhận được trong tháng.",
+            "en": "Petitions and complaints received from the group's residents this month.",
+        },
+        unit="đơn",
+        kind=Kind.INTEGER,
+        min=0,
+        max=50,
+        soft_max=20,
+        direction=Direction.LOWER,
+        weight=10,
+    ),
+    _percent(
+        "waste_sorting_pct",
+        "Hộ phân loại rác tại nguồn",
+        "Households sorting waste",
+        "Phần trăm số hộ trong tổ phân loại rác tại nguồn.",
+        "Percent of the group's households sorting waste at source.",
+    ),
+    Indicator(
+        key="cleanup_drives",
+        label={"vi": "Buổi tổng vệ sinh", "en": "Clean-up drives"},
+        help={
+            "vi": "Số buổi tổng vệ sinh đường phố, khu dân cư tổ chức trong tháng.",
+            "en": "Street and neighbourhood clean-up sessions held this month.",
+        },
+        unit="buổi",
+        kind=Kind.INTEGER,
+        min=0,
+        max=10,
+        soft_max=5,
+        direction=Direction.HIGHER,
+        weight=10,
+    ),
+    Indicator(
+        key="fund_contributions",
+        label={
+            "vi": "Ủng hộ các quỹ (Vì người nghèo, Đền ơn đáp nghĩa)",
+            "en": "Fund contributions",
+        },
+        help={
+            "vi": "Tổng số tiền các hộ ủng hộ các quỹ trong tháng, tính bằng đồng.",
+            "en": "Total given by households to the funds this month, in dong.",
+        },
+        unit="đồng",
+        kind=Kind.MONEY,
+        min=0,
+        max=500_000_000,
+        soft_max=100_000_000,
+        direction=Direction.HIGHER,
+        weight=10,
+    ),
+    Indicator(
+        key="poor_households",
+        label={"vi": "Hộ nghèo, cận nghèo", "en": "Poor and near-poor households"},
+        help={
+            "vi": "Số hộ nghèo và cận nghèo hiện có trong tổ, không quá số hộ của tổ.",
+            "en": "Poor and near-poor households in the group now; at most its household count.",
+        },
+        unit="hộ",
+        kind=Kind.INTEGER,
+        min=0,
+        max=None,
+        direction=Direction.LOWER,
+        weight=10,
+        max_is_households=True,
+    ),
+    _percent(
+        "vneid_level2_pct",
+        "Người trưởng thành có VNeID mức 2",
+        "Adults with level-2 VNeID",
+        "Phần trăm người trưởng thành trong tổ đã kích hoạt tài khoản định danh điện tử VNeID mức 2.",
+        "Percent of the group's adults with an activated level-2 VNeID account.",
+    ),
+    _percent(
+        "cashless_pct",
+        "Người dùng thanh toán không tiền mặt",
+        "Cashless payment users",
+        "Phần trăm người trưởng thành trong tổ dùng thanh toán không tiền mặt (ngân hàng số, ví điện tử).",
+        "Percent of the group's adults who pay cashless (banking app, e-wallet).",
+    ),
+    _percent(
+        "meeting_attendance_pct",
+        "Hộ tham dự họp, sinh hoạt tổ",
+        "Households attending meetings",
+        "Phần trăm số hộ có người dự họp, sinh hoạt tổ trong tháng.",
+        "Percent of the group's households represented at its meetings this month.",
+    ),
+)
+
+
+def _canonical(value: object) -> object:
+    """A JSON-ready form where equal catalogues give equal text (0 and 0.0 alike)."""
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, tuple | list):
+        return [_canonical(item) for item in value]
+    raise TypeError(f"cannot fingerprint {type(value).__name__}")
+
+
+def catalogue_fingerprint(indicators: Sequence[Indicator]) -> str:
+    """A short stable id of the catalogue, so reports can name the version they answered."""
+    rows = [
+        {f.name: _canonical(getattr(indicator, f.name)) for f in dataclasses.fields(indicator)}
+        for indicator in indicators
+    ]
+    text = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]

@@ -1,0 +1,135 @@
+"""The default indicator catalogue and its fingerprint."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import pytest
+
+from bot.indicators import DEFAULT_INDICATORS, Direction, Indicator, Kind, catalogue_fingerprint
+
+EXPECTED_KEYS = (
+    "births",
+    "deaths",
+    "moved_in",
+    "moved_out",
+    "temp_residents",
+    "security_incidents",
+    "mediation_success_pct",
+    "petitions",
+    "waste_sorting_pct",
+    "cleanup_drives",
+    "fund_contributions",
+    "poor_households",
+    "vneid_level2_pct",
+    "cashless_pct",
+    "meeting_attendance_pct",
+)
+
+
+def test_default_catalogue_has_the_fifteen_keys_in_order() -> None:
+    keys = tuple(indicator.key for indicator in DEFAULT_INDICATORS)
+    assert keys == EXPECTED_KEYS
+    assert len(set(keys)) == 15
+
+
+@pytest.mark.parametrize("indicator", DEFAULT_INDICATORS, ids=lambda i: i.key)
+def test_every_default_has_texts_in_both_languages(indicator: Indicator) -> None:
+    assert indicator.label["vi"] and indicator.label["en"]
+    assert indicator.help["vi"] and indicator.help["en"]
+    assert indicator.unit
+    assert indicator.required
+
+
+@pytest.mark.parametrize("indicator", DEFAULT_INDICATORS, ids=lambda i: i.key)
+def test_every_default_range_is_consistent(indicator: Indicator) -> None:
+    assert indicator.min == 0
+    high = indicator.max if indicator.max is not None else float("inf")
+    for soft in (indicator.soft_min, indicator.soft_max):
+        if soft is not None:
+            assert indicator.min <= soft <= high
+    if indicator.kind is Kind.PERCENT:
+        assert (indicator.min, indicator.max, indicator.unit) == (0, 100, "%")
+    assert indicator.scored == (indicator.direction is not Direction.NEUTRAL)
+    assert indicator.weight == (10 if indicator.scored else 0)
+
+
+def test_table_details() -> None:
+    by_key = {indicator.key: indicator for indicator in DEFAULT_INDICATORS}
+    assert by_key["births"].label_in("vi") == "Số trẻ sinh"
+    assert by_key["births"].label_in("en") == "Births"
+    assert not by_key["births"].scored
+    assert by_key["security_incidents"].direction is Direction.LOWER
+    assert by_key["security_incidents"].soft_max == 10
+    assert by_key["fund_contributions"].kind is Kind.MONEY
+    assert by_key["fund_contributions"].max == 500_000_000
+    poor = by_key["poor_households"]
+    assert (poor.min, poor.max, poor.max_is_households, poor.unit) == (0, None, True, "hộ")
+    assert by_key["cleanup_drives"].direction is Direction.HIGHER
+    assert sum(indicator.scored for indicator in DEFAULT_INDICATORS) == 10
+
+
+def test_label_falls_back_to_vietnamese() -> None:
+    indicator = Indicator(
+        key="x", label={"vi": "Chỉ tiêu"}, help={"vi": "Giúp"}, unit="", kind=Kind.YESNO, min=None, max=None
+    )
+    assert indicator.label_in("en") == "Chỉ tiêu"
+    assert indicator.label_in("fr") == "Chỉ tiêu"
+    assert indicator.help_in("en") == "Giúp"
+
+
+def test_indicators_are_hashable_and_frozen() -> None:
+    indicator = DEFAULT_INDICATORS[0]
+    assert hash(indicator) == hash(dataclasses.replace(indicator))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        indicator.key = "other"  # type: ignore[misc]
+
+
+def test_fingerprint_is_stable() -> None:
+    first = catalogue_fingerprint(DEFAULT_INDICATORS)
+    assert first == catalogue_fingerprint(list(DEFAULT_INDICATORS))
+    assert first == catalogue_fingerprint(tuple(dataclasses.replace(i) for i in DEFAULT_INDICATORS))
+    assert len(first) == 16
+    int(first, 16)
+
+
+def test_fingerprint_does_not_depend_on_int_or_float() -> None:
+    indicator = DEFAULT_INDICATORS[0]
+    as_float = dataclasses.replace(indicator, min=0.0, max=30.0)
+    assert catalogue_fingerprint([indicator]) == catalogue_fingerprint([as_float])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"key": "births_total"},
+        {"label": {"vi": "Số trẻ sinh ra", "en": "Births"}},
+        {"help": {"vi": "khác", "en": "other"}},
+        {"unit": "trẻ"},
+        {"kind": Kind.NUMBER},
+        {"min": 1},
+        {"max": 31},
+        {"soft_min": 1},
+        {"soft_max": 16},
+        {"required": False},
+        {"direction": Direction.HIGHER},
+        {"weight": 5},
+        {"target": 3},
+        {"max_is_households": True},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_fingerprint_changes_when_a_field_changes(change: dict[str, Any]) -> None:
+    changed = (dataclasses.replace(DEFAULT_INDICATORS[0], **change), *DEFAULT_INDICATORS[1:])
+    assert catalogue_fingerprint(changed) != catalogue_fingerprint(DEFAULT_INDICATORS)
+
+
+def test_fingerprint_changes_with_order_and_choices() -> None:
+    reordered = (DEFAULT_INDICATORS[1], DEFAULT_INDICATORS[0], *DEFAULT_INDICATORS[2:])
+    assert catalogue_fingerprint(reordered) != catalogue_fingerprint(DEFAULT_INDICATORS)
+    choice = Indicator(
+        key="c", label={"vi": "C"}, help={}, unit="", kind=Kind.CHOICE, min=None, max=None, choices=("a", "b")
+    )
+    other = dataclasses.replace(choice, choices=("a", "c"))
+    assert catalogue_fingerprint([choice]) != catalogue_fingerprint([other])
