@@ -23,7 +23,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
 
 from bot.access import Caller, ChatKind, authorize
@@ -221,7 +221,7 @@ def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None
 
 
 async def _with_retry(call: Callable[[], Awaitable[Any]]) -> Any:
-    """Retry a send after a 429 for as long as Telegram asks, a few times at most."""
+    """Retry a send after a 429 (as long as Telegram asks) or a 5xx/network error (with backoff)."""
     for attempt in range(SEND_ATTEMPTS):
         try:
             return await call()
@@ -230,6 +230,12 @@ async def _with_retry(call: Callable[[], Awaitable[Any]]) -> Any:
                 raise
             delay = error.retry_after
             await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
+        except BadRequest:
+            raise
+        except NetworkError:
+            if attempt == SEND_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.5 * 2**attempt)
     return None
 
 

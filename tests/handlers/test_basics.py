@@ -97,3 +97,12 @@ async def test_commands_are_published_in_both_languages(running: RunningBot) -> 
     assert private_en["language"] == "Choose your language"
     assert default == private_vi
     assert ("all_group_chats", "en") in commands
+
+
+async def test_a_busy_or_failing_bot_api_still_gets_the_answer_out(running: RunningBot) -> None:
+    lan = running.person(1001, "Lan")
+    running.fake.fail_next("sendMessage", 429, retry_after=1)
+    running.fake.fail_next("sendMessage", 502)
+
+    assert "Xin chào Lan" in texts(await lan.says("/start"))
+    assert running.fake.too_many_requests == 1
