@@ -6,10 +6,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from bot.ward_config import WardFile, load_ward_config
 
 from bot.settings import Settings
 from bot.simulator import FakeBotApi
+from bot.ward_config import WardFile, load_ward_config
 from bot.wiring import Wiring
 from tests.harness import RunningBot, make_settings, migrated_wiring
 

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.ward_config import WardFile
-
 from bot.application import build_application, make_wiring, polling
 from bot.channels.telegram import WardApplication
 from bot.settings import Settings
 from bot.simulator import FakeBotApi, FakeUser, SentMessage
+from bot.ward_config import WardFile
 from bot.wiring import Wiring
 from storage.migrate import upgrade
 
