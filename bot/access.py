@@ -75,12 +75,22 @@ def _rule(roles: set[Role], chats: frozenset[ChatKind], description: str, *, lis
 EVERYONE = {Role.ANYONE}
 REPORTERS = {Role.HEAD, Role.DEPUTY}
 STAFF_ONLY = {Role.STAFF}
+LEADERS = {Role.HEAD, Role.DEPUTY, Role.STAFF}
 
 POLICY: dict[str, Rule] = {
     "start": _rule(EVERYONE, ANYWHERE, mark("Welcome and how to begin")),
     "help": _rule(EVERYONE, ANYWHERE, mark("What you can do here")),
     "language": _rule(EVERYONE, ANYWHERE, mark("Choose your language")),
     "cancel": _rule(EVERYONE, ANYWHERE, mark("Stop what is in progress")),
+    "follow": _rule(EVERYONE, PRIVATE, mark("Follow a group's announcements")),
+    "unfollow": _rule(EVERYONE, PRIVATE, mark("Stop following a group")),
+    "link": _rule(LEADERS, GROUP, mark("Make this chat your group's chat")),
+    "unlink": _rule(LEADERS, GROUP, mark("Stop using this chat as the group's chat")),
+    "addgroup": _rule(STAFF_ONLY, PRIVATE, mark("Add a residential group")),
+    "invite": _rule(STAFF_ONLY, PRIVATE, mark("Invite link for a group's head or deputy")),
+    "groups": _rule(STAFF_ONLY, PRIVATE, mark("Groups, their heads and chats")),
+    "removehead": _rule(STAFF_ONLY, PRIVATE, mark("Remove a group's head or deputy")),
+    "chat_member": _rule(EVERYONE, ANYWHERE, "", listed=False),
     "fallback": _rule(EVERYONE, ANYWHERE, "", listed=False),
 }
 

@@ -11,12 +11,14 @@ from datetime import timedelta
 from typing import Any, cast
 from urllib.parse import urlparse
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.access import Caller, ChatKind, Role, allowed_commands
 from bot.channels.telegram import BotData, PerChatUpdateProcessor, WardApplication, WardContext, on_error
 from bot.i18n import LANGUAGES, use_language
+from bot.membership import GroupRow, upsert_groups
 from bot.settings import Settings
 from bot.ward_config import WardFile, default_ward_file, load_ward_config
 from bot.wiring import Wiring
@@ -85,8 +87,19 @@ async def forget_old_updates(context: WardContext) -> None:
         await uow.updates.forget_before(wiring.clock() - UPDATE_MEMORY)
 
 
+async def sync_ward_groups(factory: async_sessionmaker[AsyncSession], ward: WardFile) -> None:
+    """Create or update the ward file's [[groups]] (groups added in chat or by CSV are kept)."""
+    if not ward.groups:
+        return
+    rows = [GroupRow(g.code, g.name, g.households, g.block) for g in ward.groups]
+    async with unit_of_work(factory) as uow:
+        await upsert_groups(uow, rows, actor_label="ward file")
+
+
 async def on_startup(application: WardApplication) -> None:
-    """After initialize: publish commands and schedule the housekeeping jobs."""
+    """After initialize: take in the ward file's groups, publish commands, schedule housekeeping."""
+    wiring = application.bot_data.wiring
+    await sync_ward_groups(wiring.factory, wiring.ward)
     await publish_commands(application)
     if application.job_queue is not None:
         application.job_queue.run_repeating(

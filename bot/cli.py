@@ -1,4 +1,4 @@
-"""The command line: `wardbot run | db upgrade | admin … | demo` (also `python -m bot`)."""
+"""The command line: `wardbot run | demo | db | admin | groups | audit` (also `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -62,15 +63,19 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _with_database(settings: Settings, work: Callable[[SessionFactory], Awaitable[int]]) -> int:
-    """Migrate, then run `work(factory)` on one engine that is disposed afterwards."""
-    from bot.application import migrate
+    """Migrate and take in the ward file's groups, then run `work(factory)` on one short-lived engine."""
+    from bot.application import load_ward, migrate, sync_ward_groups
     from storage.engine import create_engine, create_session_factory
+
+    ward = load_ward(settings)
 
     async def main() -> int:
         await migrate(settings)
         engine = create_engine(settings.database_url)
         try:
-            return await work(create_session_factory(engine))
+            factory = create_session_factory(engine)
+            await sync_ward_groups(factory, ward)
+            return await work(factory)
         finally:
             await engine.dispose()
 
@@ -91,6 +96,7 @@ def _admin_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _admin_remove(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.membership import set_staff
     from storage.unit_of_work import unit_of_work
 
     async def work(factory: SessionFactory) -> int:
@@ -99,7 +105,7 @@ def _admin_remove(args: argparse.Namespace, settings: Settings) -> int:
             if person is None or not person.is_staff:
                 print(f"{args.user_id} is not ward staff; nothing changed.", file=sys.stderr)
                 return 1
-            person.is_staff = False
+            await set_staff(uow, TELEGRAM, str(args.user_id), name=None, is_staff=False)
         print(f"{args.user_id} is no longer ward staff.")
         return 0
 
@@ -119,6 +125,81 @@ def _admin_list(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_database(settings, work)
+
+
+def _groups_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.group_files import read_groups_csv
+    from bot.membership import upsert_groups
+    from storage.unit_of_work import unit_of_work
+
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"error: {path}: file not found", file=sys.stderr)
+        return EXIT_USAGE
+    rows, problems = read_groups_csv(path)
+    for problem in problems:
+        print(f"{path}: line {problem.line}: {problem.problem}", file=sys.stderr)
+
+    async def work(factory: SessionFactory) -> int:
+        async with unit_of_work(factory) as uow:
+            created, updated = await upsert_groups(uow, rows, actor_label=f"import {path.name}")
+        unchanged = len(rows) - created - updated
+        skipped = len(problems)
+        print(f"{created} groups added, {updated} updated, {unchanged} unchanged, {skipped} lines skipped.")
+        return 1 if problems else 0
+
+    return _with_database(settings, work)
+
+
+def _groups_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.membership import group_lines
+    from storage.unit_of_work import unit_of_work
+
+    async def work(factory: SessionFactory) -> int:
+        async with unit_of_work(factory) as uow:
+            lines = await group_lines(uow)
+        if not lines:
+            print("No groups yet. Add them in the ward file, with /addgroup or with: wardbot groups import")
+        print("code\tname\thouseholds\tblock\thead\tdeputy\tchat")
+        for line in lines:
+            chat = (line.chat or "") + ("" if line.chat_active or not line.chat else " (inactive)")
+            cells = [
+                line.code,
+                line.name,
+                str(line.households),
+                line.block or "",
+                line.head or "",
+                line.deputy or "",
+                chat,
+            ]
+            print("\t".join(cells))
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.membership import audit_lines
+    from storage.unit_of_work import unit_of_work
+
+    async def work(factory: SessionFactory) -> int:
+        async with unit_of_work(factory) as uow:
+            lines = await audit_lines(uow, args.last)
+        if not lines:
+            print("The audit log is empty.")
+        for line in lines:
+            moment = line.at.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+            cells = [moment, line.action, f"by {line.actor or '?'}", line.group, line.subject, line.detail]
+            print("  ".join(cell for cell in cells if cell))
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _positive(value: str) -> int:
+    if not value.isdigit() or int(value) == 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+    return int(value)
 
 
 def _user_id(value: str) -> int:
@@ -181,6 +262,34 @@ def build_parser() -> argparse.ArgumentParser:
     )
     remove.add_argument("user_id", metavar="TELEGRAM_USER_ID", type=_user_id)
     remove.set_defaults(handler=_admin_remove)
+
+    groups = commands.add_parser(
+        "groups", help="residential groups", description="Residential groups (tổ dân phố)."
+    )
+    groups_commands = groups.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    group_import = groups_commands.add_parser(
+        "import",
+        help="add or update groups from a CSV file",
+        description="Add or update groups from a UTF-8 CSV file with the header "
+        "code,name,households[,block]. Bad lines are reported by number and skipped; "
+        "importing again updates instead of duplicating.",
+    )
+    group_import.add_argument("file", metavar="FILE.csv")
+    group_import.set_defaults(handler=_groups_import)
+    group_list = groups_commands.add_parser(
+        "list", help="list groups", description="List groups with their heads, deputies and chats."
+    )
+    group_list.set_defaults(handler=_groups_list)
+
+    audit = commands.add_parser(
+        "audit",
+        help="show the audit log",
+        description="Show membership changes: who changed what, when, and for whom.",
+    )
+    audit.add_argument(
+        "--last", type=_positive, default=50, metavar="N", help="how many entries (default 50)"
+    )
+    audit.set_defaults(handler=_audit)
     return parser
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import replace
 from pathlib import Path
 
-from bot.application import build_application, load_ward, make_wiring, polling
-from bot.membership import set_staff
+from bot.application import build_application, load_ward, make_wiring, polling, sync_ward_groups
+from bot.channels.telegram import PLATFORM
+from bot.membership import HEAD as HEAD_ROLE
+from bot.membership import follow, link_chat, set_staff
 from bot.settings import Settings
 from bot.simulator import FakeBotApi, FakeUser
 from bot.simulator.terminal import Persona, run_terminal
-from bot.ward_config import WardFile
+from bot.ward_config import GroupEntry, WardFile, default_ward_file
 from bot.wiring import Wiring
 from storage.migrate import upgrade
 from storage.unit_of_work import unit_of_work
@@ -31,17 +34,36 @@ Gõ :help để xem lệnh của trình mô phỏng / type :help for simulator c
 """
 
 
+DEMO_GROUPS = (
+    GroupEntry("TDP01", "Tổ dân phố số 1", 312, "Khu vực 1"),
+    GroupEntry("TDP02", "Tổ dân phố số 2", 458, "Khu vực 1"),
+    GroupEntry("TDP03", "Tổ dân phố số 3", 187, "Khu vực 2"),
+    GroupEntry("TDP04", "Tổ dân phố số 4", 826, "Khu vực 2"),
+)
+
+
+def _full_name(user: FakeUser) -> str:
+    return f"{user.last_name} {user.first_name}" if user.last_name else user.first_name
+
+
 async def seed_demo(wiring: Wiring) -> None:
-    """A staff member, and whatever else the demo ward needs to be tried end to end."""
+    """Staff Hoa; Nam heads the first group, whose chat is linked; Lan follows it."""
+    await sync_ward_groups(wiring.factory, wiring.ward)
     async with unit_of_work(wiring.factory) as uow:
-        await set_staff(
-            uow, "telegram", str(STAFF.id), name=f"{STAFF.last_name} {STAFF.first_name}", is_staff=True
-        )
+        await set_staff(uow, PLATFORM, str(STAFF.id), name=_full_name(STAFF), is_staff=True)
+        group = (await uow.groups.all())[0]
+        head = await uow.people.ensure(PLATFORM, str(HEAD.id), display_name=_full_name(HEAD))
+        resident = await uow.people.ensure(PLATFORM, str(RESIDENT.id), display_name=_full_name(RESIDENT))
+        await uow.groups.add_membership(head.id, group.id, HEAD_ROLE)
+        await follow(uow, resident.id, group)
+        await link_chat(uow, PLATFORM, str(GROUP_CHAT_ID), group, actor=head.id, title=group.name)
 
 
 def demo_ward(settings: Settings) -> WardFile:
-    """The ward file given by WARD_CONFIG, or the built-in defaults."""
-    return load_ward(settings)
+    """The ward file given by WARD_CONFIG, or a small demo ward with four groups."""
+    if settings.ward_config is not None:
+        return load_ward(settings)
+    return replace(default_ward_file(name="Phường Tràng Cát (bản thử)"), groups=DEMO_GROUPS)
 
 
 async def run_demo(settings: Settings, *, database: Path = DEMO_DATABASE) -> None:

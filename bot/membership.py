@@ -120,6 +120,8 @@ async def identify(
     person = await uow.people.ensure(
         platform, external_id, display_name=display_name, client_language=client_language
     )
+    if not person.active:
+        await set_person_active(uow, platform, external_id, True)
     roles = {Role.ANYONE}
     if person.is_staff:
         roles.add(Role.STAFF)
@@ -222,6 +224,14 @@ async def require_group(uow: UnitOfWork, code: str) -> ResidentialGroup:
     group = await uow.groups.by_code(code)
     if group is None:
         raise MembershipError("no_group", code=code.strip().upper())
+    return group
+
+
+async def require_group_by_id(uow: UnitOfWork, group_id: int) -> ResidentialGroup:
+    """The group with this id (one the caller leads), or a `MembershipError('no_group')`."""
+    group = await uow.groups.get(group_id)
+    if group is None:
+        raise MembershipError("no_group")
     return group
 
 
@@ -422,6 +432,42 @@ async def group_lines(uow: UnitOfWork) -> list[GroupLine]:
 
 
 @dataclass(frozen=True)
+class AuditLine:
+    """One audit entry with names instead of ids, for `wardbot audit`."""
+
+    at: datetime
+    action: str
+    actor: str
+    group: str
+    subject: str
+    detail: str
+
+
+async def audit_lines(uow: UnitOfWork, count: int) -> list[AuditLine]:
+    """The newest `count` entries, oldest first."""
+    entries = list(await uow.audit.last(count))
+    mentioned = {e.actor_id for e in entries} | {e.subject_id for e in entries}
+    people = {p.id: p for p in await uow.people.by_ids(mentioned)}
+    groups = {g.id: g.code for g in await uow.groups.all()}
+
+    def who(person_id: int | None) -> str:
+        person = people.get(person_id) if person_id is not None else None
+        return f"{person.display_name or '?'} ({person.platform}:{person.external_id})" if person else ""
+
+    return [
+        AuditLine(
+            entry.at,
+            entry.action,
+            who(entry.actor_id) or entry.actor_label,
+            groups.get(entry.group_id, "") if entry.group_id is not None else "",
+            who(entry.subject_id),
+            entry.detail,
+        )
+        for entry in entries
+    ]
+
+
+@dataclass(frozen=True)
 class GroupRow:
     """A group as read from the ward file or a CSV file."""
 
@@ -429,6 +475,7 @@ class GroupRow:
     name: str
     households: int
     block: str | None = None
+    has_block: bool = True  # False when the file has no block column: keep what is stored
 
 
 async def upsert_groups(uow: UnitOfWork, rows: Sequence[GroupRow], *, actor_label: str) -> tuple[int, int]:
@@ -447,8 +494,10 @@ async def upsert_groups(uow: UnitOfWork, rows: Sequence[GroupRow], *, actor_labe
                 detail=f"{group.code} {row.name}",
             )
             created += 1
-        elif (group.name, group.households, group.block) != (row.name, row.households, row.block):
-            group.name, group.households, group.block = row.name, row.households, row.block
+            continue
+        block = row.block if row.has_block else group.block
+        if (group.name, group.households, group.block) != (row.name, row.households, block):
+            group.name, group.households, group.block = row.name, row.households, block
             await audit(
                 uow,
                 "group_updated",

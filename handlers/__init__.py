@@ -6,9 +6,9 @@ from typing import Any
 
 from telegram.ext import Application, BaseHandler
 
-from handlers import cancel, fallback, help, language, start
+from handlers import cancel, chats, fallback, follow, groups, help, language, start
 
-FEATURES = (start, help, language, cancel)
+FEATURES = (start, help, language, cancel, groups, chats, follow)
 FALLBACK_GROUP = 100
 
 

@@ -29,7 +29,7 @@ from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtB
 from bot.access import Caller, ChatKind, authorize
 from bot.i18n import gettext as _
 from bot.i18n import set_language
-from bot.membership import identify
+from bot.membership import identify, set_chat_active, set_person_active
 from bot.replies import Choice, Outgoing, Reply, split_text
 from bot.wiring import Wiring
 from storage.unit_of_work import UnitOfWork, unit_of_work
@@ -198,7 +198,7 @@ async def run_turn(command: str, handler: TurnHandler, update: Update, context: 
             notice = current.notice
     if update.callback_query is not None:
         await _answer_callback(update, notice)
-    await send_replies(context.bot, update, out.replies)
+    await send_replies(context.bot, update, out.replies, wiring)
 
 
 async def _answer_callback(update: Update, notice: str | None) -> None:
@@ -287,8 +287,17 @@ async def send_reply(
         await _with_retry(send_part)
 
 
-async def send_replies(bot: ExtBot[None], update: Update, replies: Sequence[Reply]) -> None:
-    """Send a turn's replies in order; a chat that blocked the bot is logged, not retried."""
+async def mark_unreachable(wiring: Wiring, chat_id: int | str) -> None:
+    """A 403: the person blocked the bot or the bot left the chat; no more sends until they come back."""
+    async with unit_of_work(wiring.factory) as uow:
+        if int(chat_id) > 0:
+            await set_person_active(uow, PLATFORM, str(chat_id), False)
+        else:
+            await set_chat_active(uow, PLATFORM, str(chat_id), False)
+
+
+async def send_replies(bot: ExtBot[None], update: Update, replies: Sequence[Reply], wiring: Wiring) -> None:
+    """Send a turn's replies in order; a chat that refuses the bot (403) is marked inactive."""
     chat = update.effective_chat
     query = update.callback_query
     edit_message = query.message if query is not None and isinstance(query.message, Message) else None
@@ -298,6 +307,7 @@ async def send_replies(bot: ExtBot[None], update: Update, replies: Sequence[Repl
             await send_reply(bot, target, reply, edit_message if reply.chat is None else None)
         except Forbidden as error:
             log.info("chat %s does not accept messages from the bot: %s", target, error)
+            await mark_unreachable(wiring, target)
         except TelegramError as error:
             log.warning("could not send a reply to chat %s: %s", target, error)
 

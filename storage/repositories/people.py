@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +53,13 @@ class PeopleRepository:
         if not person.active:
             person.active = True
         return person
+
+    async def by_ids(self, ids: Iterable[int | None]) -> Sequence[Person]:
+        """People by id (None entries are ignored)."""
+        wanted = {i for i in ids if i is not None}
+        if not wanted:
+            return []
+        return (await self.session.scalars(select(Person).where(Person.id.in_(wanted)))).all()
 
     async def staff(self) -> Sequence[Person]:
         """Every ward staff member, by name."""

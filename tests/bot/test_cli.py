@@ -78,6 +78,10 @@ def test_db_upgrade(env: dict[str, str]) -> None:
         ("admin", "add"),
         ("admin", "list"),
         ("admin", "remove"),
+        ("groups",),
+        ("groups", "import"),
+        ("groups", "list"),
+        ("audit",),
     ],
 )
 def test_every_command_has_help(env: dict[str, str], command: tuple[str, ...]) -> None:
@@ -119,3 +123,47 @@ def test_a_broken_ward_file_stops_start_up_with_one_line(env: dict[str, str], tm
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "ward.toml" in lines[0] and "report_deadline_day" in lines[0]
+
+
+def test_groups_import_reports_bad_lines_imports_good_ones_and_updates_on_reimport(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    sheet = tmp_path / "to-dan-pho.csv"
+    sheet.write_text(
+        "code,name,households,block\n"
+        "TDP01,Tổ dân phố số 1,312,Khu vực 1\n"
+        "TDP02,Tổ dân phố số 2,nhiều,\n"
+        "TDP03,,120,\n"
+        "TDP04,Tổ dân phố số 4,\"1.250\",Khu vực 2\n",
+        encoding="utf-8-sig",
+    )
+    first = wardbot("groups", "import", str(sheet), env=env)
+    assert first.returncode == 1
+    assert "line 3: households 'nhiều'" in first.stderr and "line 4: the name is empty" in first.stderr
+    assert "2 groups added, 0 updated, 0 unchanged, 2 lines skipped." in first.stdout
+
+    sheet.write_text("code,name,households\nTDP01,Tổ dân phố số 1,320\ntdp04,Tổ dân phố số 4,1250\n")
+    again = wardbot("groups", "import", str(sheet), env=env)
+    assert again.returncode == 0, again.stderr
+    assert "0 groups added, 1 updated, 1 unchanged, 0 lines skipped." in again.stdout
+
+    listing = wardbot("groups", "list", env=env).stdout.splitlines()
+    assert listing[1].split("\t")[:3] == ["TDP01", "Tổ dân phố số 1", "320"]
+    assert listing[2].split("\t")[:3] == ["TDP04", "Tổ dân phố số 4", "1250"]
+    assert len(listing) == 3
+
+
+def test_groups_come_from_the_ward_file_and_changes_are_audited(env: dict[str, str]) -> None:
+    env["WARD_CONFIG"] = str(ROOT / "examples" / "ward.toml")
+    wardbot("admin", "add", "123", "--name", "Chị Hoa", env=env)
+    wardbot("admin", "remove", "123", env=env)
+
+    assert [line.split("\t")[0] for line in wardbot("groups", "list", env=env).stdout.splitlines()[1:]] == [
+        f"TDP0{n}" for n in range(1, 7)
+    ]
+    audit = wardbot("audit", "--last", "3", env=env)
+    assert audit.returncode == 0, audit.stderr
+    lines = audit.stdout.splitlines()
+    assert len(lines) == 3
+    assert "staff_added" in lines[1] and "Chị Hoa (telegram:123)" in lines[1]
+    assert "staff_removed" in lines[2]

@@ -1,0 +1,180 @@
+"""Standings as a picture: a horizontal bar chart sized for a phone screen.
+
+Uses matplotlib's object-oriented API (`Figure` + `FigureCanvasAgg`) and never pyplot,
+so no global figure state is shared and charts can be drawn from several threads. Every
+text is set in "DejaVu Sans", which ships with matplotlib and covers Vietnamese.
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from collections.abc import Sequence
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.patches import Patch
+
+from bot.i18n import gettext as _
+from bot.i18n import ngettext
+from bot.scoring import Band, Standing
+
+FONT_FAMILY = "DejaVu Sans"
+WIDTH_INCHES = 8.0
+BAR_INCHES = 0.35
+MARGIN_INCHES = 2.1
+MAX_HEIGHT_INCHES = 16.0
+MIN_HEIGHT_INCHES = 3.0
+DPI = 100
+NAME_MAX_CHARS = 34
+TITLE_WRAP_CHARS = 60
+
+BAND_COLOURS: dict[Band, str] = {
+    Band.EXCELLENT: "#2e7d32",
+    Band.ADVANCED: "#1565c0",
+    Band.COMPLETED: "#f9a825",
+    Band.NOT_COMPLETED: "#c62828",
+}
+HIGHLIGHT_EDGE = "#000000"
+
+
+def standings_chart(
+    standings: Sequence[Standing], *, title: str, highlight_code: str | None = None, limit: int = 30
+) -> bytes:
+    """PNG of the best `limit` groups, plus the highlighted group when it ranks lower.
+
+    Groups that did not report are not drawn; a note under the title counts them, so the picture
+    never suggests that everyone took part.
+    """
+    font = FontProperties(family=FONT_FAMILY)
+    bold = FontProperties(family=FONT_FAMILY, weight="bold")
+    reported = [standing for standing in standings if standing.score is not None]
+    missing = [standing for standing in standings if standing.score is None]
+    shown = chart_rows(standings, highlight_code=highlight_code, limit=limit)
+    highlight = _find(standings, highlight_code)
+
+    height = min(max(BAR_INCHES * len(shown) + MARGIN_INCHES, MIN_HEIGHT_INCHES), MAX_HEIGHT_INCHES)
+    figure = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    figure.suptitle(
+        textwrap.fill(title, TITLE_WRAP_CHARS), fontproperties=bold, fontsize=13, x=0.01, ha="left"
+    )
+
+    if shown:
+        _draw_bars(axes, shown, highlight, font, bold)
+        bands = [band for band in Band if any(standing.band is band for standing in shown)]
+        figure.legend(
+            handles=[Patch(facecolor=BAND_COLOURS[band], label=band.label()) for band in bands],
+            loc="outside lower center",
+            ncols=max(len(bands), 1),
+            prop=font,
+            frameon=False,
+        )
+    else:
+        axes.set_axis_off()
+        axes.text(0.5, 0.5, _("No reports yet"), ha="center", va="center", fontproperties=font, fontsize=12)
+
+    notes = _notes(len(reported), missing, highlight, limit)
+    if notes:
+        axes.set_title("  ·  ".join(notes), fontproperties=font, fontsize=9, color="#555555", loc="left")
+
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def chart_rows(
+    standings: Sequence[Standing], *, highlight_code: str | None = None, limit: int = 30
+) -> list[Standing]:
+    """The bars drawn, best first: the top `limit` reporting groups, then the highlighted one if lower."""
+    reported = sorted(
+        (standing for standing in standings if standing.score is not None),
+        key=lambda standing: (standing.rank or 0, -(standing.score or 0.0), standing.code),
+    )
+    shown = reported[: max(limit, 0)]
+    highlight = _find(reported, highlight_code)
+    if highlight is not None and all(standing.group_id != highlight.group_id for standing in shown):
+        shown.append(highlight)
+    return shown
+
+
+def _find(standings: Sequence[Standing], code: str | None) -> Standing | None:
+    if code is None:
+        return None
+    wanted = code.strip().upper()
+    return next((standing for standing in standings if standing.code.upper() == wanted), None)
+
+
+def _draw_bars(
+    axes: Axes,
+    shown: Sequence[Standing],
+    highlight: Standing | None,
+    font: FontProperties,
+    bold: FontProperties,
+) -> None:
+    """Bars best at the top, coloured by band; the highlighted one outlined, hatched and bold."""
+    positions = list(range(len(shown)))
+    scores = [standing.score or 0.0 for standing in shown]
+    colours = [BAND_COLOURS[standing.band or Band.NOT_COMPLETED] for standing in shown]
+    bars = axes.barh(positions, scores, color=colours, height=0.7)
+    for bar, standing in zip(bars, shown, strict=True):
+        is_highlight = highlight is not None and standing.group_id == highlight.group_id
+        if is_highlight:
+            bar.set_edgecolor(HIGHLIGHT_EDGE)
+            bar.set_linewidth(2.5)
+            bar.set_hatch("//")
+        axes.text(
+            bar.get_width() + 1,
+            bar.get_y() + bar.get_height() / 2,
+            _format_score(standing.score or 0.0),
+            va="center",
+            ha="left",
+            fontproperties=bold if is_highlight else font,
+            fontsize=9,
+        )
+    labels = [f"{standing.rank}. {_shorten(standing.name)}" for standing in shown]
+    axes.set_yticks(positions, labels=labels)
+    for tick, standing in zip(axes.get_yticklabels(), shown, strict=True):
+        is_highlight = highlight is not None and standing.group_id == highlight.group_id
+        tick.set_fontproperties(bold if is_highlight else font)
+        tick.set_fontsize(9)
+    axes.invert_yaxis()
+    axes.set_xlim(0, 109)
+    ticks = [0, 20, 40, 60, 80, 100]
+    axes.set_xticks(ticks, labels=[str(tick) for tick in ticks], fontproperties=font)
+    axes.set_xlabel(_("Score"), fontproperties=font)
+    axes.set_ylim(len(shown) - 0.5, -0.5)
+    ranks = [standing.rank or 0 for standing in shown]
+    if len(ranks) >= 2 and ranks[-1] > ranks[-2] + 1:
+        # The highlighted group was appended below the top list: mark the gap.
+        axes.axhline(len(shown) - 1.5, color="#888888", linestyle=":", linewidth=1)
+    axes.grid(axis="x", color="#dddddd", linewidth=0.8)
+    axes.set_axisbelow(True)
+    for side in ("top", "right"):
+        axes.spines[side].set_visible(False)
+
+
+def _notes(reported: int, missing: Sequence[Standing], highlight: Standing | None, limit: int) -> list[str]:
+    notes: list[str] = []
+    if reported > limit:
+        notes.append(_("Top {shown} of {total} groups").format(shown=min(limit, reported), total=reported))
+    if missing:
+        notes.append(
+            ngettext("{count} group did not report", "{count} groups did not report", len(missing)).format(
+                count=len(missing)
+            )
+        )
+    if highlight is not None and highlight.score is None:
+        notes.append(_("{name}: not reported").format(name=highlight.name))
+    return notes
+
+
+def _format_score(score: float) -> str:
+    return f"{score:.1f}"
+
+
+def _shorten(name: str) -> str:
+    return name if len(name) <= NAME_MAX_CHARS else name[: NAME_MAX_CHARS - 1].rstrip() + "…"

@@ -1,0 +1,295 @@
+"""Exports for ward staff: an Excel workbook (values, standings, completeness) and a CSV of values.
+
+Ward offices work in Excel, so the files are built for it: the period is a text cell
+("2026-10" would otherwise become a date), numbers are real numbers, the CSV carries a
+UTF-8 byte order mark so Vietnamese opens correctly, and headers are in the reader's
+language. The output is byte-for-byte deterministic (fixed timestamps inside the zip), so
+the same data always gives the same file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import zipfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
+
+from bot.i18n import gettext as _
+from bot.i18n import use_language
+from bot.indicators import Indicator, Kind
+from bot.scoring import Standing
+
+#: Written as created/modified time and zip entry time, so equal data gives equal bytes.
+FIXED_TIME = datetime(2000, 1, 1)
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+_CORE_TIME = re.compile(r"(<dcterms:(?:created|modified)[^>]*>)[^<]*(</dcterms:(?:created|modified)>)")
+
+MIN_WIDTH = 6
+MAX_WIDTH = 40
+INDICATOR_MIN_WIDTH = 12
+INDICATOR_MAX_WIDTH = 24
+LINE_HEIGHT_POINTS = 15
+MAX_HEADER_LINES = 5
+SHEET_TITLE_MAX = 31
+_SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+ValueRow = tuple[str, str, str, Mapping[str, float | None]]
+
+
+@dataclass(frozen=True)
+class CompletenessRow:
+    """How one group reported over the period: months expected, submitted, submitted on time."""
+
+    code: str
+    name: str
+    expected: int
+    submitted: int
+    on_time: int
+
+
+@dataclass(frozen=True)
+class ExportData:
+    """Everything one export contains; `value_rows` are (period key, group code, group name, values)."""
+
+    ward_name: str
+    period_key: str
+    period_label: str
+    indicators: Sequence[Indicator]
+    value_rows: Sequence[ValueRow]
+    standings: Sequence[Standing]
+    completeness: Sequence[CompletenessRow]
+
+
+def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
+    """The .xlsx file: raw values, standings and completeness, one sheet each."""
+    with use_language(language):
+        workbook = Workbook()
+        workbook.properties.title = f"{data.ward_name} – {data.period_label}"
+        workbook.properties.creator = data.ward_name
+        workbook.properties.created = FIXED_TIME
+        header_text = f"{data.ward_name} – {data.period_label}"
+
+        values = workbook.active
+        _fill(
+            values,
+            _("Values"),
+            _value_header(data.indicators, language),
+            [_value_cells(row, data.indicators) for row in _sorted_rows(data.value_rows)],
+            header_text,
+            text_columns={1},
+            formats=_indicator_formats(data.indicators, first_column=4),
+            narrow_from=4,
+        )
+        _fill(
+            workbook.create_sheet(),
+            _("Standings"),
+            _standings_header(data.standings),
+            _standings_rows(data.standings),
+            header_text,
+            formats={5: "0.0"},
+        )
+        _fill(
+            workbook.create_sheet(),
+            _("Completeness"),
+            [_("Code"), _("Group"), _("Expected"), _("Submitted"), _("On time"), _("Completion rate (%)")],
+            _completeness_rows(data.completeness),
+            header_text,
+            formats={6: "0.0"},
+        )
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+    return _normalise_zip(buffer.getvalue())
+
+
+def csv_bytes(data: ExportData, language: str = "vi") -> bytes:
+    """The raw values as CSV: UTF-8 with a BOM, comma-separated, "." as decimal point."""
+    with use_language(language):
+        header = _value_header(data.indicators, language)
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in _sorted_rows(data.value_rows):
+        writer.writerow(
+            ["" if cell is None else _csv_text(cell) for cell in _value_cells(row, data.indicators)]
+        )
+    return text.getvalue().encode("utf-8-sig")
+
+
+# --- sheet contents -------------------------------------------------------------------
+
+
+def _column_title(indicator: Indicator, language: str) -> str:
+    """The indicator's own label (not gettext: the ward file defines it) plus its unit."""
+    label = indicator.label_in(language)
+    return f"{label} ({indicator.unit})" if indicator.unit else label
+
+
+def _value_header(indicators: Sequence[Indicator], language: str) -> list[str]:
+    return [_("Period"), _("Code"), _("Group")] + [_column_title(i, language) for i in indicators]
+
+
+def _sorted_rows(rows: Iterable[ValueRow]) -> list[ValueRow]:
+    return sorted(rows, key=lambda row: (row[0], row[1]))
+
+
+def _value_cells(row: ValueRow, indicators: Sequence[Indicator]) -> list[Any]:
+    period, code, name, values = row
+    return [str(period), code, name] + [_number(values.get(indicator.key)) for indicator in indicators]
+
+
+def _number(value: float | None) -> int | float | None:
+    """Whole numbers as int, so 5 shows as "5" and not "5.0" in the CSV."""
+    if value is None:
+        return None
+    if isinstance(value, int) or float(value).is_integer():
+        return int(value)
+    return float(value)
+
+
+def _csv_text(cell: object) -> str:
+    return repr(cell) if isinstance(cell, float) else str(cell)
+
+
+def _indicator_formats(indicators: Sequence[Indicator], *, first_column: int) -> dict[int, str]:
+    formats: dict[int, str] = {}
+    for offset, indicator in enumerate(indicators):
+        if indicator.kind is Kind.MONEY:
+            formats[first_column + offset] = "#,##0"
+    return formats
+
+
+def _standings_header(standings: Sequence[Standing]) -> list[str]:
+    header = [_("Rank"), _("Code"), _("Group"), _("Households"), _("Score"), _("Rating")]
+    if _multi_month(standings):
+        header.append(_("Months reported"))
+    return header
+
+
+def _multi_month(standings: Sequence[Standing]) -> bool:
+    return any(standing.months_expected > 1 for standing in standings)
+
+
+def _standings_rows(standings: Sequence[Standing]) -> list[list[Any]]:
+    multi = _multi_month(standings)
+    rows: list[list[Any]] = []
+    for standing in standings:
+        band = standing.band.label() if standing.band is not None else _("Not reported")
+        row: list[Any] = [
+            standing.rank,
+            standing.code,
+            standing.name,
+            standing.households,
+            standing.score,
+            band,
+        ]
+        if multi:
+            row.append(f"{standing.months_reported}/{standing.months_expected}")
+        rows.append(row)
+    return rows
+
+
+def _completeness_rows(rows: Sequence[CompletenessRow]) -> list[list[Any]]:
+    body: list[list[Any]] = [
+        [row.code, row.name, row.expected, row.submitted, row.on_time, _rate(row.submitted, row.expected)]
+        for row in rows
+    ]
+    if rows:
+        expected = sum(row.expected for row in rows)
+        submitted = sum(row.submitted for row in rows)
+        on_time = sum(row.on_time for row in rows)
+        body.append(["", _("Total"), expected, submitted, on_time, _rate(submitted, expected)])
+    return body
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(100 * part / whole, 1) if whole > 0 else None
+
+
+# --- layout ---------------------------------------------------------------------------
+
+
+def _fill(
+    sheet: Any,
+    title: str,
+    header: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    header_text: str,
+    *,
+    text_columns: set[int] | None = None,
+    formats: Mapping[int, str] | None = None,
+    narrow_from: int | None = None,
+) -> None:
+    """Write a header row (bold, wrapped, frozen) and the rows, then size the columns."""
+    sheet.title = _sheet_title(title)
+    sheet.oddHeader.center.text = header_text.replace("&", "&&")
+    bold = Font(bold=True)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for column, text in enumerate(header, start=1):
+        cell = sheet.cell(row=1, column=column, value=text)
+        cell.font = bold
+        cell.alignment = wrap
+    for row_index, row in enumerate(rows, start=2):
+        for column, value in enumerate(row, start=1):
+            cell = sheet.cell(row=row_index, column=column, value=value)
+            if text_columns and column in text_columns:
+                cell.number_format = "@"
+            elif formats and column in formats and value is not None:
+                cell.number_format = formats[column]
+    sheet.freeze_panes = "A2"
+    header_lines = 1
+    for column, text in enumerate(header, start=1):
+        contents = [_display_length(row[column - 1]) for row in rows if column - 1 < len(row)]
+        if narrow_from is not None and column >= narrow_from:
+            # Long indicator labels wrap in the header instead of making every column wide.
+            longest_word = max((len(word) for word in text.split()), default=0)
+            width = min(max(*contents, longest_word, INDICATOR_MIN_WIDTH - 2, 0) + 2, INDICATOR_MAX_WIDTH)
+        else:
+            width = min(max(*contents, len(text), MIN_WIDTH - 2, 0) + 2, MAX_WIDTH)
+        sheet.column_dimensions[get_column_letter(column)].width = width
+        header_lines = max(header_lines, math.ceil(len(text) / max(width - 2, 1)))
+    # Excel does not always grow a row for wrapped text written by a program; size it.
+    sheet.row_dimensions[1].height = LINE_HEIGHT_POINTS * min(header_lines, MAX_HEADER_LINES)
+
+
+def _display_length(value: object) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, float):
+        return len(f"{value:,.1f}")
+    if isinstance(value, int):
+        return len(f"{value:,}")
+    return len(str(value))
+
+
+def _sheet_title(title: str) -> str:
+    """Excel refuses sheet names over 31 characters or with []:*?/\\."""
+    cleaned = _SHEET_TITLE_FORBIDDEN.sub(" ", title).strip() or "Sheet"
+    return cleaned[:SHEET_TITLE_MAX]
+
+
+def _normalise_zip(content: bytes) -> bytes:
+    """Rewrite the .xlsx with fixed timestamps, so the same data gives the same bytes."""
+    source = zipfile.ZipFile(io.BytesIO(content))
+    output = io.BytesIO()
+    fixed = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            payload = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                payload = _CORE_TIME.sub(
+                    lambda match: f"{match.group(1)}{fixed}{match.group(2)}", payload.decode("utf-8")
+                ).encode("utf-8")
+            entry = zipfile.ZipInfo(info.filename, date_time=_ZIP_TIME)
+            entry.compress_type = zipfile.ZIP_DEFLATED
+            entry.external_attr = info.external_attr
+            target.writestr(entry, payload)
+    return output.getvalue()

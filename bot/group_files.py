@@ -1,0 +1,62 @@
+"""Groups from a CSV file (`wardbot groups import`): good rows are imported, bad rows reported by line."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.membership import CODE_PATTERN, GroupRow
+
+REQUIRED = ("code", "name", "households")
+MAX_HOUSEHOLDS = 100_000
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """Why one line of the file was skipped."""
+
+    line: int
+    problem: str
+
+
+def read_groups_csv(path: Path) -> tuple[list[GroupRow], list[RowProblem]]:
+    """Rows of `code,name,households[,block]` (UTF-8, header first); Excel's BOM and `;` are accepted."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return [], [RowProblem(1, "the file is not UTF-8; in Excel use 'Save as: CSV UTF-8'")]
+    first_line = text.split("\n", 1)[0]
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    missing = [column for column in REQUIRED if column not in header]
+    if missing:
+        needed = "code,name,households[,block]"
+        return [], [RowProblem(1, f"the header needs the columns {needed}; missing: {', '.join(missing)}")]
+    rows: list[GroupRow] = []
+    problems: list[RowProblem] = []
+    seen: dict[str, int] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        record = {header[i]: cells[i].strip() for i in range(min(len(header), len(cells)))}
+        code = record.get("code", "").upper()
+        name = " ".join(record.get("name", "").split())
+        households_text = record.get("households", "").replace(".", "").replace(",", "").replace(" ", "")
+        if not CODE_PATTERN.match(code):
+            problems.append(RowProblem(line, f"code {code!r} is not a group code (letters, digits, - or _)"))
+        elif code in seen:
+            problems.append(RowProblem(line, f"code {code} is already on line {seen[code]}"))
+        elif not name:
+            problems.append(RowProblem(line, "the name is empty"))
+        elif not households_text.isdigit() or not 0 <= int(households_text) <= MAX_HOUSEHOLDS:
+            given = record.get("households", "")
+            problems.append(RowProblem(line, f"households {given!r} is not a whole number 0–100000"))
+        else:
+            seen[code] = line
+            block = record.get("block") or None
+            rows.append(GroupRow(code, name[:200], int(households_text), block, has_block="block" in header))
+    return rows, problems

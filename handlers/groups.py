@@ -1,0 +1,147 @@
+"""Staff commands for residential groups: /addgroup, /invite, /groups, /removehead."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram.ext import CommandHandler
+
+from bot.channels.telegram import PLATFORM, Turn, turn
+from bot.i18n import gettext as _
+from bot.i18n import use_language
+from bot.membership import (
+    HEAD,
+    MembershipError,
+    add_group,
+    group_lines,
+    issue_invite,
+    language_of,
+    remove_leader,
+    require_group,
+)
+from handlers.membership_texts import explain, role_name, role_of
+
+
+def invite_link(turn: Turn, code: str) -> str:
+    """Telegram's deep link: opening it sends `/start CODE` to the bot."""
+    return f"https://t.me/{turn.context.bot.username}?start={code}"
+
+
+def _invite_text(turn: Turn, group_code: str, group_name: str, role: str, code: str) -> str:
+    days = turn.wiring.ward.ward.invite_days
+    return _(
+        "Send this link to the {role} of {name} ({code}). It works once and expires in {days} days:\n{link}"
+    ).format(role=role_name(role), name=group_name, code=group_code, days=days, link=invite_link(turn, code))
+
+
+@turn("addgroup")
+async def add_group_command(turn: Turn) -> None:
+    """Create a group from `NAME [HOUSEHOLDS]` and hand out its head's invite link."""
+    words = turn.args
+    households = 0
+    if len(words) > 1 and words[-1].isdigit():
+        households = int(words.pop())
+    try:
+        group = await add_group(turn.uow, " ".join(words), households, actor=turn.caller.person_id)
+        code = await issue_invite(
+            turn.uow,
+            group,
+            HEAD,
+            actor=turn.caller.person_id,
+            now=turn.wiring.clock(),
+            valid_for=timedelta(days=turn.wiring.ward.ward.invite_days),
+        )
+    except MembershipError as error:
+        turn.reply(explain(error))
+        return
+    added = _("Added {code} — {name} ({households} households).").format(
+        code=group.code, name=group.name, households=group.households
+    )
+    deputy = _("For a deputy head: /invite {code} deputy").format(code=group.code)
+    link = _invite_text(turn, group.code, group.name, HEAD, code)
+    turn.reply(f"{added}\n{link}\n{deputy}")
+
+
+@turn("invite")
+async def invite_command(turn: Turn) -> None:
+    """A new single-use invite for a group's head (or deputy)."""
+    if not turn.args:
+        turn.reply(_("Which group? For example: /invite TDP01 (or /invite TDP01 deputy)"))
+        return
+    try:
+        group = await require_group(turn.uow, turn.args[0])
+        role = role_of(turn.args[1] if len(turn.args) > 1 else "")
+        code = await issue_invite(
+            turn.uow,
+            group,
+            role,
+            actor=turn.caller.person_id,
+            now=turn.wiring.clock(),
+            valid_for=timedelta(days=turn.wiring.ward.ward.invite_days),
+        )
+    except MembershipError as error:
+        turn.reply(explain(error))
+        return
+    turn.reply(_invite_text(turn, group.code, group.name, role, code))
+
+
+@turn("groups")
+async def list_groups(turn: Turn) -> None:
+    """Every group with its head, deputy, chat and households."""
+    lines = await group_lines(turn.uow)
+    if not lines:
+        turn.reply(_("No groups yet. Add one with /addgroup NAME HOUSEHOLDS, or list them in the ward file."))
+        return
+    nobody = "—"
+    text = [_("Groups ({count}):").format(count=len(lines))]
+    for line in lines:
+        chat = line.chat or nobody
+        if line.chat and not line.chat_active:
+            chat += " " + _("(the bot was removed)")
+        text.append(
+            _(
+                "{code} · {name} · {households} households\n   head: {head} · deputy: {deputy} · chat: {chat}"
+            ).format(
+                code=line.code,
+                name=line.name,
+                households=line.households,
+                head=line.head or nobody,
+                deputy=line.deputy or nobody,
+                chat=chat,
+            )
+        )
+    turn.reply("\n".join(text))
+
+
+@turn("removehead")
+async def remove_head(turn: Turn) -> None:
+    """Remove a group's head (or deputy) and tell them."""
+    if not turn.args:
+        turn.reply(_("Which group? For example: /removehead TDP01 (or /removehead TDP01 deputy)"))
+        return
+    try:
+        group = await require_group(turn.uow, turn.args[0])
+        role = role_of(turn.args[1] if len(turn.args) > 1 else "")
+        person = await remove_leader(turn.uow, group, role, actor=turn.caller.person_id)
+    except MembershipError as error:
+        turn.reply(explain(error))
+        return
+    turn.reply(
+        _("{name} is no longer {role} of {code}. Send /invite {code} to invite someone new.").format(
+            name=person.display_name or person.external_id, role=role_name(role), code=group.code
+        )
+    )
+    if person.platform == PLATFORM and person.active:
+        with use_language(language_of(person, turn.wiring.settings.default_language)):
+            notice = _("You are no longer {role} of {name} ({code}). Thank you for your work!").format(
+                role=role_name(role), name=group.name, code=group.code
+            )
+        turn.reply(notice, chat=person.external_id)
+
+
+HANDLERS = [
+    CommandHandler("addgroup", add_group_command),
+    CommandHandler("invite", invite_command),
+    CommandHandler("groups", list_groups),
+    CommandHandler("removehead", remove_head),
+]

@@ -1,0 +1,42 @@
+"""Words shared by the membership commands: role names and why a request was refused."""
+
+from __future__ import annotations
+
+from bot.i18n import gettext as _
+from bot.membership import DEPUTY, HEAD, MembershipError
+
+
+def role_name(role: str) -> str:
+    """'group head' or 'deputy head', in the caller's language."""
+    return _("deputy head") if role == DEPUTY else _("group head")
+
+
+def explain(error: MembershipError) -> str:
+    """A refusal that says what to do instead."""
+    code = error.details.get("code", "")
+    reasons = {
+        "no_group": _("There is no group {code}. Send /groups to see the group codes."),
+        "name_missing": _("Please give the group a name, for example: /addgroup Tổ dân phố số 7 120"),
+        "households_range": _("The number of households must be between 0 and 100000."),
+        "bad_code": _("{code} is not a valid group code. Use letters, digits, - or _, for example TDP07."),
+        "code_taken": _("There is already a group {code}. Send /groups to see the group codes."),
+        "bad_role": _("Say head or deputy, for example: /invite TDP01 deputy"),
+        "no_holder": _("Group {code} has no one in that role. Send /groups to see who leads each group."),
+        "chat_linked_elsewhere": _(
+            "This chat is already the chat of group {code}. Send /unlink here first if that is wrong."
+        ),
+        "chat_not_linked": _("This chat is not linked to any group. A group head can link it with /link."),
+        "not_following": _("You do not follow any group. Send /follow GROUP-CODE to follow one."),
+    }
+    fallback = _("That did not work. Send /help to see what you can do.")
+    return reasons.get(error.reason, fallback).format(code=code)
+
+
+def role_of(word: str) -> str:
+    """The role named by the optional word after a group code (head when absent)."""
+    lowered = word.strip().lower()
+    if lowered in ("", "head", "truong", "trưởng", "totruong", "tổ-trưởng"):
+        return HEAD
+    if lowered in ("deputy", "pho", "phó", "topho", "tổ-phó"):
+        return DEPUTY
+    raise MembershipError("bad_role")

@@ -1,0 +1,177 @@
+"""Excel and CSV exports: read back, the period stays text, numbers stay numbers."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.export import CompletenessRow, ExportData, csv_bytes, workbook_bytes
+from bot.indicators import DEFAULT_INDICATORS
+from bot.scoring import GroupFigures, combine, score_month
+from bot.ward_config import Bands
+
+WASTE_VI = "Hộ phân loại rác tại nguồn (%)"
+WASTE_EN = "Households sorting waste (%)"
+FUND_VI = "Ủng hộ các quỹ (Vì người nghèo, Đền ơn đáp nghĩa) (đồng)"
+KEYS = [indicator.key for indicator in DEFAULT_INDICATORS]
+WASTE_COLUMN = 4 + KEYS.index("waste_sorting_pct")
+FUND_COLUMN = 4 + KEYS.index("fund_contributions")
+BIRTHS_COLUMN = 4 + KEYS.index("births")
+
+
+def values(waste: float | None, fund: float, births: float | None) -> dict[str, float | None]:
+    base: dict[str, float | None] = {key: 5.0 for key in KEYS}
+    base.update(waste_sorting_pct=waste, fund_contributions=fund, births=births)
+    return base
+
+
+@pytest.fixture
+def data() -> ExportData:
+    october_1 = values(92.5, 1_500_000, 2)
+    october_2 = values(None, 300_000, None)
+    groups = [
+        GroupFigures(1, "TDP01", "Tổ dân phố số 1", 312, october_1),
+        GroupFigures(2, "TDP02", "Tổ dân phố số 2", 120, october_2),
+        GroupFigures(3, "TDP03", "Tổ dân phố số 3", 200, None),
+    ]
+    return ExportData(
+        ward_name="Phường Tràng Cát",
+        period_key="2026-10",
+        period_label="Tháng 10/2026",
+        indicators=DEFAULT_INDICATORS,
+        value_rows=[
+            ("2026-10", "TDP02", "Tổ dân phố số 2", october_2),
+            ("2026-10", "TDP01", "Tổ dân phố số 1", october_1),
+        ],
+        standings=score_month(DEFAULT_INDICATORS, groups, Bands()),
+        completeness=[
+            CompletenessRow("TDP01", "Tổ dân phố số 1", 1, 1, 1),
+            CompletenessRow("TDP02", "Tổ dân phố số 2", 1, 1, 0),
+            CompletenessRow("TDP03", "Tổ dân phố số 3", 1, 0, 0),
+        ],
+    )
+
+
+def test_workbook_structure_and_types(data: ExportData) -> None:
+    book = load_workbook(io.BytesIO(workbook_bytes(data)))
+    assert len(book.sheetnames) == 3
+    sheet = book.worksheets[0]
+    header = [cell.value for cell in sheet[1]]
+    assert len(header) == 3 + len(DEFAULT_INDICATORS)
+    assert header[WASTE_COLUMN - 1] == WASTE_VI
+    assert header[FUND_COLUMN - 1] == FUND_VI
+    assert sheet.freeze_panes == "A2"
+    assert sheet.cell(1, 1).font.bold
+
+    # Rows are ordered by period and code; the period stays a text cell.
+    period = sheet.cell(2, 1)
+    assert period.value == "2026-10"
+    assert isinstance(period.value, str)
+    assert period.number_format == "@"
+    assert [sheet.cell(row, 2).value for row in (2, 3)] == ["TDP01", "TDP02"]
+    assert sheet.cell(2, 3).value == "Tổ dân phố số 1"
+    assert sheet.cell(2, WASTE_COLUMN).value == 92.5
+    assert sheet.cell(2, FUND_COLUMN).value == 1_500_000
+    assert isinstance(sheet.cell(2, FUND_COLUMN).value, int)
+    assert sheet.cell(2, BIRTHS_COLUMN).value == 2
+    assert sheet.cell(3, WASTE_COLUMN).value is None
+    assert sheet.cell(3, BIRTHS_COLUMN).value is None
+    assert sheet.max_row == 3
+
+    standings = book.worksheets[1]
+    assert standings.max_column == 6
+    rows = [[cell.value for cell in row] for row in standings.iter_rows(min_row=2)]
+    assert [row[:5] for row in rows] == [
+        # TDP01 wins every scored indicator except clean-up drives per household (5/312 < 5/120).
+        [1, "TDP01", "Tổ dân phố số 1", 312, 90.0],
+        [2, "TDP02", "Tổ dân phố số 2", 120, rows[1][4]],
+        [None, "TDP03", "Tổ dân phố số 3", 200, None],
+    ]
+    assert isinstance(rows[1][4], int | float)
+    assert all(isinstance(row[5], str) and row[5] for row in rows)
+
+    completeness = book.worksheets[2]
+    rows = [[cell.value for cell in row] for row in completeness.iter_rows(min_row=2)]
+    assert rows[:3] == [
+        ["TDP01", "Tổ dân phố số 1", 1, 1, 1, 100],
+        ["TDP02", "Tổ dân phố số 2", 1, 1, 0, 100],
+        ["TDP03", "Tổ dân phố số 3", 1, 0, 0, 0],
+    ]
+    assert rows[3][2:] == [3, 2, 1, 66.7]
+    for worksheet in book.worksheets:
+        assert worksheet.freeze_panes == "A2"
+        assert all(cell.font.bold for cell in worksheet[1])
+
+
+def test_workbook_in_english(data: ExportData) -> None:
+    book = load_workbook(io.BytesIO(workbook_bytes(data, language="en")))
+    assert book.sheetnames == ["Values", "Standings", "Completeness"]
+    header = [cell.value for cell in book["Values"][1]]
+    assert header[:3] == ["Period", "Code", "Group"]
+    assert header[WASTE_COLUMN - 1] == WASTE_EN
+    assert [cell.value for cell in book["Standings"][1]] == [
+        "Rank",
+        "Code",
+        "Group",
+        "Households",
+        "Score",
+        "Rating",
+    ]
+    bands = [row[5].value for row in book["Standings"].iter_rows(min_row=2)]
+    assert bands[0] == "Excellent"
+    assert bands[2] == "Not reported"
+    assert [cell.value for cell in book["Completeness"][1]] == [
+        "Code",
+        "Group",
+        "Expected",
+        "Submitted",
+        "On time",
+        "Completion rate (%)",
+    ]
+    assert book["Completeness"].cell(5, 2).value == "Total"
+
+
+def test_multi_month_standings_show_months_reported(data: ExportData) -> None:
+    month = list(data.standings)
+    # TDP03 was not listed in the second month, so only two months were expected of it.
+    multi = dataclasses.replace(data, standings=combine([month, month[:2], month], Bands()))
+    sheet = load_workbook(io.BytesIO(workbook_bytes(multi, language="en")))["Standings"]
+    assert sheet.cell(1, 7).value == "Months reported"
+    assert [sheet.cell(row, 7).value for row in (2, 3, 4)] == ["3/3", "3/3", "0/2"]
+
+
+def test_workbook_is_deterministic(data: ExportData) -> None:
+    assert workbook_bytes(data) == workbook_bytes(data)
+
+
+def test_empty_export_still_opens(data: ExportData) -> None:
+    empty = ExportData("Phường Tràng Cát", "2026-10", "Tháng 10/2026", DEFAULT_INDICATORS, [], [], [])
+    book = load_workbook(io.BytesIO(workbook_bytes(empty)))
+    assert len(book.sheetnames) == 3
+    assert book.worksheets[0].max_row == 1
+
+
+def test_csv_has_bom_and_vietnamese_header(data: ExportData) -> None:
+    raw = csv_bytes(data)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert WASTE_VI in rows[0]
+    assert FUND_VI in rows[0]
+    assert len(rows) == 3
+    first = rows[1]
+    assert first[:3] == ["2026-10", "TDP01", "Tổ dân phố số 1"]
+    assert first[WASTE_COLUMN - 1] == "92.5"
+    assert first[FUND_COLUMN - 1] == "1500000"
+    assert first[BIRTHS_COLUMN - 1] == "2"
+    assert rows[2][WASTE_COLUMN - 1] == ""
+    assert raw.count(b"\r\n") == 3
+
+
+def test_csv_in_english(data: ExportData) -> None:
+    header = next(csv.reader(io.StringIO(csv_bytes(data, language="en").decode("utf-8-sig"))))
+    assert header[:3] == ["Period", "Code", "Group"]
+    assert WASTE_EN in header
