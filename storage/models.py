@@ -105,8 +105,13 @@ class Membership(Base):
     __tablename__ = "memberships"
     __table_args__ = (
         UniqueConstraint("person_id", "group_id", "role"),
-        Index("uq_memberships_one_head_or_deputy", "group_id", "role", unique=True,
-              sqlite_where=text("role IN ('head', 'deputy')")),
+        Index(
+            "uq_memberships_one_head_or_deputy",
+            "group_id",
+            "role",
+            unique=True,
+            sqlite_where=text("role IN ('head', 'deputy')"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

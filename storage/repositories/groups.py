@@ -103,9 +103,9 @@ class ChatsRepository:
 
     async def find(self, platform: str, external_id: str) -> Chat | None:
         return await self.session.scalar(
-            select(Chat).options(joinedload(Chat.group)).where(
-                Chat.platform == platform, Chat.external_id == external_id
-            )
+            select(Chat)
+            .options(joinedload(Chat.group))
+            .where(Chat.platform == platform, Chat.external_id == external_id)
         )
 
     async def ensure(self, platform: str, external_id: str, kind: str, title: str) -> Chat:

@@ -134,7 +134,7 @@ def test_groups_import_reports_bad_lines_imports_good_ones_and_updates_on_reimpo
         "TDP01,Tổ dân phố số 1,312,Khu vực 1\n"
         "TDP02,Tổ dân phố số 2,nhiều,\n"
         "TDP03,,120,\n"
-        "TDP04,Tổ dân phố số 4,\"1.250\",Khu vực 2\n",
+        'TDP04,Tổ dân phố số 4,"1.250",Khu vực 2\n',
         encoding="utf-8-sig",
     )
     first = wardbot("groups", "import", str(sheet), env=env)
