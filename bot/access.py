@@ -90,6 +90,9 @@ POLICY: dict[str, Rule] = {
     "invite": _rule(STAFF_ONLY, PRIVATE, mark("Invite link for a group's head or deputy")),
     "groups": _rule(STAFF_ONLY, PRIVATE, mark("Groups, their heads and chats")),
     "removehead": _rule(STAFF_ONLY, PRIVATE, mark("Remove a group's head or deputy")),
+    "report": _rule(REPORTERS, PRIVATE, mark("Send your group's monthly report")),
+    "myreport": _rule(REPORTERS, PRIVATE, mark("Your group's report for a month")),
+    "reopen": _rule(STAFF_ONLY, PRIVATE, mark("Reopen a locked month for one group")),
     "chat_member": _rule(EVERYONE, ANYWHERE, "", listed=False),
     "fallback": _rule(EVERYONE, ANYWHERE, "", listed=False),
 }

@@ -296,3 +296,23 @@ def catalogue_fingerprint(indicators: Sequence[Indicator]) -> str:
     ]
     text = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def catalogue_json(indicators: Sequence[Indicator]) -> str:
+    """The catalogue as stored with each version, readable back with `catalogue_from_json`."""
+    rows = [
+        {f.name: _canonical(getattr(indicator, f.name)) for f in dataclasses.fields(indicator)}
+        for indicator in indicators
+    ]
+    return json.dumps(rows, ensure_ascii=False, sort_keys=True)
+
+
+def catalogue_from_json(text: str) -> tuple[Indicator, ...]:
+    """The indicators of a stored catalogue version."""
+    indicators = []
+    for row in json.loads(text):
+        row["kind"] = Kind(row["kind"])
+        row["direction"] = Direction(row["direction"])
+        row["choices"] = tuple(row["choices"])
+        indicators.append(Indicator(**row))
+    return tuple(indicators)

@@ -6,6 +6,7 @@ from typing import Any
 
 from telegram.ext import Application, BaseHandler
 
+import conversations
 from handlers import cancel, chats, fallback, follow, groups, help, language, start
 
 FEATURES = (start, help, language, cancel, groups, chats, follow)
@@ -18,4 +19,5 @@ def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     for feature in FEATURES:
         feature_handlers.extend(feature.HANDLERS)
     application.add_handlers(feature_handlers)
+    conversations.register(application)
     application.add_handlers(fallback.HANDLERS, group=FALLBACK_GROUP)

@@ -6,11 +6,14 @@ from telegram.ext import CommandHandler
 
 from bot.channels.telegram import Turn, turn
 from bot.i18n import gettext as _
+from conversations import router
 
 
 @turn("cancel")
 async def cancel(turn: Turn) -> None:
-    """Stop what is in progress (nothing yet) and say what to do next."""
+    """Stop the flow in progress (it says what it kept), or say that nothing was."""
+    if await router.cancel(turn):
+        return
     turn.reply(_("Nothing is in progress, so there is nothing to cancel. Send /help to see what you can do."))
 
 

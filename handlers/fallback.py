@@ -7,11 +7,14 @@ from telegram.ext import MessageHandler, filters
 from bot.access import ChatKind
 from bot.channels.telegram import Turn, turn
 from bot.i18n import gettext as _
+from conversations import router
 
 
 @turn("fallback")
 async def not_understood(turn: Turn) -> None:
-    """Say what the bot can do instead; stay quiet in groups unless spoken to by command."""
+    """Continue the caller's open flow; otherwise say what the bot can do (quietly in groups)."""
+    if await router.resume(turn):
+        return
     message = turn.update.effective_message
     text = turn.text
     if turn.chat is ChatKind.GROUP:

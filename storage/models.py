@@ -180,3 +180,108 @@ class AuditEntry(Base):
     )
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
     detail: Mapped[str] = mapped_column(Text, default="")
+
+
+class Catalogue(Base):
+    """One version of the indicator catalogue; a report keeps the version it was filled in with."""
+
+    __tablename__ = "catalogues"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(32), unique=True)
+    indicators_json: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Report(Base):
+    """A group's submitted figures for one month (the draft being typed lives in ReportDraft)."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("group_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    catalogue_id: Mapped[int] = mapped_column(ForeignKey("catalogues.id"))
+    first_submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    submitted_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    on_time: Mapped[bool] = mapped_column(default=True)
+
+    values: Mapped[list[ReportValue]] = relationship(
+        lazy="raise", cascade="all, delete-orphan", order_by="ReportValue.id"
+    )
+    submitter: Mapped[Person | None] = relationship(lazy="raise")
+
+
+class ReportValue(Base):
+    """One answer of a submitted report; `flagged` marks a value outside the plausible range."""
+
+    __tablename__ = "report_values"
+    __table_args__ = (UniqueConstraint("report_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(40))
+    value: Mapped[float | None] = mapped_column(default=None)
+    flagged: Mapped[bool] = mapped_column(default=False)
+
+
+class ReportDraft(Base):
+    """What one person has typed so far for a group's month, saved at every step."""
+
+    __tablename__ = "report_drafts"
+    __table_args__ = (UniqueConstraint("group_id", "month", "person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    catalogue_id: Mapped[int] = mapped_column(ForeignKey("catalogues.id"))
+    answers_json: Mapped[str] = mapped_column(Text, default="{}")
+    position: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class ReportChange(Base):
+    """The report audit trail: submissions, and every value changed after the first one."""
+
+    __tablename__ = "report_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(16))  # submitted | changed | reopened
+    key: Mapped[str] = mapped_column(String(40), default="")
+    old_value: Mapped[float | None] = mapped_column(default=None)
+    new_value: Mapped[float | None] = mapped_column(default=None)
+
+
+class Reopening(Base):
+    """Staff reopened one group's locked month until a given instant."""
+
+    __tablename__ = "reopenings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))
+    until: Mapped[datetime] = mapped_column(UtcDateTime)
+    by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Conversation(Base):
+    """Where a person is in a multi-step flow: the database-backed conversation state.
+
+    Written in the same transaction as the step's data, so a crash can never leave the two apart.
+    """
+
+    __tablename__ = "conversations"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True)
+    flow: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(32))
+    data_json: Mapped[str] = mapped_column(Text, default="{}")
+    chat_external_id: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

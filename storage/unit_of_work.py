@@ -9,9 +9,11 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.conversations import ConversationsRepository
 from storage.repositories.groups import ChatsRepository, GroupsRepository
 from storage.repositories.invites import InvitesRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.reports import ReportsRepository
 from storage.repositories.updates import UpdatesRepository
 
 
@@ -44,6 +46,14 @@ class UnitOfWork:
     @cached_property
     def audit(self) -> AuditRepository:
         return AuditRepository(self.session)
+
+    @cached_property
+    def reports(self) -> ReportsRepository:
+        return ReportsRepository(self.session)
+
+    @cached_property
+    def conversations(self) -> ConversationsRepository:
+        return ConversationsRepository(self.session)
 
 
 @asynccontextmanager

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,14 @@ async def migrated_wiring(settings: Settings, ward: WardFile) -> Wiring:
 class RunningBot:
     """The production application polling a fake Bot API; can be stopped and started again."""
 
-    def __init__(self, fake: FakeBotApi, settings: Settings, ward: WardFile) -> None:
-        self.fake, self.settings, self.ward = fake, settings, ward
+    def __init__(
+        self,
+        fake: FakeBotApi,
+        settings: Settings,
+        ward: WardFile,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.fake, self.settings, self.ward, self.clock = fake, settings, ward, clock
         self.application: WardApplication | None = None
         self.wiring: Wiring | None = None
         self._running: AbstractAsyncContextManager[WardApplication] | None = None
@@ -47,6 +55,8 @@ class RunningBot:
     async def start(self) -> None:
         """Migrate, build and start polling, as `wardbot run` does."""
         self.wiring = await migrated_wiring(self.settings, self.ward)
+        if self.clock is not None:
+            self.wiring.clock = self.clock
         self.application = build_application(
             self.wiring,
             token=self.fake.token,

@@ -1,0 +1,326 @@
+"""Monthly reports: which months are open, drafts saved at every step, submission and its audit trail.
+
+Plain values in and out; the conversation in conversations/report.py decides what to ask and say.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.indicators import Indicator, catalogue_fingerprint, catalogue_from_json, catalogue_json
+from bot.periods import Month, is_locked, lock_time, open_months
+from bot.ward_config import WardSettings
+from storage.models import Reopening, Report, ReportChange, ReportDraft, ReportValue, ResidentialGroup
+from storage.unit_of_work import UnitOfWork
+
+REOPEN_DAYS = 3
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer in a draft: a value, or skipped; `flagged` when outside the plausible range."""
+
+    value: float | None
+    skipped: bool = False
+    flagged: bool = False
+
+
+@dataclass
+class Draft:
+    """A person's report in progress for one group and month, as plain values."""
+
+    id: int
+    group_id: int
+    group_code: str
+    group_name: str
+    households: int
+    month: Month
+    catalogue_id: int
+    indicators: tuple[Indicator, ...]
+    answers: dict[str, Answer] = field(default_factory=dict)
+    position: int = 0
+    has_report: bool = False
+
+    @property
+    def count(self) -> int:
+        return len(self.indicators)
+
+    def indicator(self, position: int | None = None) -> Indicator:
+        """The indicator at `position` (default: the current question)."""
+        return self.indicators[self.position if position is None else position]
+
+    def first_unanswered(self) -> int | None:
+        """The first question without an answer, or None when every question has one."""
+        for index, indicator in enumerate(self.indicators):
+            if indicator.key not in self.answers:
+                return index
+        return None
+
+    def position_of(self, key: str) -> int | None:
+        for index, indicator in enumerate(self.indicators):
+            if indicator.key == key:
+                return index
+        return None
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What a confirmation did: the first submission, or which values it changed."""
+
+    first: bool
+    changed: tuple[tuple[str, float | None, float | None], ...]
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """A submitted report, for /myreport and the summary of a re-run."""
+
+    month: Month
+    indicators: tuple[Indicator, ...]
+    values: dict[str, Answer]
+    submitted_at: datetime
+    submitted_by: str
+    on_time: bool
+
+
+class ReportingError(Exception):
+    """A request the report rules refuse; `reason` picks the reply."""
+
+    def __init__(self, reason: str, **details: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+async def current_catalogue(uow: UnitOfWork, indicators: Sequence[Indicator]) -> int:
+    """The id of the stored version of this catalogue (stored the first time it is used)."""
+    stored = await uow.reports.ensure_catalogue(catalogue_fingerprint(indicators), catalogue_json(indicators))
+    return stored.id
+
+
+async def reportable_months(
+    uow: UnitOfWork, group_id: int, now: datetime, ward: WardSettings, tz: ZoneInfo
+) -> list[Month]:
+    """Months the group may report for now: the open ones and any that staff reopened; newest first."""
+    months = set(open_months(now, ward.report_deadline_day, tz))
+    months.update(Month.parse(m) for m in await uow.reports.reopened_months(group_id, now))
+    return sorted(months, reverse=True)
+
+
+async def month_is_open(
+    uow: UnitOfWork, group_id: int, month: Month, now: datetime, ward: WardSettings, tz: ZoneInfo
+) -> bool:
+    """False after the month's deadline, unless staff reopened it for this group."""
+    if month > Month.of(now.astimezone(tz).date()):
+        return False
+    if not is_locked(month, now, ward.report_deadline_day, tz):
+        return True
+    until = await uow.reports.reopened_until(group_id, str(month))
+    return until is not None and until > now
+
+
+def _answers_from_json(text: str) -> dict[str, Answer]:
+    raw = json.loads(text or "{}")
+    return {
+        key: Answer(item.get("value"), bool(item.get("skipped")), bool(item.get("flagged")))
+        for key, item in raw.items()
+    }
+
+
+def _answers_to_json(answers: dict[str, Answer]) -> str:
+    return json.dumps(
+        {k: {"value": a.value, "skipped": a.skipped, "flagged": a.flagged} for k, a in answers.items()},
+        sort_keys=True,
+    )
+
+
+async def _indicators(uow: UnitOfWork, catalogue_id: int) -> tuple[Indicator, ...]:
+    catalogue = await uow.reports.catalogue(catalogue_id)
+    if catalogue is None:
+        raise ReportingError("no_catalogue")
+    return catalogue_from_json(catalogue.indicators_json)
+
+
+def _report_answers(report: Report) -> dict[str, Answer]:
+    return {v.key: Answer(v.value, v.value is None, v.flagged) for v in report.values}
+
+
+async def _as_draft(uow: UnitOfWork, row: ReportDraft, group: ResidentialGroup, has_report: bool) -> Draft:
+    return Draft(
+        id=row.id,
+        group_id=group.id,
+        group_code=group.code,
+        group_name=group.name,
+        households=group.households,
+        month=Month.parse(row.month),
+        catalogue_id=row.catalogue_id,
+        indicators=await _indicators(uow, row.catalogue_id),
+        answers=_answers_from_json(row.answers_json),
+        position=row.position,
+        has_report=has_report,
+    )
+
+
+async def start_draft(
+    uow: UnitOfWork, person_id: int, group: ResidentialGroup, month: Month, indicators: Sequence[Indicator]
+) -> Draft:
+    """The person's draft for this month: kept if newer than the submitted report, else a fresh copy of it.
+
+    A new draft uses the current catalogue; a copy of a submitted report keeps the report's version.
+    """
+    report = await uow.reports.report(group.id, str(month))
+    row = await uow.reports.draft(group.id, str(month), person_id)
+    if row is not None and report is not None and row.updated_at <= report.submitted_at:
+        row.answers_json = _answers_to_json(_report_answers(report))
+        row.catalogue_id = report.catalogue_id
+        row.position = len(await _indicators(uow, report.catalogue_id))
+    if row is None:
+        if report is not None:
+            catalogue_id, answers = report.catalogue_id, _report_answers(report)
+            position = len(await _indicators(uow, catalogue_id))
+        else:
+            catalogue_id, answers, position = await current_catalogue(uow, indicators), {}, 0
+        row = await uow.reports.add_draft(
+            ReportDraft(
+                group_id=group.id,
+                month=str(month),
+                person_id=person_id,
+                catalogue_id=catalogue_id,
+                answers_json=_answers_to_json(answers),
+                position=position,
+            )
+        )
+    return await _as_draft(uow, row, group, report is not None)
+
+
+async def load_draft(uow: UnitOfWork, draft_id: int) -> Draft | None:
+    """A draft by id, or None when it is gone (submitted or never there)."""
+    row = await uow.reports.draft_by_id(draft_id)
+    if row is None:
+        return None
+    group = await uow.groups.get(row.group_id)
+    if group is None:
+        return None
+    has_report = await uow.reports.report(row.group_id, row.month) is not None
+    return await _as_draft(uow, row, group, has_report)
+
+
+async def save_draft(uow: UnitOfWork, draft: Draft) -> None:
+    """Store the draft's answers and position (every step calls this)."""
+    row = await uow.reports.draft_by_id(draft.id)
+    if row is None:
+        raise ReportingError("no_draft")
+    row.answers_json = _answers_to_json(draft.answers)
+    row.position = draft.position
+
+
+async def previous_values(uow: UnitOfWork, group_id: int, month: Month) -> dict[str, float | None]:
+    """Last month's submitted values, shown as hints."""
+    report = await uow.reports.report(group_id, str(month.previous()))
+    return {} if report is None else {v.key: v.value for v in report.values}
+
+
+async def submit(
+    uow: UnitOfWork, draft: Draft, person_id: int, *, now: datetime, ward: WardSettings, tz: ZoneInfo
+) -> SubmitResult:
+    """Store the draft as the group's report; every value changed after the first submission is audited."""
+    missing = [i.key for i in draft.indicators if i.required and draft.answers.get(i.key) is None]
+    if missing:
+        raise ReportingError("incomplete", key=missing[0])
+    month = str(draft.month)
+    report = await uow.reports.report(draft.group_id, month)
+    changed: list[tuple[str, float | None, float | None]] = []
+    if report is None:
+        report = Report(
+            group_id=draft.group_id,
+            month=month,
+            catalogue_id=draft.catalogue_id,
+            first_submitted_at=now,
+            submitted_at=now,
+            submitted_by=person_id,
+            on_time=now < lock_time(draft.month, ward.report_deadline_day, tz),
+            values=[
+                ReportValue(key=i.key, value=draft.answers[i.key].value, flagged=draft.answers[i.key].flagged)
+                for i in draft.indicators
+                if i.key in draft.answers
+            ],
+        )
+        await uow.reports.add_report(report)
+        first = True
+    else:
+        first = False
+        stored = {v.key: v for v in report.values}
+        for indicator in draft.indicators:
+            answer = draft.answers.get(indicator.key)
+            if answer is None:
+                continue
+            row = stored.get(indicator.key)
+            if row is None:
+                report.values.append(
+                    ReportValue(key=indicator.key, value=answer.value, flagged=answer.flagged)
+                )
+                changed.append((indicator.key, None, answer.value))
+            elif row.value != answer.value or row.flagged != answer.flagged:
+                if row.value != answer.value:
+                    changed.append((indicator.key, row.value, answer.value))
+                row.value, row.flagged = answer.value, answer.flagged
+        report.catalogue_id = draft.catalogue_id
+        report.submitted_at, report.submitted_by = now, person_id
+        for key, old, new in changed:
+            await uow.reports.add_change(
+                ReportChange(
+                    report_id=report.id,
+                    at=now,
+                    person_id=person_id,
+                    action="changed",
+                    key=key,
+                    old_value=old,
+                    new_value=new,
+                )
+            )
+    await uow.reports.add_change(
+        ReportChange(report_id=report.id, at=now, person_id=person_id, action="submitted")
+    )
+    finished = await uow.reports.draft_by_id(draft.id)
+    if finished is not None:
+        await uow.session.delete(finished)
+    return SubmitResult(first, tuple(changed))
+
+
+async def reopen_month(
+    uow: UnitOfWork, group: ResidentialGroup, month: Month, *, actor: int, now: datetime, tz: ZoneInfo
+) -> datetime:
+    """Reopen one group's month for REOPEN_DAYS days (to the end of the last local day); returns until."""
+    if month > Month.of(now.astimezone(tz).date()):
+        raise ReportingError("future_month", month=str(month))
+    last_day = now.astimezone(tz).date() + timedelta(days=REOPEN_DAYS)
+    until = datetime(last_day.year, last_day.month, last_day.day, tzinfo=tz) + timedelta(days=1)
+    await uow.reports.add_reopening(
+        Reopening(group_id=group.id, month=str(month), until=until, by=actor, at=now)
+    )
+    report = await uow.reports.report(group.id, str(month))
+    if report is not None:
+        await uow.reports.add_change(
+            ReportChange(report_id=report.id, at=now, person_id=actor, action="reopened")
+        )
+    return until
+
+
+async def report_view(uow: UnitOfWork, group_id: int, month: Month) -> ReportView | None:
+    """The submitted report of a group's month, or None."""
+    report = await uow.reports.report(group_id, str(month))
+    if report is None:
+        return None
+    submitter = report.submitter.display_name if report.submitter is not None else ""
+    return ReportView(
+        month=month,
+        indicators=await _indicators(uow, report.catalogue_id),
+        values=_report_answers(report),
+        submitted_at=report.submitted_at,
+        submitted_by=submitter,
+        on_time=report.on_time,
+    )
