@@ -102,6 +102,11 @@ async def on_startup(application: WardApplication) -> None:
     await sync_ward_groups(wiring.factory, wiring.ward)
     await publish_commands(application)
     if application.job_queue is not None:
+        from conversations.timeouts import IDLE_CHECK, end_idle_conversations
+
+        application.job_queue.run_repeating(
+            end_idle_conversations, interval=IDLE_CHECK, first=timedelta(seconds=5), name="idle-conversations"
+        )
         application.job_queue.run_repeating(
             forget_old_updates,
             interval=timedelta(hours=6),

@@ -166,7 +166,13 @@ async def _as_draft(uow: UnitOfWork, row: ReportDraft, group: ResidentialGroup, 
 
 
 async def start_draft(
-    uow: UnitOfWork, person_id: int, group: ResidentialGroup, month: Month, indicators: Sequence[Indicator]
+    uow: UnitOfWork,
+    person_id: int,
+    group: ResidentialGroup,
+    month: Month,
+    indicators: Sequence[Indicator],
+    *,
+    now: datetime,
 ) -> Draft:
     """The person's draft for this month: kept if newer than the submitted report, else a fresh copy of it.
 
@@ -178,6 +184,7 @@ async def start_draft(
         row.answers_json = _answers_to_json(_report_answers(report))
         row.catalogue_id = report.catalogue_id
         row.position = len(await _indicators(uow, report.catalogue_id))
+        row.updated_at = now
     if row is None:
         if report is not None:
             catalogue_id, answers = report.catalogue_id, _report_answers(report)
@@ -192,6 +199,7 @@ async def start_draft(
                 catalogue_id=catalogue_id,
                 answers_json=_answers_to_json(answers),
                 position=position,
+                updated_at=now,
             )
         )
     return await _as_draft(uow, row, group, report is not None)
@@ -209,13 +217,13 @@ async def load_draft(uow: UnitOfWork, draft_id: int) -> Draft | None:
     return await _as_draft(uow, row, group, has_report)
 
 
-async def save_draft(uow: UnitOfWork, draft: Draft) -> None:
+async def save_draft(uow: UnitOfWork, draft: Draft, *, now: datetime) -> None:
     """Store the draft's answers and position (every step calls this)."""
     row = await uow.reports.draft_by_id(draft.id)
     if row is None:
         raise ReportingError("no_draft")
     row.answers_json = _answers_to_json(draft.answers)
-    row.position = draft.position
+    row.position, row.updated_at = draft.position, now
 
 
 async def previous_values(uow: UnitOfWork, group_id: int, month: Month) -> dict[str, float | None]:

@@ -196,12 +196,14 @@ async def _begin(turn: Turn, group: ResidentialGroup, month: Month) -> None:
         await turn.uow.conversations.end(turn.caller.person_id)
         turn.reply(_locked_text(turn, group, month))
         return
-    draft = await start_draft(turn.uow, turn.caller.person_id, group, month, wiring.ward.indicators)
+    draft = await start_draft(
+        turn.uow, turn.caller.person_id, group, month, wiring.ward.indicators, now=wiring.clock()
+    )
     step: dict[str, Any] = {"draft": draft.id}
     unanswered = draft.first_unanswered()
     if unanswered is None:
         draft.position = draft.count
-        await save_draft(turn.uow, draft)
+        await save_draft(turn.uow, draft, now=turn.wiring.clock())
         if draft.has_report:
             intro = _("Your report for {month} is in. You can change any answer until the deadline.")
             turn.reply(intro.format(month=_mid(month)))
@@ -230,7 +232,7 @@ async def _begin(turn: Turn, group: ResidentialGroup, month: Month) -> None:
 async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = "") -> None:
     """Save the position and ask the current question (after a hint when the last answer was refused)."""
     step = {k: v for k, v in step.items() if k != "pending"}
-    await save_draft(turn.uow, draft)
+    await save_draft(turn.uow, draft, now=turn.wiring.clock())
     await _save(turn, ASKING, step)
     indicator = draft.indicator()
     language = current_language()
@@ -349,7 +351,7 @@ async def _back(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
 async def _summary(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
     """Every answer, with Confirm / Edit / Cancel."""
     draft.position = min(draft.position, draft.count)
-    await save_draft(turn.uow, draft)
+    await save_draft(turn.uow, draft, now=turn.wiring.clock())
     await _save(turn, SUMMARY, {k: v for k, v in step.items() if k not in ("pending", "editing")})
     language = current_language()
     lines = [
@@ -460,7 +462,9 @@ async def _show_step(turn: Turn, draft: Draft, state: str, step: dict[str, Any])
 
 
 async def _save(turn: Turn, state: str, step: dict[str, Any]) -> None:
-    await turn.uow.conversations.save(turn.caller.person_id, FLOW, state, step, turn.chat_id)
+    await turn.uow.conversations.save(
+        turn.caller.person_id, FLOW, state, step, turn.chat_id, now=turn.wiring.clock()
+    )
 
 
 async def _reporting_group(turn: Turn) -> ResidentialGroup | None:
@@ -490,7 +494,7 @@ async def _still_open(turn: Turn, draft: Draft) -> bool:
         turn.uow, draft.group_id, draft.month, wiring.clock(), wiring.ward.ward, wiring.timezone
     ):
         return True
-    await save_draft(turn.uow, draft)
+    await save_draft(turn.uow, draft, now=turn.wiring.clock())
     await turn.uow.conversations.end(turn.caller.person_id)
     group = await turn.uow.groups.get(draft.group_id)
     if group is not None:

@@ -7,9 +7,9 @@ from typing import Any
 from telegram.ext import Application, BaseHandler
 
 import conversations
-from handlers import cancel, chats, fallback, follow, groups, help, language, start
+from handlers import cancel, chats, fallback, follow, groups, help, language, reports, start
 
-FEATURES = (start, help, language, cancel, groups, chats, follow)
+FEATURES = (start, help, language, cancel, groups, chats, follow, reports)
 FALLBACK_GROUP = 100
 
 

@@ -303,13 +303,28 @@ async def send_replies(bot: ExtBot[None], update: Update, replies: Sequence[Repl
     edit_message = query.message if query is not None and isinstance(query.message, Message) else None
     for reply in replies:
         target: int | str = reply.chat if reply.chat is not None else (chat.id if chat else 0)
-        try:
-            await send_reply(bot, target, reply, edit_message if reply.chat is None else None)
-        except Forbidden as error:
-            log.info("chat %s does not accept messages from the bot: %s", target, error)
-            await mark_unreachable(wiring, target)
-        except TelegramError as error:
-            log.warning("could not send a reply to chat %s: %s", target, error)
+        await deliver(bot, wiring, target, reply, edit_message if reply.chat is None else None)
+
+
+async def deliver(
+    bot: ExtBot[None], wiring: Wiring, target: int | str, reply: Reply, edit_message: Message | None = None
+) -> bool:
+    """Send one reply; True when it went out. A 403 marks the chat or person inactive."""
+    try:
+        await send_reply(bot, target, reply, edit_message)
+    except Forbidden as error:
+        log.info("chat %s does not accept messages from the bot: %s", target, error)
+        await mark_unreachable(wiring, target)
+        return False
+    except TelegramError as error:
+        log.warning("could not send a message to chat %s: %s", target, error)
+        return False
+    return True
+
+
+async def send_text(bot: ExtBot[None], wiring: Wiring, chat: int | str, text: str) -> bool:
+    """A plain message outside any update (jobs): retried, and a 403 marks the chat inactive."""
+    return await deliver(bot, wiring, chat, Reply(text))
 
 
 async def on_error(update: object, context: WardContext) -> None:

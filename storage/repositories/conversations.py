@@ -23,7 +23,14 @@ class ConversationsRepository:
         return await self.session.get(Conversation, person_id)
 
     async def save(
-        self, person_id: int, flow: str, state: str, data: dict[str, Any], chat_external_id: str
+        self,
+        person_id: int,
+        flow: str,
+        state: str,
+        data: dict[str, Any],
+        chat_external_id: str,
+        *,
+        now: datetime | None = None,
     ) -> Conversation:
         """Create or move the person's conversation to `state` with `data`."""
         conversation = await self.get(person_id)
@@ -33,7 +40,7 @@ class ConversationsRepository:
         conversation.flow, conversation.state = flow, state
         conversation.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
         conversation.chat_external_id = chat_external_id
-        conversation.updated_at = utcnow()
+        conversation.updated_at = now or utcnow()
         await self.session.flush()
         return conversation
 

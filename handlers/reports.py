@@ -1,0 +1,111 @@
+"""/myreport (a head's submitted figures) and /reopen (staff unlock one group's month)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from telegram.ext import CommandHandler
+
+from bot.answers import format_value
+from bot.channels.telegram import PLATFORM, Turn, turn
+from bot.i18n import current_language, use_language
+from bot.i18n import gettext as _
+from bot.membership import DEPUTY, HEAD, MembershipError, language_of, require_group
+from bot.periods import Month, deadline_date
+from bot.reporting import ReportingError, reopen_month, report_view, reportable_months
+from handlers.membership_texts import explain
+
+
+@turn("myreport")
+async def my_report(turn: Turn) -> None:
+    """The group's submitted values for a month (default: the newest open month that has a report)."""
+    group = await turn.uow.groups.get(turn.caller.reports_for[0])
+    if group is None:
+        return
+    wiring = turn.wiring
+    if turn.args:
+        try:
+            months = [Month.parse(turn.args[0])]
+        except ValueError:
+            turn.reply(_("Please give the month as YYYY-MM, for example /myreport 2026-10."))
+            return
+    else:
+        months = await reportable_months(
+            turn.uow, group.id, wiring.clock(), wiring.ward.ward, wiring.timezone
+        )
+    language = current_language()
+    for month in months:
+        view = await report_view(turn.uow, group.id, month)
+        if view is None:
+            continue
+        moment = view.submitted_at.astimezone(wiring.timezone).strftime("%H:%M %d/%m/%Y")
+        lines = [
+            _("Report of {group} ({code}) for {month}").format(
+                group=group.name, code=group.code, month=month.label(language)
+            ),
+            _("Sent at {moment} by {name}.").format(moment=moment, name=view.submitted_by or "—"),
+        ]
+        for number, indicator in enumerate(view.indicators, start=1):
+            answer = view.values.get(indicator.key)
+            shown = (
+                _("skipped")
+                if answer is None or answer.value is None
+                else format_value(indicator, answer.value, language)
+            )
+            flag = " ⚠️" if answer is not None and answer.flagged else ""
+            lines.append(f"{number}. {indicator.label_in(language)}: {shown}{flag}")
+        deadline = deadline_date(month, wiring.ward.ward.report_deadline_day)
+        lines.append(
+            _("Change it with /report until {deadline}.").format(deadline=deadline.strftime("%d/%m/%Y"))
+        )
+        turn.reply("\n".join(lines))
+        return
+    turn.reply(
+        _("No report sent yet for {month}. Send /report to start.").format(month=months[0].label(language))
+    )
+
+
+@turn("reopen")
+async def reopen(turn: Turn) -> None:
+    """Unlock one group's month for a few days and tell its head and deputy."""
+    if len(turn.args) < 2:
+        turn.reply(_("Which group and month? For example: /reopen TDP01 2026-10"))
+        return
+    try:
+        group = await require_group(turn.uow, turn.args[0])
+        month = Month.parse(turn.args[1])
+    except MembershipError as error:
+        turn.reply(explain(error))
+        return
+    except ValueError:
+        turn.reply(_("Please give the month as YYYY-MM, for example /reopen TDP01 2026-10."))
+        return
+    wiring = turn.wiring
+    try:
+        until = await reopen_month(
+            turn.uow, group, month, actor=turn.caller.person_id, now=wiring.clock(), tz=wiring.timezone
+        )
+    except ReportingError:
+        turn.reply(_("{month} has not started yet.").format(month=month.label(current_language())))
+        return
+    last_day = (until.astimezone(wiring.timezone) - timedelta(seconds=1)).strftime("%d/%m/%Y")
+    turn.reply(
+        _("Reopened {month} for {code} until the end of {day}. Its head and deputy were told.").format(
+            month=month.label(current_language()), code=group.code, day=last_day
+        )
+    )
+    for role in (HEAD, DEPUTY):
+        holder = await turn.uow.groups.holder(group.id, role)
+        if holder is None or not holder.person.active or holder.person.platform != PLATFORM:
+            continue
+        person = holder.person
+        with use_language(language_of(person, wiring.settings.default_language)):
+            turn.reply(
+                _(
+                    "Ward staff reopened {month} for your group until {day}. Send /report to change it."
+                ).format(month=month.label(current_language()), day=last_day),
+                chat=person.external_id,
+            )
+
+
+HANDLERS = [CommandHandler("myreport", my_report), CommandHandler("reopen", reopen)]
