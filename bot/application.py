@@ -16,7 +16,14 @@ from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAl
 from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot.access import Caller, ChatKind, Role, allowed_commands
-from bot.channels.telegram import BotData, PerChatUpdateProcessor, WardApplication, WardContext, on_error
+from bot.channels.telegram import (
+    BotData,
+    PerChatUpdateProcessor,
+    WardApplication,
+    WardContext,
+    on_error,
+    publish_menu,
+)
 from bot.i18n import LANGUAGES, use_language
 from bot.membership import GroupRow, upsert_groups
 from bot.settings import Settings
@@ -101,6 +108,10 @@ async def on_startup(application: WardApplication) -> None:
     wiring = application.bot_data.wiring
     await sync_ward_groups(wiring.factory, wiring.ward)
     await publish_commands(application)
+    async with unit_of_work(wiring.factory) as uow:
+        staff = [person.id for person in await uow.people.staff()]
+    for person_id in staff:
+        await publish_menu(application.bot, wiring, person_id)
     if application.job_queue is not None:
         from conversations.timeouts import IDLE_CHECK, end_idle_conversations
 

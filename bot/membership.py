@@ -154,6 +154,31 @@ async def identify(
     )
 
 
+@dataclass(frozen=True)
+class MenuOwner:
+    """Whose private command menu to publish: their account, language and roles."""
+
+    platform: str
+    external_id: str
+    language: str
+    roles: frozenset[Role]
+
+
+async def menu_owner(uow: UnitOfWork, person_id: int, default_language: str) -> MenuOwner | None:
+    """The roles that decide a person's command menu in their private chat."""
+    person = await uow.people.get(person_id)
+    if person is None:
+        return None
+    roles = {Role.ANYONE}
+    if person.is_staff:
+        roles.add(Role.STAFF)
+    role_of = {HEAD: Role.HEAD, DEPUTY: Role.DEPUTY, FOLLOWER: Role.RESIDENT}
+    roles.update(role_of[m.role] for m in await uow.groups.memberships_of(person.id))
+    return MenuOwner(
+        person.platform, person.external_id, language_of(person, default_language), frozenset(roles)
+    )
+
+
 async def choose_language(uow: UnitOfWork, person_id: int, language: str) -> str:
     """Store the language a person picked; returns it. Unknown codes are refused."""
     if language not in LANGUAGES:

@@ -126,6 +126,7 @@ async def remove_head(turn: Turn) -> None:
     except MembershipError as error:
         turn.reply(explain(error))
         return
+    turn.menus_changed.add(person.id)
     turn.reply(
         _("{name} is no longer {role} of {code}. Send /invite {code} to invite someone new.").format(
             name=person.display_name or person.external_id, role=role_name(role), code=group.code

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
+from bot.access import Role
 from bot.channels.telegram import Turn, turn
 from bot.i18n import LANGUAGES, set_language
 from bot.i18n import gettext as _
@@ -28,6 +29,8 @@ async def pick_language(turn: Turn) -> None:
         turn.reply(_("That choice is no longer available. Send /language to choose again."))
         return
     await choose_language(turn.uow, turn.caller.person_id, code)
+    if turn.caller.roles - {Role.ANYONE}:
+        turn.menus_changed.add(turn.caller.person_id)
     set_language(code)
     turn.reply(_("I will speak English with you from now on."), edit=True)
 

@@ -64,6 +64,8 @@ async def redeem(turn: Turn, code: str) -> None:
         ),
     }
     turn.reply(messages[result.outcome].format(**values))
+    if result.outcome is Redemption.JOINED:
+        turn.menus_changed.add(turn.caller.person_id)
 
 
 HANDLERS = [CommandHandler("start", start)]

@@ -14,6 +14,7 @@ from storage.repositories.groups import ChatsRepository, GroupsRepository
 from storage.repositories.invites import InvitesRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.reports import ReportsRepository
+from storage.repositories.standings import StandingsRepository
 from storage.repositories.updates import UpdatesRepository
 
 
@@ -50,6 +51,10 @@ class UnitOfWork:
     @cached_property
     def reports(self) -> ReportsRepository:
         return ReportsRepository(self.session)
+
+    @cached_property
+    def standings(self) -> StandingsRepository:
+        return StandingsRepository(self.session)
 
     @cached_property
     def conversations(self) -> ConversationsRepository:

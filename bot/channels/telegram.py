@@ -12,10 +12,12 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
     Chat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -26,10 +28,10 @@ from telegram import (
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
 
-from bot.access import Caller, ChatKind, authorize
+from bot.access import Caller, ChatKind, allowed_commands, authorize
 from bot.i18n import gettext as _
-from bot.i18n import set_language
-from bot.membership import identify, set_chat_active, set_person_active
+from bot.i18n import set_language, use_language
+from bot.membership import identify, menu_owner, set_chat_active, set_person_active
 from bot.replies import Choice, Outgoing, Reply, split_text
 from bot.wiring import Wiring
 from storage.unit_of_work import UnitOfWork, unit_of_work
@@ -110,6 +112,7 @@ class Turn:
     chat: ChatKind
     out: Outgoing
     notice: str | None = None  # a short toast for a pressed button
+    menus_changed: set[int] = field(default_factory=set)  # people whose roles changed in this turn
 
     @property
     def wiring(self) -> Wiring:
@@ -173,6 +176,7 @@ async def run_turn(command: str, handler: TurnHandler, update: Update, context: 
     wiring = context.wiring
     out = Outgoing()
     notice: str | None = None
+    menus_changed: set[int] = set()
     async with unit_of_work(wiring.factory) as uow:
         if not await uow.updates.claim(PLATFORM, update.update_id):
             log.info("update %s was already handled; ignoring the redelivery", update.update_id)
@@ -196,9 +200,27 @@ async def run_turn(command: str, handler: TurnHandler, update: Update, context: 
             current = Turn(update, context, uow, caller, kind, out)
             await handler(current)
             notice = current.notice
+            menus_changed = current.menus_changed
     if update.callback_query is not None:
         await _answer_callback(update, notice)
     await send_replies(context.bot, update, out.replies, wiring)
+    for person_id in menus_changed:
+        await publish_menu(context.bot, wiring, person_id)
+
+
+async def publish_menu(bot: ExtBot[None], wiring: Wiring, person_id: int) -> None:
+    """The command menu of one person's private chat, from their roles (staff, heads)."""
+    async with unit_of_work(wiring.factory) as uow:
+        owner = await menu_owner(uow, person_id, wiring.settings.default_language)
+    if owner is None or owner.platform != PLATFORM:
+        return
+    caller = Caller(person_id=person_id, name="", language=owner.language, roles=owner.roles)
+    with use_language(owner.language):
+        commands = [BotCommand(name, text) for name, text in allowed_commands(caller, ChatKind.PRIVATE)]
+    try:
+        await bot.set_my_commands(commands, scope=BotCommandScopeChat(int(owner.external_id)))
+    except TelegramError as error:
+        log.info("could not publish the command menu of %s: %s", owner.external_id, error)
 
 
 async def _answer_callback(update: Update, notice: str | None) -> None:

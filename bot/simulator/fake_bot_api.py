@@ -533,13 +533,11 @@ class FakeBotApi:
         return True
 
     async def _set_my_commands(self, params: dict[str, Any]) -> bool:
-        scope = params.get("scope") or {"type": "default"}
-        self.commands[(str(scope["type"]), params.get("language_code") or None)] = list(params["commands"])
+        self.commands[(_scope_key(params), params.get("language_code") or None)] = list(params["commands"])
         return True
 
     async def _delete_my_commands(self, params: dict[str, Any]) -> bool:
-        scope = params.get("scope") or {"type": "default"}
-        self.commands.pop((str(scope["type"]), params.get("language_code") or None), None)
+        self.commands.pop((_scope_key(params), params.get("language_code") or None), None)
         return True
 
     async def _set_webhook(self, params: dict[str, Any]) -> bool:
@@ -697,6 +695,14 @@ async def _parameters(request: web.Request) -> dict[str, Any]:
             params[name] = value
     params.update({k: v for k, v in request.query.items() if k not in params})
     return params
+
+
+def _scope_key(params: dict[str, Any]) -> str:
+    """"all_private_chats", or "chat:501" for one chat's own menu."""
+    scope = params.get("scope") or {"type": "default"}
+    if scope.get("chat_id") is not None:
+        return f"{scope['type']}:{scope['chat_id']}"
+    return str(scope["type"])
 
 
 def _file(value: Any) -> tuple[bytes | None, str | None]:
