@@ -309,3 +309,9 @@ def parse_period(text: str, *, today: date | None = None) -> Period:
         raise ValueError(
             f"not a period: {text[:40]!r}{detail}; try 2026-10, 10/2026, 2026-Q3, 2026 or 2026-03..2026-08"
         ) from None
+
+
+def month_in_sentence(month: Month, language: str) -> str:
+    """The month's name inside a sentence: "tháng 10/2026" in Vietnamese, "October 2026" in English."""
+    label = month.label(language)
+    return label[:1].lower() + label[1:] if language == "vi" else label

@@ -75,9 +75,11 @@ async def compute_standings(
     report counts as zero in a multi-month average. Reports filled in with an older
     catalogue score by key: a figure the old version lacked counts as blank.
     """
+    scoring = weighted(indicators, indicator_weights)
     groups = await uow.standings.groups(group_ids)
-    values = await _values(uow, period, group_ids)
-    return _standings(period, groups, values, weighted(indicators, indicator_weights), bands)
+    scored_keys = [indicator.key for indicator in scoring if indicator.scored]
+    values = await _values(uow, period, group_ids=group_ids, keys=scored_keys)
+    return _standings(period, groups, values, scoring, bands)
 
 
 async def completeness(
@@ -109,7 +111,7 @@ async def export_data(
     values are read once and shared by the values sheet and the standings.
     """
     groups = await uow.standings.groups()
-    values = await _values(uow, period, None)
+    values = await _values(uow, period, group_ids=None, keys=[indicator.key for indicator in indicators])
     result = _standings(period, groups, values, tuple(indicators), bands)
     by_id = {group.id: group for group in groups}
     value_rows: list[ValueRow] = [
@@ -129,12 +131,16 @@ async def export_data(
 
 
 async def _values(
-    uow: UnitOfWork, period: Period, group_ids: Collection[int] | None
+    uow: UnitOfWork, period: Period, *, group_ids: Collection[int] | None, keys: Collection[str]
 ) -> dict[tuple[int, str], Values]:
-    """Submitted values by (group id, month) for the period, from one query."""
+    """Submitted values (only `keys`) by (group id, month) for the period, from one query.
+
+    A report appears even when it holds none of `keys`: the group did report.
+    """
     months = [str(month) for month in period.months]
+    rows = await uow.standings.report_rows(months, group_ids=group_ids, keys=keys)
     values: dict[tuple[int, str], Values] = {}
-    for group_id, month, key, value, _on_time, _first in await uow.standings.report_rows(months, group_ids):
+    for group_id, month, key, value in rows:
         report = values.get((group_id, month))
         if report is None:
             report = values[(group_id, month)] = {}

@@ -15,7 +15,7 @@ from bot.channels.telegram import Turn, turn
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
-from bot.periods import Month, deadline_date
+from bot.periods import Month, deadline_date, month_in_sentence
 from bot.replies import Choice
 from bot.reporting import (
     Answer,
@@ -536,10 +536,7 @@ def _month_choice(turn: Turn, month: Month) -> str:
 
 
 def _mid(month: Month) -> str:
-    """The month's name inside a sentence ("tháng 10/2026" in Vietnamese, "October 2026" in English)."""
-    language = current_language()
-    label = month.label(language)
-    return label[:1].lower() + label[1:] if language == "vi" else label
+    return month_in_sentence(month, current_language())
 
 
 def _kind_prompt(indicator: Indicator) -> str:

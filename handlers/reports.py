@@ -11,7 +11,7 @@ from bot.channels.telegram import PLATFORM, Turn, turn
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
 from bot.membership import DEPUTY, HEAD, MembershipError, language_of, require_group
-from bot.periods import Month, deadline_date
+from bot.periods import Month, deadline_date, month_in_sentence
 from bot.reporting import ReportingError, reopen_month, report_view, reportable_months
 from handlers.membership_texts import explain
 
@@ -61,7 +61,9 @@ async def my_report(turn: Turn) -> None:
         turn.reply("\n".join(lines))
         return
     turn.reply(
-        _("No report sent yet for {month}. Send /report to start.").format(month=months[0].label(language))
+        _("No report sent yet for {month}. Send /report to start.").format(
+            month=month_in_sentence(months[0], language)
+        )
     )
 
 
@@ -91,7 +93,7 @@ async def reopen(turn: Turn) -> None:
     last_day = (until.astimezone(wiring.timezone) - timedelta(seconds=1)).strftime("%d/%m/%Y")
     turn.reply(
         _("Reopened {month} for {code} until the end of {day}. Its head and deputy were told.").format(
-            month=month.label(current_language()), code=group.code, day=last_day
+            month=month_in_sentence(month, current_language()), code=group.code, day=last_day
         )
     )
     for role in (HEAD, DEPUTY):
@@ -103,7 +105,7 @@ async def reopen(turn: Turn) -> None:
             turn.reply(
                 _(
                     "Ward staff reopened {month} for your group until {day}. Send /report to change it."
-                ).format(month=month.label(current_language()), day=last_day),
+                ).format(month=month_in_sentence(month, current_language()), day=last_day),
                 chat=person.external_id,
             )
 

@@ -698,7 +698,7 @@ async def _parameters(request: web.Request) -> dict[str, Any]:
 
 
 def _scope_key(params: dict[str, Any]) -> str:
-    """"all_private_chats", or "chat:501" for one chat's own menu."""
+    """ "all_private_chats", or "chat:501" for one chat's own menu."""
     scope = params.get("scope") or {"type": "default"}
     if scope.get("chat_id") is not None:
         return f"{scope['type']}:{scope['chat_id']}"

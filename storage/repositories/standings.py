@@ -9,16 +9,14 @@ and building an object per value would dominate the time.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, ReportValue, ResidentialGroup
 
-#: (group id, month "2026-10", key, value, on time, first submitted at); key is None for a
-#: report without any value row.
-ReportValueRow = tuple[int, str, str | None, float | None, bool, datetime]
+#: (group id, month "2026-10", key, value); key is None for a report with none of the keys asked for.
+ValueRow = tuple[int, str, str | None, float | None]
 
 #: (group id, month "2026-10", on time)
 ReportRow = tuple[int, str, bool]
@@ -38,36 +36,39 @@ class StandingsRepository:
         return (await self.session.scalars(query)).all()
 
     async def report_rows(
-        self, months: Sequence[str], group_ids: Collection[int] | None = None
-    ) -> list[ReportValueRow]:
-        """Every value of every report of these months, one row per value, in one joined select.
+        self,
+        months: Sequence[str],
+        *,
+        group_ids: Collection[int] | None = None,
+        keys: Collection[str] | None = None,
+    ) -> Sequence[ValueRow]:
+        """The values of every report of these months, one row per value, in one joined select.
 
-        An outer join, so a report whose values are all missing still shows the group reported.
+        `keys` limits the values read (standings need only the scored ones, a third fewer
+        rows with the default catalogue). The join is an outer one with the key filter in
+        its condition, so a report holding none of those keys still shows that the group
+        reported, as one row whose key is None. Per-report facts (on time, submission
+        time) are left to `reports`: repeated on every value row they cost more than the
+        values themselves.
         """
+        condition = ReportValue.report_id == Report.id
+        if keys is not None:
+            condition = and_(condition, ReportValue.key.in_(list(keys)))
         query = (
-            select(
-                Report.group_id,
-                Report.month,
-                ReportValue.key,
-                ReportValue.value,
-                Report.on_time,
-                Report.first_submitted_at,
-            )
+            select(Report.group_id, Report.month, ReportValue.key, ReportValue.value)
             .select_from(Report)
-            .outerjoin(ReportValue, ReportValue.report_id == Report.id)
+            .outerjoin(ReportValue, condition)
             .where(Report.month.in_(list(months)))
         )
         if group_ids is not None:
             query = query.where(Report.group_id.in_(list(group_ids)))
-        result = await self.session.execute(query)
-        return list(result.tuples())
+        return (await self.session.execute(query)).all()
 
     async def reports(
-        self, months: Sequence[str], group_ids: Collection[int] | None = None
-    ) -> list[ReportRow]:
+        self, months: Sequence[str], *, group_ids: Collection[int] | None = None
+    ) -> Sequence[ReportRow]:
         """Which groups reported for these months, and whether on time (no values read)."""
         query = select(Report.group_id, Report.month, Report.on_time).where(Report.month.in_(list(months)))
         if group_ids is not None:
             query = query.where(Report.group_id.in_(list(group_ids)))
-        result = await self.session.execute(query)
-        return list(result.tuples())
+        return (await self.session.execute(query)).all()

@@ -182,11 +182,11 @@ async def test_a_locked_month_is_refused_until_staff_reopen_it(reporting: Runnin
 
     staff = reporting.person(1, "Cán bộ")
     since = reporting.fake.mark()
-    assert "Đã mở lại Tháng 10/2026 cho tổ TDP01 đến hết ngày 09/11/2026" in texts(
+    assert "Đã mở lại tháng 10/2026 cho tổ TDP01 đến hết ngày 09/11/2026" in texts(
         await staff.says("/reopen TDP01 2026-10")
     )
     told = await reporting.fake.wait_for(1, chat_id=501, since=since)
-    assert "mở lại Tháng 10/2026 cho tổ đến hết ngày 09/11/2026" in texts(told)
+    assert "mở lại tháng 10/2026 cho tổ đến hết ngày 09/11/2026" in texts(told)
     assert "Bạn báo cáo cho tháng nào?" in texts(await nam.says("/report"))
 
 
