@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import random
+import statistics
 import sys
 import tempfile
 import time
@@ -105,7 +106,7 @@ async def build_ward(
     await upgrade(engine)
     rng = random.Random(SEED)
     created = datetime(2020, 1, 1, tzinfo=UTC)
-    group_rows = [
+    group_rows: list[dict[str, Any]] = [
         {
             "id": number,
             "code": f"TDP{number:03d}",
@@ -199,18 +200,27 @@ class Measurement:
     groups: int
     millis: float
     queries: int
+    median: float = 0.0
 
 
-async def best_of(runs: int, action: Callable[[], Awaitable[T]]) -> tuple[float, T]:
-    """The fastest of `runs` runs in milliseconds, and the last result."""
-    best = float("inf")
+@dataclass(frozen=True)
+class Timing:
+    """Milliseconds of repeated runs: the best is the table's figure, the median shows the spread."""
+
+    best: float
+    median: float
+
+
+async def best_of(runs: int, action: Callable[[], Awaitable[T]]) -> tuple[Timing, T]:
+    """Timings of `runs` runs in milliseconds, and the last result."""
+    times: list[float] = []
     result: T | None = None
     for _ in range(runs):
         start = time.perf_counter()
         result = await action()
-        best = min(best, (time.perf_counter() - start) * 1000)
+        times.append((time.perf_counter() - start) * 1000)
     assert result is not None
-    return best, result
+    return Timing(min(times), statistics.median(times)), result
 
 
 async def naive_year_standings(
@@ -257,16 +267,17 @@ async def measure_ward(
 
         with counter.measure() as queries:
             await run()
-        millis, standings = await best_of(runs, run)
-        rows.append(Measurement(f"{label} standings ({len(period.months)} mo)", groups, millis, queries[0]))
+        timing, standings = await best_of(runs, run)
+        what = f"{label} standings ({len(period.months)} mo)"
+        rows.append(Measurement(what, groups, timing.best, queries[0], timing.median))
         if label == "year":
             year = standings
 
     async def chart() -> bytes:
         return standings_chart(year, title=f"Năm {LAST_MONTH.year}")
 
-    millis, _png = await best_of(runs, chart)
-    rows.append(Measurement("year chart (PNG)", groups, millis, 0))
+    timing, _png = await best_of(runs, chart)
+    rows.append(Measurement("year chart (PNG)", groups, timing.best, 0, timing.median))
     return rows, year
 
 
@@ -313,16 +324,15 @@ async def main_async(groups: int, months: int, runs: int) -> int:
             async def naive_run() -> list[Standing]:
                 return await naive_year_standings(factory, period, indicators, bands)
 
-            naive_ms, _ = await best_of(runs, naive_run)
+            naive_timing, _ = await best_of(runs, naive_run)
         finally:
             await big_engine.dispose()
             await small_engine.dispose()
 
     ours = next(row for row in big_rows if row.what.startswith("year standings"))
-    ratio = naive_ms / ours.millis if ours.millis > 0 else float("inf")
-    baseline = Measurement(
-        f"baseline: naive year, 1 query/group/month ({ratio:.1f}× ours)", groups, naive_ms, queries[0]
-    )
+    ratio = naive_timing.best / ours.millis if ours.millis > 0 else float("inf")
+    what = f"baseline: naive year, 1 query/group/month ({ratio:.1f}× ours)"
+    baseline = Measurement(what, groups, naive_timing.best, queries[0], naive_timing.median)
     print()
     print(table([*big_rows, *small_rows, baseline]))
     print()
@@ -330,6 +340,7 @@ async def main_async(groups: int, months: int, runs: int) -> int:
     same_queries = [row.queries for row in big_rows] == [row.queries for row in small_rows]
     same_result = _scores(naive) == _scores(year)
     print(f"naive/ours (year): {ratio:.1f}×")
+    print(f"year standings, median of {runs} runs: {ours.median:.1f} ms (best {ours.millis:.1f} ms)")
     independent = "yes" if same_queries else "NO"
     print(f"queries independent of the number of groups ({small} vs {groups}): {independent}")
     print(f"naive and bulk standings agree: {'yes' if same_result else 'NO'}")

@@ -1,4 +1,4 @@
-"""The command line: `wardbot run | demo | db | admin | groups | audit` (also `python -m bot`)."""
+"""The command line: `wardbot run | demo | db | admin | groups | audit | export` (also `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -196,6 +196,48 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     return _with_database(settings, work)
 
 
+def _export(args: argparse.Namespace, settings: Settings) -> int:
+    from zoneinfo import ZoneInfo
+
+    from bot.application import load_ward
+    from bot.export import csv_bytes, workbook_bytes
+    from bot.periods import parse_period
+    from bot.standings import export_data
+    from storage.models import utcnow
+    from storage.unit_of_work import unit_of_work
+
+    ward = load_ward(settings)
+    tz = ZoneInfo(ward.ward.timezone or settings.timezone)
+    now = utcnow()
+    try:
+        period = parse_period(args.period, today=now.astimezone(tz).date())
+    except ValueError as error:
+        print(f"error: --period {args.period}: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    out = Path(args.out or f"bao-cao-{period.key}.{args.format}")
+
+    async def work(factory: SessionFactory) -> int:
+        async with unit_of_work(factory) as uow:
+            data = await export_data(
+                uow,
+                period,
+                ward_name=ward.ward.name,
+                indicators=ward.indicators,
+                bands=ward.ward.bands,
+                now=now,
+                ward=ward.ward,
+                tz=tz,
+            )
+        content = (
+            workbook_bytes(data, args.language) if args.format == "xlsx" else csv_bytes(data, args.language)
+        )
+        await asyncio.to_thread(out.write_bytes, content)
+        print(f"{out}: {len(data.value_rows)} reports of {period.key}.")
+        return 0
+
+    return _with_database(settings, work)
+
+
 def _positive(value: str) -> int:
     if not value.isdigit() or int(value) == 0:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
@@ -290,6 +332,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--last", type=_positive, default=50, metavar="N", help="how many entries (default 50)"
     )
     audit.set_defaults(handler=_audit)
+
+    export = commands.add_parser(
+        "export",
+        help="export a period's figures to Excel or CSV",
+        description="Export raw values, standings and completeness of a period to an .xlsx workbook "
+        "(or the raw values to CSV).",
+    )
+    export.add_argument("--period", required=True, help="2026-10 (month), 2026-Q3 (quarter) or 2026 (year)")
+    export.add_argument("--out", metavar="FILE", help="where to write (default bao-cao-PERIOD.xlsx)")
+    export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="default xlsx")
+    export.add_argument("--language", choices=("vi", "en"), default="vi", help="headers (default vi)")
+    export.set_defaults(handler=_export)
     return parser
 
 

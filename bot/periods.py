@@ -315,3 +315,9 @@ def month_in_sentence(month: Month, language: str) -> str:
     """The month's name inside a sentence: "tháng 10/2026" in Vietnamese, "October 2026" in English."""
     label = month.label(language)
     return label[:1].lower() + label[1:] if language == "vi" else label
+
+
+def period_in_sentence(period: Period, language: str) -> str:
+    """The period's name inside a sentence ("quý III/2026", "năm 2026"; English unchanged)."""
+    label = period.label(language)
+    return label[:1].lower() + label[1:] if language == "vi" else label

@@ -6,7 +6,7 @@ numbered options. Flows build `Reply` values; only the channels know how to send
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 
@@ -36,6 +36,7 @@ class Reply:
     attachment: Attachment | None = None
     edit: bool = False  # replace the message whose button was pressed, where the platform can
     chat: str | None = None  # another chat of the same platform; None answers where the update came from
+    render: Callable[[], Attachment] | None = None  # an attachment drawn after the commit (charts)
 
 
 def rows(*choices: Choice, per_row: int = 1) -> tuple[tuple[Choice, ...], ...]:
@@ -81,6 +82,7 @@ class Outgoing:
         attachment: Attachment | None = None,
         edit: bool = False,
         chat: str | None = None,
+        render: Callable[[], Attachment] | None = None,
     ) -> None:
         """Queue one reply."""
-        self.replies.append(Reply(text, tuple(tuple(row) for row in choices), attachment, edit, chat))
+        self.replies.append(Reply(text, tuple(tuple(row) for row in choices), attachment, edit, chat, render))

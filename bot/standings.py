@@ -133,20 +133,9 @@ async def export_data(
 async def _values(
     uow: UnitOfWork, period: Period, *, group_ids: Collection[int] | None, keys: Collection[str]
 ) -> dict[tuple[int, str], Values]:
-    """Submitted values (only `keys`) by (group id, month) for the period, from one query.
-
-    A report appears even when it holds none of `keys`: the group did report.
-    """
+    """Submitted values (only `keys`) by (group id, month) for the period, from one query."""
     months = [str(month) for month in period.months]
-    rows = await uow.standings.report_rows(months, group_ids=group_ids, keys=keys)
-    values: dict[tuple[int, str], Values] = {}
-    for group_id, month, key, value in rows:
-        report = values.get((group_id, month))
-        if report is None:
-            report = values[(group_id, month)] = {}
-        if key is not None:
-            report[key] = value
-    return values
+    return await uow.standings.report_values(months, group_ids=group_ids, keys=keys)
 
 
 def _standings(

@@ -7,9 +7,9 @@ from typing import Any
 from telegram.ext import Application, BaseHandler
 
 import conversations
-from handlers import cancel, chats, fallback, follow, groups, help, language, reports, start
+from handlers import cancel, chats, fallback, follow, groups, help, language, reports, standings, start
 
-FEATURES = (start, help, language, cancel, groups, chats, follow, reports)
+FEATURES = (start, help, language, cancel, groups, chats, follow, reports, standings)
 FALLBACK_GROUP = 100
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -285,3 +286,56 @@ class Conversation(Base):
     data_json: Mapped[str] = mapped_column(Text, default="{}")
     chat_external_id: Mapped[str] = mapped_column(String(64))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Broadcast(Base):
+    """One announcement to many chats; `key` makes enqueueing the same announcement twice a no-op."""
+
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
+    title: Mapped[str] = mapped_column(String(256), default="")
+    requested_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    reported: Mapped[bool] = mapped_column(default=False)
+
+
+class OutboxAttachment(Base):
+    """A file sent with a broadcast, stored once; Telegram's file_id is kept after the first upload."""
+
+    __tablename__ = "outbox_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(256))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    is_photo: Mapped[bool] = mapped_column(default=False)
+    telegram_file_id: Mapped[str | None] = mapped_column(String(256), default=None)
+
+
+class OutboxMessage(Base):
+    """One message of a broadcast to one chat: a row survives restarts, so nothing is lost or resent."""
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (Index("ix_outbox_messages_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    chat_external_id: Mapped[str] = mapped_column(String(64))
+    recipient_label: Mapped[str] = mapped_column(String(256), default="")
+    is_group: Mapped[bool] = mapped_column(default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+    choices_json: Mapped[str] = mapped_column(Text, default="[]")
+    attachment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("outbox_attachments.id", ondelete="SET NULL"), default=None
+    )
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|sending|sent|failed|blocked
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    last_error: Mapped[str] = mapped_column(String(512), default="")

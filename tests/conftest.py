@@ -12,6 +12,7 @@ from bot.simulator import FakeBotApi
 from bot.ward_config import WardFile, load_ward_config
 from bot.wiring import Wiring
 from tests.harness import RunningBot, make_settings, migrated_wiring
+from tests.wards import NOW, SMALL_WARD
 
 EXAMPLE_WARD = Path(__file__).resolve().parents[1] / "examples" / "ward.toml"
 
@@ -46,6 +47,24 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
 async def running(fake_api: FakeBotApi, settings: Settings, ward: WardFile) -> AsyncIterator[RunningBot]:
     """The real application, long-polling the fake Bot API."""
     bot = RunningBot(fake_api, settings, ward)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+@pytest.fixture
+def small_ward(tmp_path: Path) -> WardFile:
+    path = tmp_path / "ward.toml"
+    path.write_text(SMALL_WARD, encoding="utf-8")
+    return load_ward_config(path)
+
+
+@pytest.fixture
+async def reporting(fake_api: FakeBotApi, tmp_path: Path, small_ward: WardFile) -> AsyncIterator[RunningBot]:
+    """The application on the small ward, with the clock at 3 November 2026."""
+    bot = RunningBot(fake_api, make_settings(tmp_path), small_ward, clock=lambda: NOW)
     await bot.start()
     try:
         yield bot

@@ -266,8 +266,10 @@ async def send_reply(
 ) -> None:
     """Send one reply to one chat: text split to Telegram's limit, buttons on the last part."""
     markup = keyboard(reply.choices)
-    if reply.attachment is not None:
-        attachment = reply.attachment
+    attachment = reply.attachment
+    if attachment is None and reply.render is not None:
+        attachment = await asyncio.to_thread(reply.render)  # drawing is CPU work: off the event loop
+    if attachment is not None:
         caption = reply.text if len(reply.text) <= CAPTION_LIMIT else None
         content = InputFile(attachment.content, filename=attachment.filename)
         if attachment.is_photo:

@@ -9,7 +9,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from storage.models import Catalogue, Reopening, Report, ReportChange, ReportDraft
+from storage.models import (
+    Catalogue,
+    Reopening,
+    Report,
+    ReportChange,
+    ReportDraft,
+    ReportValue,
+    ResidentialGroup,
+)
 
 
 class ReportsRepository:
@@ -49,6 +57,22 @@ class ReportsRepository:
             select(Report).where(Report.month.in_(list(months))).options(selectinload(Report.values))
         )
         return rows.all()
+
+    async def reported_groups(self, month: str) -> set[int]:
+        """Ids of the groups that submitted a report for the month."""
+        rows = await self.session.scalars(select(Report.group_id).where(Report.month == month))
+        return set(rows.all())
+
+    async def flagged(self, month: str) -> list[tuple[str, str, float | None]]:
+        """(group code, indicator key, value) of unusual values the heads confirmed, for staff."""
+        rows = await self.session.execute(
+            select(ResidentialGroup.code, ReportValue.key, ReportValue.value)
+            .join(Report, Report.id == ReportValue.report_id)
+            .join(ResidentialGroup, ResidentialGroup.id == Report.group_id)
+            .where(Report.month == month, ReportValue.flagged)
+            .order_by(ResidentialGroup.code, ReportValue.id)
+        )
+        return [(code, key, value) for code, key, value in rows]
 
     async def draft(self, group_id: int, month: str, person_id: int) -> ReportDraft | None:
         return await self.session.scalar(

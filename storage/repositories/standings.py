@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, ReportValue, ResidentialGroup
 
-#: (group id, month "2026-10", key, value); key is None for a report with none of the keys asked for.
-ValueRow = tuple[int, str, str | None, float | None]
+#: Rows fetched per round trip to the database thread when values are streamed.
+PARTITION_ROWS = 1000
 
 #: (group id, month "2026-10", on time)
 ReportRow = tuple[int, str, bool]
@@ -35,21 +35,24 @@ class StandingsRepository:
             query = query.where(ResidentialGroup.id.in_(list(group_ids)))
         return (await self.session.scalars(query)).all()
 
-    async def report_rows(
+    async def report_values(
         self,
         months: Sequence[str],
         *,
         group_ids: Collection[int] | None = None,
         keys: Collection[str] | None = None,
-    ) -> Sequence[ValueRow]:
-        """The values of every report of these months, one row per value, in one joined select.
+    ) -> dict[tuple[int, str], dict[str, float | None]]:
+        """Values of every report of these months by (group id, month), from one joined select.
 
         `keys` limits the values read (standings need only the scored ones, a third fewer
         rows with the default catalogue). The join is an outer one with the key filter in
-        its condition, so a report holding none of those keys still shows that the group
-        reported, as one row whose key is None. Per-report facts (on time, submission
-        time) are left to `reports`: repeated on every value row they cost more than the
-        values themselves.
+        its condition, so a report holding none of those keys is still there, with no
+        values: the group did report. Per-report facts (on time) are left to `reports`;
+        repeated on every value row they would cost more than the values themselves.
+
+        Rows are streamed in partitions and folded into dictionaries as they come, so a
+        large ward's year never holds tens of thousands of row objects at once (which
+        triggers full garbage collections and slows the query by half).
         """
         condition = ReportValue.report_id == Report.id
         if keys is not None:
@@ -59,10 +62,23 @@ class StandingsRepository:
             .select_from(Report)
             .outerjoin(ReportValue, condition)
             .where(Report.month.in_(list(months)))
+            .execution_options(yield_per=PARTITION_ROWS)
         )
         if group_ids is not None:
             query = query.where(Report.group_id.in_(list(group_ids)))
-        return (await self.session.execute(query)).all()
+        values: dict[tuple[int, str], dict[str, float | None]] = {}
+        result = await self.session.stream(query)
+        try:
+            async for partition in result.partitions():
+                for group_id, month, key, value in partition:
+                    report = values.get((group_id, month))
+                    if report is None:
+                        report = values[(group_id, month)] = {}
+                    if key is not None:
+                        report[key] = value
+        finally:
+            await result.close()
+        return values
 
     async def reports(
         self, months: Sequence[str], *, group_ids: Collection[int] | None = None

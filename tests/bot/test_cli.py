@@ -82,6 +82,7 @@ def test_db_upgrade(env: dict[str, str]) -> None:
         ("groups", "import"),
         ("groups", "list"),
         ("audit",),
+        ("export",),
     ],
 )
 def test_every_command_has_help(env: dict[str, str], command: tuple[str, ...]) -> None:
@@ -167,3 +168,15 @@ def test_groups_come_from_the_ward_file_and_changes_are_audited(env: dict[str, s
     assert len(lines) == 3
     assert "staff_added" in lines[1] and "Chị Hoa (telegram:123)" in lines[1]
     assert "staff_removed" in lines[2]
+
+
+def test_export_writes_a_workbook_and_a_csv(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "thang-10.xlsx"
+    result = wardbot("export", "--period", "2026-10", "--out", str(out), env=env)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes().startswith(b"PK")
+    csv_out = tmp_path / "thang-10.csv"
+    assert wardbot("export", "--period", "2026-10", "--format", "csv", "--out", str(csv_out), env=env).returncode == 0
+    assert csv_out.read_bytes().startswith("\ufeff".encode())
+    bad = wardbot("export", "--period", "tháng mười", env=env)
+    assert bad.returncode == 2 and "--period" in bad.stderr

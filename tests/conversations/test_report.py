@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import text
 
-from tests.conversations.conftest import NOW, appoint
 from tests.harness import Person, RunningBot, texts
+from tests.wards import NOW, appoint
 
 
 async def test_a_head_reports_a_whole_month(reporting: RunningBot) -> None:

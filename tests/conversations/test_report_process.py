@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bot.simulator import FakeBotApi, FakeUser, SentMessage
 from tests.bot.test_run import _environment, bot_process
-from tests.conversations.conftest import SMALL_WARD
+from tests.wards import SMALL_WARD
 
 
 async def _say(fake: FakeBotApi, user: FakeUser, text: str, timeout: float = 60) -> str:

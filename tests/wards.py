@@ -1,18 +1,12 @@
-"""A small ward for report conversations: a few indicators of every kind, a fixed clock."""
+"""A small ward for report and standings tests: a few indicators of every kind, a fixed clock."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
-
-import pytest
 
 from bot.membership import set_staff
-from bot.simulator import FakeBotApi
-from bot.ward_config import WardFile, load_ward_config
 from storage.unit_of_work import unit_of_work
-from tests.harness import Person, RunningBot, make_settings, texts
+from tests.harness import Person, RunningBot, texts
 
 SMALL_WARD = """
 [ward]
@@ -68,24 +62,6 @@ required = false
 """
 
 NOW = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)  # 3 November, 09:00 in Hanoi: October and November are open
-
-
-@pytest.fixture
-def small_ward(tmp_path: Path) -> WardFile:
-    path = tmp_path / "ward.toml"
-    path.write_text(SMALL_WARD, encoding="utf-8")
-    return load_ward_config(path)
-
-
-@pytest.fixture
-async def reporting(fake_api: FakeBotApi, tmp_path: Path, small_ward: WardFile) -> AsyncIterator[RunningBot]:
-    """The application on the small ward, with the clock at 3 November 2026."""
-    bot = RunningBot(fake_api, make_settings(tmp_path), small_ward, clock=lambda: NOW)
-    await bot.start()
-    try:
-        yield bot
-    finally:
-        await bot.stop()
 
 
 async def appoint(

@@ -1,0 +1,160 @@
+"""/standings (everyone, anywhere), /status (who has reported) and /export (staff: an Excel workbook)."""
+
+from __future__ import annotations
+
+import functools
+
+from telegram.ext import CommandHandler
+
+from bot.access import ChatKind, Role
+from bot.answers import format_value
+from bot.channels.telegram import Turn, turn
+from bot.export import workbook_bytes
+from bot.i18n import current_language
+from bot.i18n import gettext as _
+from bot.periods import Month, Period, deadline_date, open_months, parse_period, period_in_sentence
+from bot.replies import Attachment
+from bot.standings import completeness, compute_standings, export_data
+from bot.standings_view import chart_attachment, completeness_lines, default_period, standings_table
+
+
+def _own_group_id(turn: Turn) -> int | None:
+    """The group this chat or person belongs to: the linked chat's, the one led, or the one followed."""
+    caller = turn.caller
+    if turn.chat is ChatKind.GROUP:
+        return caller.chat_group_id
+    for groups in (caller.reports_for, caller.follows):
+        if groups:
+            return groups[0]
+    return None
+
+
+async def _own_code(turn: Turn) -> str | None:
+    group_id = _own_group_id(turn)
+    group = await turn.uow.groups.get(group_id) if group_id is not None else None
+    return group.code if group is not None else None
+
+
+def _period(turn: Turn) -> Period | None:
+    """The period named after the command, or the newest locked month; None after telling the user."""
+    wiring = turn.wiring
+    if not turn.args:
+        return default_period(wiring.clock(), wiring.ward.ward, wiring.timezone)
+    try:
+        return parse_period(" ".join(turn.args), today=wiring.now().date())
+    except ValueError:
+        turn.reply(
+            _(
+                "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), "
+                "2026 (a year)."
+            )
+        )
+        return None
+
+
+@turn("standings")
+async def standings(turn: Turn) -> None:
+    """The ranked table, the asking group marked, and a bar chart drawn after the commit."""
+    period = _period(turn)
+    if period is None:
+        return
+    wiring = turn.wiring
+    result = await compute_standings(turn.uow, period, wiring.ward.indicators, wiring.ward.ward.bands)
+    own = await _own_code(turn)
+    full = turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE
+    table = standings_table(result, ward_name=wiring.ward.ward.name, highlight_code=own, full=full)
+    if not any(s.score is not None for s in result.standings):
+        turn.reply(table)
+        return
+    turn.reply(table, render=functools.partial(chart_attachment, result, highlight_code=own))
+
+
+@turn("status")
+async def status(turn: Turn) -> None:
+    """Staff: who has reported for the open months and the year so far; others: their own group."""
+    wiring = turn.wiring
+    now, tz, ward = wiring.clock(), wiring.timezone, wiring.ward.ward
+    language = current_language()
+    rows = await completeness(turn.uow, now.astimezone(tz).year, now=now, ward=ward, tz=tz)
+    own = await _own_code(turn)
+    if turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE:
+        groups = await turn.uow.groups.all()
+        lines = []
+        for month in sorted(open_months(now, ward.report_deadline_day, tz)):
+            reported = await turn.uow.reports.reported_groups(str(month))
+            waiting = [g for g in groups if g.id not in reported]
+            deadline = deadline_date(month, ward.report_deadline_day).strftime("%d/%m/%Y")
+            lines.append(
+                _("📋 {month} (deadline {deadline}): {done}/{total} groups have reported.").format(
+                    month=Month.label(month, language),
+                    deadline=deadline,
+                    done=len(reported),
+                    total=len(groups),
+                )
+            )
+            if waiting:
+                names = ", ".join(f"{g.code} {g.name}" for g in waiting)
+                lines.append(_("Not yet: {groups}").format(groups=names))
+            for code, indicator_key, value in await turn.uow.reports.flagged(str(month)):
+                indicator = next((i for i in wiring.ward.indicators if i.key == indicator_key), None)
+                if indicator is not None:
+                    lines.append(
+                        _("⚠️ {code}: {label} = {value} (unusual, confirmed by the head)").format(
+                            code=code,
+                            label=indicator.label_in(language),
+                            value=format_value(indicator, value, language),
+                        )
+                    )
+        if rows and rows[0].expected:
+            lines.append(_("Reports this year (months past their deadline):"))
+            lines.extend(completeness_lines(rows))
+        turn.reply("\n".join(lines))
+        return
+    mine = [row for row in rows if row.code == own]
+    if not mine:
+        turn.reply(_("Send /follow GROUP-CODE first, or use /status in your group's chat."))
+        return
+    row = mine[0]
+    if not row.expected:
+        turn.reply(_("No month of this year has passed its deadline yet."))
+        return
+    turn.reply(
+        _("{code} this year: {submitted} of {expected} monthly reports sent, {on_time} on time.").format(
+            code=row.code, submitted=row.submitted, expected=row.expected, on_time=row.on_time
+        )
+    )
+
+
+@turn("export")
+async def export(turn: Turn) -> None:
+    """An .xlsx with the raw values, the standings and the completeness of a period."""
+    period = _period(turn)
+    if period is None:
+        return
+    wiring = turn.wiring
+    data = await export_data(
+        turn.uow,
+        period,
+        ward_name=wiring.ward.ward.name,
+        indicators=wiring.ward.indicators,
+        bands=wiring.ward.ward.bands,
+        now=wiring.clock(),
+        ward=wiring.ward.ward,
+        tz=wiring.timezone,
+    )
+    language = current_language()
+    content = workbook_bytes(data, language)
+    turn.reply(
+        _("Figures of {period}: {count} reports.").format(
+            period=period_in_sentence(period, language),
+            count=len(data.value_rows),
+        ),
+        attachment=Attachment(content, f"bao-cao-{period.key}.xlsx"),
+    )
+
+
+HANDLERS = [
+    CommandHandler("standings", standings),
+    CommandHandler("status", status),
+    CommandHandler("export", export),
+]

@@ -1,0 +1,333 @@
+"""The standings service on a real migrated database: ranks, averages, completeness, query count, export."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+from sqlalchemy import event
+
+from bot.export import workbook_bytes
+from bot.i18n import use_language
+from bot.indicators import DEFAULT_INDICATORS, Direction, Indicator, Kind
+from bot.periods import Month, lock_time, month_period, quarter_period, year_period
+from bot.reporting import current_catalogue
+from bot.scoring import Band
+from bot.standings import completeness, compute_standings, export_data
+from bot.ward_config import Bands
+from bot.wiring import Wiring
+from storage.models import Report, ReportValue, ResidentialGroup
+from storage.unit_of_work import UnitOfWork, unit_of_work
+
+ROOT = Path(__file__).resolve().parents[2]
+BANDS = Bands()
+OCTOBER = Month(2026, 10)
+
+
+def indicator(key: str, *, direction: Direction = Direction.HIGHER, weight: float = 10) -> Indicator:
+    return Indicator(
+        key=key,
+        label={"vi": key, "en": key},
+        help={},
+        unit="%",
+        kind=Kind.PERCENT,
+        min=0,
+        max=100,
+        direction=direction,
+        weight=weight,
+    )
+
+
+WASTE = indicator("waste_sorting_pct")
+MEETING = indicator("meeting_attendance_pct")
+NOTES = indicator("notes_pct", direction=Direction.NEUTRAL, weight=0)
+CATALOGUE = (WASTE, MEETING)
+
+
+async def add_group(uow: UnitOfWork, number: int, households: int = 100) -> ResidentialGroup:
+    return await uow.groups.add(f"TDP{number:02d}", f"Tổ dân phố số {number}", households, None)
+
+
+async def add_report(
+    uow: UnitOfWork,
+    group: ResidentialGroup,
+    month: Month,
+    values: Mapping[str, float | None],
+    *,
+    catalogue_id: int,
+    on_time: bool = True,
+) -> None:
+    """A submitted report, written directly (the report conversation is tested elsewhere)."""
+    at = lock_time(month, 5, ZoneInfo("Asia/Ho_Chi_Minh")) + timedelta(hours=5 if not on_time else -5)
+    uow.session.add(
+        Report(
+            group_id=group.id,
+            month=str(month),
+            catalogue_id=catalogue_id,
+            first_submitted_at=at,
+            submitted_at=at,
+            submitted_by=None,
+            on_time=on_time,
+            values=[ReportValue(key=key, value=value) for key, value in values.items()],
+        )
+    )
+    await uow.session.flush()
+
+
+def table(standings: Sequence[Any]) -> list[tuple[str, float | None, int | None]]:
+    return [(s.code, s.score, s.rank) for s in standings]
+
+
+@contextmanager
+def counting(wiring: Wiring) -> Iterator[list[int]]:
+    """Counts the SQL statements run inside the block (BEGIN left out: one per transaction)."""
+    seen = [0]
+
+    def listener(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not statement.lstrip().upper().startswith("BEGIN"):
+            seen[0] += 1
+
+    event.listen(wiring.engine.sync_engine, "before_cursor_execute", listener)
+    try:
+        yield seen
+    finally:
+        event.remove(wiring.engine.sync_engine, "before_cursor_execute", listener)
+
+
+async def test_month_ranks_two_groups_by_their_values(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, CATALOGUE)
+        weak, strong = await add_group(uow, 1), await add_group(uow, 2)
+        await add_report(
+            uow,
+            weak,
+            OCTOBER,
+            {"waste_sorting_pct": 40, "meeting_attendance_pct": 60},
+            catalogue_id=catalogue,
+        )
+        await add_report(
+            uow,
+            strong,
+            OCTOBER,
+            {"waste_sorting_pct": 90, "meeting_attendance_pct": 80},
+            catalogue_id=catalogue,
+        )
+        result = await compute_standings(uow, month_period(OCTOBER), CATALOGUE, BANDS)
+
+    assert table(result.standings) == [("TDP02", 100.0, 1), ("TDP01", 0.0, 2)]
+    assert result.standings[0].band is Band.EXCELLENT
+    assert result.standings[1].band is Band.NOT_COMPLETED
+    assert result.period == month_period(OCTOBER)
+    assert result.indicators == CATALOGUE
+
+
+async def test_a_group_without_a_report_is_last_and_not_reported(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, CATALOGUE)
+        silent = await add_group(uow, 1)  # first by code, still listed last
+        second, third = await add_group(uow, 2), await add_group(uow, 3)
+        await add_report(
+            uow,
+            second,
+            OCTOBER,
+            {"waste_sorting_pct": 50, "meeting_attendance_pct": 50},
+            catalogue_id=catalogue,
+        )
+        await add_report(
+            uow,
+            third,
+            OCTOBER,
+            {"waste_sorting_pct": 70, "meeting_attendance_pct": 70},
+            catalogue_id=catalogue,
+        )
+        result = await compute_standings(uow, month_period(OCTOBER), CATALOGUE, BANDS)
+
+    last = result.standings[-1]
+    assert last.group_id == silent.id
+    assert (last.score, last.rank, last.band, last.reported) == (None, None, None, False)
+    assert (last.months_reported, last.months_expected) == (0, 1)
+    assert [s.code for s in result.standings] == ["TDP03", "TDP02", "TDP01"]
+
+
+async def test_quarter_averages_months_and_a_missing_month_counts_zero(wiring: Wiring) -> None:
+    july, august, september = Month(2026, 7), Month(2026, 8), Month(2026, 9)
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, (WASTE,))
+        steady, patchy, silent = await add_group(uow, 1), await add_group(uow, 2), await add_group(uow, 3)
+        for month in (july, august, september):
+            await add_report(uow, steady, month, {"waste_sorting_pct": 90}, catalogue_id=catalogue)
+        await add_report(uow, patchy, july, {"waste_sorting_pct": 50}, catalogue_id=catalogue)
+        await add_report(uow, patchy, august, {"waste_sorting_pct": 90}, catalogue_id=catalogue)
+        # September: patchy did not report.
+        result = await compute_standings(uow, quarter_period(2026, 3), (WASTE,), BANDS)
+
+    # July: steady 100, patchy 0. August: both 100 (equal values). September: steady alone, 100.
+    assert table(result.standings) == [("TDP01", 100.0, 1), ("TDP02", 33.3, 2), ("TDP03", None, None)]
+    by_code = {s.code: s for s in result.standings}
+    assert (by_code["TDP02"].months_reported, by_code["TDP02"].months_expected) == (2, 3)
+    assert (by_code["TDP03"].months_reported, by_code["TDP03"].months_expected) == (0, 3)
+    assert silent.id == by_code["TDP03"].group_id
+
+
+async def test_weights_groups_and_an_older_catalogue(wiring: Wiring) -> None:
+    """Overrides by key (0 removes one), a restricted set of groups, and reports of an old catalogue."""
+    async with unit_of_work(wiring.factory) as uow:
+        old = await current_catalogue(uow, (WASTE, NOTES))  # before "meeting" was added
+        new = await current_catalogue(uow, CATALOGUE)
+        assert old != new
+        first, second, third = await add_group(uow, 1), await add_group(uow, 2), await add_group(uow, 3)
+        await add_report(uow, first, OCTOBER, {"waste_sorting_pct": 90, "notes_pct": 3}, catalogue_id=old)
+        await add_report(
+            uow, second, OCTOBER, {"waste_sorting_pct": 60, "meeting_attendance_pct": 100}, catalogue_id=new
+        )
+        await add_report(uow, third, OCTOBER, {"waste_sorting_pct": 10}, catalogue_id=new)
+        period = month_period(OCTOBER)
+        both = await compute_standings(uow, period, CATALOGUE, BANDS)
+        waste_only = await compute_standings(
+            uow, period, CATALOGUE, BANDS, indicator_weights={"meeting_attendance_pct": 0}
+        )
+        pair = await compute_standings(uow, period, CATALOGUE, BANDS, group_ids=[first.id, second.id])
+
+    # The old report scores waste by key; meeting, absent from it, counts as blank (0).
+    assert table(both.standings) == [("TDP02", 81.3, 1), ("TDP01", 50.0, 2), ("TDP03", 0.0, 3)]
+    assert table(waste_only.standings) == [("TDP01", 100.0, 1), ("TDP02", 62.5, 2), ("TDP03", 0.0, 3)]
+    assert [i.weight for i in waste_only.indicators] == [10, 0]
+    # Without the third group, waste is normalised between 60 and 90 alone: a tie, listed by code.
+    assert table(pair.standings) == [("TDP01", 50.0, 1), ("TDP02", 50.0, 1)]
+
+
+async def test_completeness_counts_on_time_late_and_missing(wiring: Wiring) -> None:
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    ward = wiring.ward.ward
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, CATALOGUE)
+        punctual, late, silent = await add_group(uow, 3), await add_group(uow, 1), await add_group(uow, 2)
+        for number in range(1, 11):  # January to October; October is not due yet
+            await add_report(uow, punctual, Month(2026, number), {}, catalogue_id=catalogue)
+        for number, on_time in ((1, True), (2, False), (4, True), (5, False), (9, True)):
+            await add_report(uow, late, Month(2026, number), {}, catalogue_id=catalogue, on_time=on_time)
+        await add_report(uow, late, Month(2025, 12), {}, catalogue_id=catalogue)  # another year
+        september_locks = lock_time(Month(2026, 9), ward.report_deadline_day, tz)
+        rows = await completeness(uow, 2026, now=september_locks, ward=ward, tz=tz)
+        before = await completeness(uow, 2026, now=september_locks - timedelta(seconds=1), ward=ward, tz=tz)
+
+    assert [(r.code, r.expected, r.submitted, r.on_time) for r in rows] == [
+        ("TDP01", 9, 5, 3),
+        ("TDP02", 9, 0, 0),
+        ("TDP03", 9, 9, 9),
+    ]
+    assert [r.expected for r in before] == [8, 8, 8]
+    assert silent.code == rows[1].code
+
+
+async def test_query_count_does_not_grow_with_groups(wiring: Wiring) -> None:
+    period = year_period(2026, today=datetime(2027, 1, 10, tzinfo=UTC).date())
+
+    async def add_groups(numbers: range) -> None:
+        async with unit_of_work(wiring.factory) as uow:
+            catalogue = await current_catalogue(uow, DEFAULT_INDICATORS)
+            for number in numbers:
+                group = await add_group(uow, number)
+                for month in period.months:
+                    values = {i.key: float((number * month.month) % 50) for i in DEFAULT_INDICATORS}
+                    await add_report(uow, group, month, values, catalogue_id=catalogue)
+
+    async def year_queries() -> tuple[int, int]:
+        async with unit_of_work(wiring.factory) as uow:
+            with counting(wiring) as seen:
+                result = await compute_standings(uow, period, DEFAULT_INDICATORS, BANDS)
+        return seen[0], len(result.standings)
+
+    await add_groups(range(1, 4))
+    few, listed_few = await year_queries()
+    await add_groups(range(4, 31))
+    many, listed_many = await year_queries()
+
+    assert (listed_few, listed_many) == (3, 30)
+    assert few == many
+    assert many <= 4
+
+
+async def test_export_data_round_trips_into_the_workbook(wiring: Wiring) -> None:
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    ward = wiring.ward.ward
+    indicators = wiring.ward.indicators
+    keys = [i.key for i in indicators]
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, indicators)
+        first, second, _silent = (
+            await add_group(uow, 1, 312),
+            await add_group(uow, 2, 120),
+            await add_group(uow, 3),
+        )
+        values_1: dict[str, float | None] = {key: 5.0 for key in keys}
+        values_1.update(waste_sorting_pct=92.5, fund_contributions=1_500_000)
+        values_2: dict[str, float | None] = {key: 3.0 for key in keys}
+        values_2.update(waste_sorting_pct=None, fund_contributions=300_000)
+        await add_report(uow, first, OCTOBER, values_1, catalogue_id=catalogue)
+        await add_report(uow, second, OCTOBER, values_2, catalogue_id=catalogue, on_time=False)
+        now = lock_time(OCTOBER, ward.report_deadline_day, tz) + timedelta(days=1)
+        with use_language("en"), counting(wiring) as seen:
+            data = await export_data(
+                uow,
+                month_period(OCTOBER),
+                ward_name=ward.name,
+                indicators=indicators,
+                bands=ward.bands,
+                now=now,
+                ward=ward,
+                tz=tz,
+            )
+
+    assert seen[0] <= 4
+    assert (data.period_key, data.period_label) == ("2026-10", "October 2026")
+    assert [(row[0], row[1]) for row in data.value_rows] == [("2026-10", "TDP01"), ("2026-10", "TDP02")]
+    assert [s.code for s in data.standings] == ["TDP01", "TDP02", "TDP03"]
+    assert [(r.code, r.expected, r.submitted, r.on_time) for r in data.completeness] == [
+        ("TDP01", 10, 1, 1),
+        ("TDP02", 10, 1, 0),
+        ("TDP03", 10, 0, 0),
+    ]
+
+    book = load_workbook(io.BytesIO(workbook_bytes(data, "en")))
+    values_sheet, standings_sheet, completeness_sheet = book.worksheets
+    rows = list(values_sheet.iter_rows(min_row=2, values_only=True))
+    waste = 3 + keys.index("waste_sorting_pct")
+    fund = 3 + keys.index("fund_contributions")
+    assert [row[:3] for row in rows] == [
+        ("2026-10", "TDP01", "Tổ dân phố số 1"),
+        ("2026-10", "TDP02", "Tổ dân phố số 2"),
+    ]
+    assert (rows[0][waste], rows[0][fund]) == (92.5, 1_500_000)
+    assert (rows[1][waste], rows[1][fund]) == (None, 300_000)
+    ranked = list(standings_sheet.iter_rows(min_row=2, values_only=True))
+    assert [(row[0], row[1], row[4]) for row in ranked] == [(s.rank, s.code, s.score) for s in data.standings]
+    assert ranked[-1][5] == "Not reported"
+    done = list(completeness_sheet.iter_rows(min_row=2, max_row=4, values_only=True))
+    assert [row[:5] for row in done] == [
+        ("TDP01", "Tổ dân phố số 1", 10, 1, 1),
+        ("TDP02", "Tổ dân phố số 2", 10, 1, 0),
+        ("TDP03", "Tổ dân phố số 3", 10, 0, 0),
+    ]
+
+
+def test_benchmark_quick_run() -> None:
+    """The benchmark runs end to end on a small ward (the CI smoke test)."""
+    finished = subprocess.run(
+        [sys.executable, "-m", "bench.standings", "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert "year" in finished.stdout
+    assert "| what" in finished.stdout
