@@ -12,6 +12,7 @@ from storage.repositories.audit import AuditRepository
 from storage.repositories.conversations import ConversationsRepository
 from storage.repositories.groups import ChatsRepository, GroupsRepository
 from storage.repositories.invites import InvitesRepository
+from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.standings import StandingsRepository
@@ -59,6 +60,10 @@ class UnitOfWork:
     @cached_property
     def conversations(self) -> ConversationsRepository:
         return ConversationsRepository(self.session)
+
+    @cached_property
+    def outbox(self) -> OutboxRepository:
+        return OutboxRepository(self.session)
 
 
 @asynccontextmanager
