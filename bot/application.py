@@ -24,6 +24,8 @@ from bot.channels.telegram import (
     on_error,
     publish_menu,
 )
+from bot.channels.telegram_delivery import start_outbox, stop_outbox
+from bot.channels.telegram_schedules import schedule_all
 from bot.i18n import LANGUAGES, use_language
 from bot.membership import GroupRow, upsert_groups
 from bot.settings import Settings
@@ -104,7 +106,7 @@ async def sync_ward_groups(factory: async_sessionmaker[AsyncSession], ward: Ward
 
 
 async def on_startup(application: WardApplication) -> None:
-    """After initialize: take in the ward file's groups, publish commands, schedule housekeeping."""
+    """After initialize: take in the ward file's groups, publish commands, schedule jobs, start the outbox."""
     wiring = application.bot_data.wiring
     await sync_ward_groups(wiring.factory, wiring.ward)
     await publish_commands(application)
@@ -124,10 +126,18 @@ async def on_startup(application: WardApplication) -> None:
             first=timedelta(minutes=1),
             name="forget-old-updates",
         )
+        schedule_all(application.job_queue)
+    start_outbox(application)
+
+
+async def on_stop(application: WardApplication) -> None:
+    """After stop, while the HTTP client is still open: let the outbox finish what it is sending."""
+    await stop_outbox(application)
 
 
 async def on_shutdown(application: WardApplication) -> None:
-    """After shutdown: close the database connections."""
+    """After shutdown: stop the outbox if still running, then close the database connections."""
+    await stop_outbox(application)
     await application.bot_data.wiring.engine.dispose()
 
 
@@ -143,6 +153,7 @@ def build_application(
         .context_types(ContextTypes(context=WardContext, bot_data=BotData))
         .concurrent_updates(PerChatUpdateProcessor())
         .post_init(on_startup)
+        .post_stop(on_stop)
         .post_shutdown(on_shutdown)
     )
     if base_url:
@@ -170,6 +181,7 @@ async def polling(application: WardApplication, *, timeout: int = 1) -> AsyncIte
             await application.updater.stop()
         if application.running:
             await application.stop()
+        await on_stop(application)
         await application.shutdown()
         await on_shutdown(application)
 

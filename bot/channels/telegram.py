@@ -13,7 +13,7 @@ import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from telegram import (
     BotCommand,
@@ -36,6 +36,9 @@ from bot.replies import Choice, Outgoing, Reply, split_text
 from bot.wiring import Wiring
 from storage.unit_of_work import UnitOfWork, unit_of_work
 
+if TYPE_CHECKING:
+    from bot.channels.telegram_delivery import OutboxWorker
+
 PLATFORM = "telegram"
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -45,9 +48,10 @@ log = logging.getLogger(__name__)
 
 
 class BotData:
-    """Typed `bot_data`: the wiring of the running bot."""
+    """Typed `bot_data`: the wiring of the running bot and its outbox worker."""
 
     wiring: Wiring
+    outbox: OutboxWorker | None = None
 
 
 class WardContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):

@@ -125,3 +125,10 @@ class ChatsRepository:
     async def linked(self) -> Sequence[Chat]:
         """Every chat linked to a group."""
         return (await self.session.scalars(select(Chat).where(Chat.group_id.is_not(None)))).all()
+
+    async def linked_active(self) -> Sequence[Chat]:
+        """Linked chats the bot is still in, with their group loaded."""
+        rows = await self.session.scalars(
+            select(Chat).where(Chat.group_id.is_not(None), Chat.active).options(joinedload(Chat.group))
+        )
+        return rows.all()

@@ -176,7 +176,10 @@ def test_export_writes_a_workbook_and_a_csv(env: dict[str, str], tmp_path: Path)
     assert result.returncode == 0, result.stderr
     assert out.read_bytes().startswith(b"PK")
     csv_out = tmp_path / "thang-10.csv"
-    assert wardbot("export", "--period", "2026-10", "--format", "csv", "--out", str(csv_out), env=env).returncode == 0
+    assert (
+        wardbot("export", "--period", "2026-10", "--format", "csv", "--out", str(csv_out), env=env).returncode
+        == 0
+    )
     assert csv_out.read_bytes().startswith("\ufeff".encode())
     bad = wardbot("export", "--period", "tháng mười", env=env)
     assert bad.returncode == 2 and "--period" in bad.stderr

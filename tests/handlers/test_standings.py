@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
+from datetime import timedelta
 
 from openpyxl import load_workbook
 
 from tests.harness import Person, RunningBot, texts
-from tests.wards import appoint
+from tests.wards import NOW, appoint
 
 GROUP_CHAT = -100777
 
@@ -69,3 +71,32 @@ async def test_staff_see_who_has_reported_and_export_the_figures(reporting: Runn
 
     refused = texts(await nam.says("/export 2026-10"))
     assert "dành cho cán bộ phường" in refused
+
+
+async def test_the_deadline_posts_standings_to_every_linked_chat_once_across_restarts(
+    reporting: RunningBot,
+) -> None:
+    nam = await appoint(reporting, 501, "Nam", group="TDP01")
+    binh = await appoint(reporting, 502, "Bình", group="TDP02")
+    await report_october(nam, "2", "60", "1.000.000", "Không")
+    await report_october(binh, "3", "95", "2.000.000", "Có")
+    for head, chat, title in ((nam, -701, "Tổ 1"), (binh, -702, "Tổ 2")):
+        reporting.fake.push_my_chat_member(head.user, chat, chat_title=title)
+        await head.in_group(chat, title).says("/link")
+
+    reporting.clock = lambda: NOW + timedelta(days=3)  # 6 November, 09:00: October locked at midnight
+    await reporting.restart()
+    since = reporting.fake.mark()
+    await reporting.fake.wait_for(1, chat_id=-701, since=since, timeout=30)
+    await reporting.fake.wait_for(1, chat_id=-702, since=since, timeout=30)
+    await reporting.fake.wait_for(1, chat_id=1, since=since, timeout=30)  # staff
+    await reporting.fake.wait_idle()
+    first = [m for m in reporting.fake.sent[since:] if m.chat_id in (-701, -702)]
+    assert len(first) == 2 and all(m.method == "sendPhoto" for m in first)
+    own = next(m for m in first if m.chat_id == -701)
+    assert "Kỳ báo cáo đã khép lại" in (own.text or "") and "▶ 2. TDP01" in (own.text or "")
+
+    await reporting.restart()
+    await asyncio.sleep(3)
+    await reporting.fake.wait_idle()
+    assert [m for m in reporting.fake.sent[since:] if m.chat_id in (-701, -702)] == first

@@ -1,0 +1,118 @@
+"""Posting standings to every linked group chat and to staff when a month's deadline passes.
+
+Each post is a broadcast with an idempotency key ("standings:2026-10"), enqueued in the persistent
+outbox: a restart around the deadline neither skips the post (it is found due at start-up) nor
+repeats it (the key exists).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import Outgoing, Recipient, enqueue_broadcast
+from bot.i18n import gettext as _
+from bot.i18n import use_language
+from bot.membership import language_of
+from bot.periods import Month, lock_time, month_period, period_in_sentence
+from bot.replies import Attachment
+from bot.standings import StandingsResult, compute_standings
+from bot.standings_view import chart_attachment, standings_table
+from bot.ward_config import WardFile
+from storage.unit_of_work import UnitOfWork, unit_of_work
+
+CATCH_UP = timedelta(days=7)  # a bot that was down longer posts only the newest month, late
+
+
+def standings_key(month: Month) -> str:
+    return f"standings:{month}"
+
+
+def month_to_post(now: datetime, ward: WardFile, tz: ZoneInfo) -> Month | None:
+    """The month whose deadline passed most recently, if that was less than a week ago."""
+    month = Month.of(now.astimezone(tz).date()).previous()
+    deadline_day = ward.ward.report_deadline_day
+    while lock_time(month, deadline_day, tz) > now:
+        month = month.previous()
+    return month if now - lock_time(month, deadline_day, tz) <= CATCH_UP else None
+
+
+def next_post_time(now: datetime, ward: WardFile, tz: ZoneInfo) -> datetime:
+    """When the next month locks (the next standings post)."""
+    month = Month.of(now.astimezone(tz).date()).previous()
+    while lock_time(month, ward.ward.report_deadline_day, tz) <= now:
+        month = month.next()
+    return lock_time(month, ward.ward.report_deadline_day, tz)
+
+
+async def _already_posted(uow: UnitOfWork, month: Month) -> bool:
+    return await uow.outbox.broadcast_by_key(standings_key(month)) is not None
+
+
+async def post_due_standings(
+    factory: async_sessionmaker[AsyncSession],
+    ward: WardFile,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    default_language: str,
+    platform: str,
+) -> int | None:
+    """Enqueue the due month's standings once; returns the broadcast id, or None when nothing was due."""
+    month = month_to_post(now, ward, tz)
+    if month is None:
+        return None
+    async with unit_of_work(factory) as uow:
+        if await _already_posted(uow, month):
+            return None
+        result = await compute_standings(uow, month_period(month), ward.indicators, ward.ward.bands)
+        chats = [(chat, chat.group.code if chat.group else None) for chat in await uow.chats.linked_active()]
+        staff = [person for person in await uow.people.staff() if person.active]
+    if not any(s.score is not None for s in result.standings):
+        chart: Attachment | None = None
+    else:
+        with use_language(default_language):
+            chart = chart_attachment(result)
+    messages: list[tuple[Recipient, Outgoing]] = []
+    for chat, code in chats:
+        if chat.platform != platform:
+            continue
+        with use_language(default_language):
+            text = _announcement(result, ward, highlight_code=code, full=False)
+        messages.append(
+            (Recipient(platform, chat.external_id, chat.title, True), Outgoing(text, attachment=chart))
+        )
+    for person in staff:
+        if person.platform != platform:
+            continue
+        with use_language(language_of(person, default_language)):
+            text = _announcement(result, ward, highlight_code=None, full=True)
+        messages.append(
+            (
+                Recipient(platform, person.external_id, person.display_name, False),
+                Outgoing(text, attachment=chart),
+            )
+        )
+    async with unit_of_work(factory) as uow:
+        with use_language(default_language):
+            title = _("Standings {period}").format(period=period_in_sentence(result.period, default_language))
+        return await enqueue_broadcast(
+            uow,
+            kind="standings",
+            title=title,
+            messages=messages,
+            requested_by=None,
+            key=standings_key(month),
+            now=now,
+        )
+
+
+def _announcement(result: StandingsResult, ward: WardFile, *, highlight_code: str | None, full: bool) -> str:
+    intro = _("The reporting period is closed. Here are the standings:")
+    return (
+        intro
+        + "\n"
+        + standings_table(result, ward_name=ward.ward.name, highlight_code=highlight_code, full=full)
+    )

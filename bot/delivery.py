@@ -1,0 +1,316 @@
+"""Broadcast delivery: the persistent outbox every announcement goes through, platform-neutral.
+
+A broadcast is written as rows (one per recipient) in the same transaction as whatever decided
+to send it, so nothing is lost when the process stops. A channel worker claims due rows
+('pending' → 'sending', committed before the network call), sends them at its platform's pace
+and records each outcome at once: after a crash only the few rows that were 'sending' may go
+out twice. When no row of a broadcast is left open, its requester gets a delivery report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.i18n import DEFAULT_LANGUAGE
+from bot.membership import DEPUTY, FOLLOWER, HEAD, language_of
+from bot.replies import Attachment, Choice
+from storage.models import Broadcast, OutboxAttachment, OutboxMessage
+from storage.repositories.outbox import BLOCKED as BLOCKED
+from storage.repositories.outbox import FAILED as FAILED
+from storage.repositories.outbox import PENDING as PENDING
+from storage.repositories.outbox import SENDING as SENDING
+from storage.repositories.outbox import SENT as SENT
+from storage.unit_of_work import UnitOfWork
+
+STATUSES = (PENDING, SENDING, SENT, FAILED, BLOCKED)
+MAX_ATTEMPTS = 8  # counted sends that failed for a passing reason (5xx, network); then 'failed'
+ERROR_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """One chat a broadcast goes to: a group's chat or a person's private chat."""
+
+    platform: str
+    chat_external_id: str
+    label: str
+    is_group: bool
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What one recipient is sent."""
+
+    text: str
+    choices: tuple[tuple[Choice, ...], ...] = ()
+    attachment: Attachment | None = None
+
+
+@dataclass(frozen=True)
+class ClaimedAttachment:
+    """A stored file, with the platform's id for it once it was uploaded."""
+
+    id: int
+    filename: str
+    content: bytes
+    is_photo: bool
+    file_id: str | None
+
+
+@dataclass(frozen=True)
+class ClaimedMessage:
+    """A message a worker now owns: plain values, no session needed to send it."""
+
+    id: int
+    broadcast_id: int
+    platform: str
+    chat_external_id: str
+    label: str
+    is_group: bool
+    text: str
+    choices: tuple[tuple[Choice, ...], ...]
+    attachment: ClaimedAttachment | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    """How a finished broadcast went, and whom to tell."""
+
+    broadcast_id: int
+    title: str
+    requested_by: int | None
+    requested_by_platform: str | None
+    requested_by_external_id: str | None
+    requested_by_language: str
+    sent: int
+    failed: list[str]
+    blocked: list[str]
+
+
+def _choices_json(choices: tuple[tuple[Choice, ...], ...]) -> str:
+    return json.dumps(
+        [[{"label": c.label, "data": c.data} for c in row] for row in choices], ensure_ascii=False
+    )
+
+
+def _choices(encoded: str) -> tuple[tuple[Choice, ...], ...]:
+    rows = json.loads(encoded or "[]")
+    return tuple(tuple(Choice(str(c["label"]), str(c["data"])) for c in row) for row in rows)
+
+
+async def enqueue_broadcast(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    title: str,
+    messages: Sequence[tuple[Recipient, Outgoing]],
+    requested_by: int | None,
+    key: str | None = None,
+    now: datetime,
+) -> int | None:
+    """Write a broadcast and its messages; None (and nothing written) when `key` was used before."""
+    if key is not None and await uow.outbox.broadcast_by_key(key) is not None:
+        return None
+    broadcast = await uow.outbox.add_broadcast(
+        Broadcast(kind=kind, key=key, title=title, requested_by=requested_by, created_at=now)
+    )
+    stored: dict[tuple[str, str, bool], int] = {}
+    rows: list[OutboxMessage] = []
+    for recipient, outgoing in messages:
+        attachment_id: int | None = None
+        if outgoing.attachment is not None:
+            file = outgoing.attachment
+            identity = (hashlib.sha256(file.content).hexdigest(), file.filename, file.is_photo)
+            if identity not in stored:
+                row = await uow.outbox.add_attachment(
+                    OutboxAttachment(filename=file.filename, content=file.content, is_photo=file.is_photo)
+                )
+                stored[identity] = row.id
+            attachment_id = stored[identity]
+        rows.append(
+            OutboxMessage(
+                broadcast_id=broadcast.id,
+                platform=recipient.platform,
+                chat_external_id=recipient.chat_external_id,
+                recipient_label=recipient.label,
+                is_group=recipient.is_group,
+                text=outgoing.text,
+                choices_json=_choices_json(outgoing.choices),
+                attachment_id=attachment_id,
+                status=PENDING,
+                attempts=0,
+                next_attempt_at=now,
+                last_error="",
+            )
+        )
+    await uow.outbox.add_messages(rows)
+    return broadcast.id
+
+
+async def recipients(
+    uow: UnitOfWork,
+    group_ids: Collection[int] | None,
+    *,
+    chats: bool = True,
+    leaders: bool = False,
+    followers: bool = False,
+    staff: bool = False,
+    platform: str | None = None,
+) -> list[Recipient]:
+    """Who a broadcast to these groups (all when None) reaches: only active chats and people, each once."""
+    found: dict[tuple[str, str], Recipient] = {}
+
+    def add(recipient: Recipient) -> None:
+        found.setdefault((recipient.platform, recipient.chat_external_id), recipient)
+
+    if chats:
+        for chat in await uow.outbox.active_group_chats(group_ids, platform):
+            add(Recipient(chat.platform, chat.external_id, chat.title or chat.external_id, True))
+    roles = [*((HEAD, DEPUTY) if leaders else ()), *((FOLLOWER,) if followers else ())]
+    people = list(await uow.outbox.active_members(group_ids, roles, platform)) if roles else []
+    if staff:
+        people += await uow.outbox.active_staff(platform)
+    for person in people:
+        add(Recipient(person.platform, person.external_id, person.display_name or person.external_id, False))
+    return list(found.values())
+
+
+async def recover_in_flight(uow: UnitOfWork) -> int:
+    """At start-up: what a stopped process left 'sending' is sent again (it may have gone out once)."""
+    return await uow.outbox.reset_sending()
+
+
+async def claim_due(
+    uow: UnitOfWork, *, platform: str, now: datetime, limit: int, skip_chats: Collection[str] = ()
+) -> list[ClaimedMessage]:
+    """Take up to `limit` due messages, oldest first: 'sending' and one more attempt, once committed."""
+    rows = await uow.outbox.due(platform, now, limit, skip_chats=skip_chats)
+    wanted = {row.attachment_id for row in rows if row.attachment_id is not None}
+    files = {
+        a.id: ClaimedAttachment(a.id, a.filename, a.content, a.is_photo, a.telegram_file_id)
+        for a in await uow.outbox.attachments(wanted)
+    }
+    claimed = []
+    for row in rows:
+        row.status = SENDING
+        row.attempts += 1
+        claimed.append(
+            ClaimedMessage(
+                id=row.id,
+                broadcast_id=row.broadcast_id,
+                platform=row.platform,
+                chat_external_id=row.chat_external_id,
+                label=row.recipient_label,
+                is_group=row.is_group,
+                text=row.text,
+                choices=_choices(row.choices_json),
+                attachment=files.get(row.attachment_id) if row.attachment_id is not None else None,
+                attempts=row.attempts,
+            )
+        )
+    await uow.session.flush()
+    return claimed
+
+
+async def _claimed(uow: UnitOfWork, message_id: int) -> OutboxMessage | None:
+    """The message if it is still this worker's ('sending')."""
+    row = await uow.outbox.message(message_id)
+    return row if row is not None and row.status == SENDING else None
+
+
+async def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime, file_id: str | None = None) -> None:
+    """The platform confirmed the send; `file_id` lets later sends reuse the uploaded attachment."""
+    row = await _claimed(uow, message_id)
+    if row is None:
+        return
+    row.status, row.sent_at, row.last_error = SENT, now, ""
+    if file_id and row.attachment_id is not None:
+        attachment = await uow.outbox.attachment(row.attachment_id)
+        if attachment is not None and attachment.telegram_file_id is None:
+            attachment.telegram_file_id = file_id
+
+
+async def mark_retry(
+    uow: UnitOfWork, message_id: int, *, at: datetime, error: str, counts: bool = True
+) -> bool:
+    """Try again at `at`; False when the attempts are used up and the message is 'failed' instead.
+
+    `counts=False` is for waits the platform asked for (429): they are no fault of the message.
+    """
+    row = await _claimed(uow, message_id)
+    if row is None:
+        return False
+    row.last_error = error[:ERROR_LENGTH]
+    if not counts:
+        row.attempts = max(0, row.attempts - 1)
+    elif row.attempts >= MAX_ATTEMPTS:
+        row.status = FAILED
+        return False
+    row.status, row.next_attempt_at = PENDING, at
+    return True
+
+
+async def release(uow: UnitOfWork, message_id: int) -> None:
+    """Hand a claimed message back unsent (e.g. its chat is at its rate limit); no attempt counted."""
+    row = await _claimed(uow, message_id)
+    if row is not None:
+        row.status, row.attempts = PENDING, max(0, row.attempts - 1)
+
+
+async def mark_failed(uow: UnitOfWork, message_id: int, *, error: str) -> None:
+    """A permanent failure (bad request, attempts used up): never retried."""
+    row = await _claimed(uow, message_id)
+    if row is not None:
+        row.status, row.last_error = FAILED, error[:ERROR_LENGTH]
+
+
+async def mark_blocked(uow: UnitOfWork, message_id: int, *, error: str) -> None:
+    """The recipient refuses the bot (403): never retried."""
+    row = await _claimed(uow, message_id)
+    if row is not None:
+        row.status, row.last_error = BLOCKED, error[:ERROR_LENGTH]
+
+
+async def finished_broadcasts(
+    uow: UnitOfWork, *, now: datetime, default_language: str = DEFAULT_LANGUAGE
+) -> list[DeliveryReport]:
+    """Broadcasts with nothing left to send and no report yet: marked reported, their reports returned."""
+    broadcasts = await uow.outbox.unreported_finished()
+    if not broadcasts:
+        return []
+    ids = [b.id for b in broadcasts]
+    counts = await uow.outbox.status_counts(ids)
+    names: dict[tuple[int, str], list[str]] = {}
+    for broadcast_id, status, label in await uow.outbox.labels(ids, (FAILED, BLOCKED)):
+        names.setdefault((broadcast_id, status), []).append(label)
+    people = {p.id: p for p in await uow.people.by_ids(b.requested_by for b in broadcasts)}
+    reports = []
+    for broadcast in broadcasts:
+        broadcast.reported, broadcast.finished_at = True, now
+        person = people.get(broadcast.requested_by) if broadcast.requested_by is not None else None
+        reports.append(
+            DeliveryReport(
+                broadcast_id=broadcast.id,
+                title=broadcast.title,
+                requested_by=broadcast.requested_by,
+                requested_by_platform=person.platform if person else None,
+                requested_by_external_id=person.external_id if person else None,
+                requested_by_language=language_of(person, default_language) if person else default_language,
+                sent=counts.get(broadcast.id, {}).get(SENT, 0),
+                failed=names.get((broadcast.id, FAILED), []),
+                blocked=names.get((broadcast.id, BLOCKED), []),
+            )
+        )
+    await uow.session.flush()
+    return reports
+
+
+async def broadcast_status(uow: UnitOfWork, broadcast_id: int) -> dict[str, int]:
+    """How many messages of a broadcast are in each status (every status present, zero or more)."""
+    counts = (await uow.outbox.status_counts([broadcast_id])).get(broadcast_id, {})
+    return {status: counts.get(status, 0) for status in STATUSES}

@@ -1,0 +1,183 @@
+"""The broadcast outbox: broadcasts, their messages and attachments, and who a broadcast can reach."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    Broadcast,
+    Chat,
+    Membership,
+    OutboxAttachment,
+    OutboxMessage,
+    Person,
+    ResidentialGroup,
+)
+
+PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
+OPEN_STATUSES = (PENDING, SENDING)
+
+
+class OutboxRepository:
+    """Outbox rows inside the caller's transaction; flushes, never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- broadcasts ------------------------------------------------------------------------------
+
+    async def broadcast(self, broadcast_id: int) -> Broadcast | None:
+        return await self.session.get(Broadcast, broadcast_id)
+
+    async def broadcast_by_key(self, key: str) -> Broadcast | None:
+        return await self.session.scalar(select(Broadcast).where(Broadcast.key == key))
+
+    async def add_broadcast(self, broadcast: Broadcast) -> Broadcast:
+        self.session.add(broadcast)
+        await self.session.flush()
+        return broadcast
+
+    async def add_attachment(self, attachment: OutboxAttachment) -> OutboxAttachment:
+        self.session.add(attachment)
+        await self.session.flush()
+        return attachment
+
+    async def add_messages(self, messages: Sequence[OutboxMessage]) -> None:
+        self.session.add_all(messages)
+        await self.session.flush()
+
+    async def unreported_finished(self) -> Sequence[Broadcast]:
+        """Broadcasts with nothing left to send whose report was not made yet, oldest first."""
+        still_open = exists().where(
+            OutboxMessage.broadcast_id == Broadcast.id, OutboxMessage.status.in_(OPEN_STATUSES)
+        )
+        rows = await self.session.scalars(
+            select(Broadcast).where(Broadcast.reported.is_(False), ~still_open).order_by(Broadcast.id)
+        )
+        return rows.all()
+
+    async def status_counts(self, broadcast_ids: Collection[int]) -> dict[int, dict[str, int]]:
+        """How many messages of each broadcast are in each status."""
+        rows = await self.session.execute(
+            select(OutboxMessage.broadcast_id, OutboxMessage.status, func.count())
+            .where(OutboxMessage.broadcast_id.in_(list(broadcast_ids)))
+            .group_by(OutboxMessage.broadcast_id, OutboxMessage.status)
+        )
+        counts: dict[int, dict[str, int]] = {}
+        for broadcast_id, status, count in rows:
+            counts.setdefault(broadcast_id, {})[status] = int(count)
+        return counts
+
+    async def labels(
+        self, broadcast_ids: Collection[int], statuses: Collection[str]
+    ) -> Sequence[tuple[int, str, str]]:
+        """(broadcast id, status, recipient label) of the messages in `statuses`, in sending order."""
+        rows = await self.session.execute(
+            select(OutboxMessage.broadcast_id, OutboxMessage.status, OutboxMessage.recipient_label)
+            .where(
+                OutboxMessage.broadcast_id.in_(list(broadcast_ids)),
+                OutboxMessage.status.in_(list(statuses)),
+            )
+            .order_by(OutboxMessage.id)
+        )
+        return [(int(b), str(s), str(label)) for b, s, label in rows]
+
+    # --- messages --------------------------------------------------------------------------------
+
+    async def message(self, message_id: int) -> OutboxMessage | None:
+        return await self.session.get(OutboxMessage, message_id)
+
+    async def due(
+        self, platform: str, now: datetime, limit: int, *, skip_chats: Collection[str] = ()
+    ) -> Sequence[OutboxMessage]:
+        """Pending messages of `platform` whose time has come, oldest first."""
+        query = select(OutboxMessage).where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.platform == platform,
+        )
+        if skip_chats:
+            query = query.where(OutboxMessage.chat_external_id.not_in(list(skip_chats)))
+        rows = await self.session.scalars(query.order_by(OutboxMessage.id).limit(limit))
+        return rows.all()
+
+    async def next_due(self, platform: str) -> datetime | None:
+        """When the earliest pending message of `platform` comes due."""
+        return await self.session.scalar(
+            select(func.min(OutboxMessage.next_attempt_at)).where(
+                OutboxMessage.status == PENDING, OutboxMessage.platform == platform
+            )
+        )
+
+    async def reset_sending(self) -> int:
+        """Every message left 'sending' by a stopped process goes back to 'pending'; returns how many."""
+        result = await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    # --- attachments -----------------------------------------------------------------------------
+
+    async def attachments(self, attachment_ids: Collection[int]) -> Sequence[OutboxAttachment]:
+        if not attachment_ids:
+            return []
+        rows = await self.session.scalars(
+            select(OutboxAttachment).where(OutboxAttachment.id.in_(list(attachment_ids)))
+        )
+        return rows.all()
+
+    async def attachment(self, attachment_id: int) -> OutboxAttachment | None:
+        return await self.session.get(OutboxAttachment, attachment_id)
+
+    # --- who a broadcast can reach ---------------------------------------------------------------
+
+    async def active_group_chats(
+        self, group_ids: Collection[int] | None, platform: str | None
+    ) -> Sequence[Chat]:
+        """Active chats linked to these groups (all groups when None), by group code."""
+        query = (
+            select(Chat)
+            .join(ResidentialGroup, ResidentialGroup.id == Chat.group_id)
+            .where(Chat.active.is_(True))
+            .order_by(ResidentialGroup.code, Chat.id)
+        )
+        if group_ids is not None:
+            query = query.where(Chat.group_id.in_(list(group_ids)))
+        if platform is not None:
+            query = query.where(Chat.platform == platform)
+        return (await self.session.scalars(query)).all()
+
+    async def active_members(
+        self, group_ids: Collection[int] | None, roles: Collection[str], platform: str | None
+    ) -> Sequence[Person]:
+        """Active people holding one of `roles` in these groups (all groups when None), by name."""
+        query = (
+            select(Person)
+            .where(
+                Person.active.is_(True),
+                exists().where(
+                    Membership.person_id == Person.id,
+                    Membership.role.in_(list(roles)),
+                    *([Membership.group_id.in_(list(group_ids))] if group_ids is not None else []),
+                ),
+            )
+            .order_by(Person.display_name, Person.id)
+        )
+        if platform is not None:
+            query = query.where(Person.platform == platform)
+        return (await self.session.scalars(query)).all()
+
+    async def active_staff(self, platform: str | None) -> Sequence[Person]:
+        """Active ward staff, by name."""
+        query = (
+            select(Person)
+            .where(Person.is_staff.is_(True), Person.active.is_(True))
+            .order_by(Person.display_name, Person.id)
+        )
+        if platform is not None:
+            query = query.where(Person.platform == platform)
+        return (await self.session.scalars(query)).all()
