@@ -96,6 +96,11 @@ POLICY: dict[str, Rule] = {
     "report": _rule(REPORTERS, PRIVATE, mark("Send your group's monthly report")),
     "myreport": _rule(REPORTERS, PRIVATE, mark("Your group's report for a month")),
     "reopen": _rule(STAFF_ONLY, PRIVATE, mark("Reopen a locked month for one group")),
+    "campaign": _rule(STAFF_ONLY, PRIVATE, mark("Launch an emulation campaign")),
+    "campaigns": _rule(STAFF_ONLY, PRIVATE, mark("Campaigns, pledges and delivery")),
+    "review": _rule(STAFF_ONLY, PRIVATE, mark("Mid-term or final review of a campaign")),
+    "award": _rule(STAFF_ONLY, PRIVATE, mark("Announce an award to a group")),
+    "pledge": _rule(REPORTERS, PRIVATE, "", listed=False),
     "chat_member": _rule(EVERYONE, ANYWHERE, "", listed=False),
     "fallback": _rule(EVERYONE, ANYWHERE, "", listed=False),
 }

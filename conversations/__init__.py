@@ -6,9 +6,9 @@ from typing import Any
 
 from telegram.ext import Application, BaseHandler
 
-from conversations import report
+from conversations import campaign, report
 
-FLOWS = (report,)
+FLOWS = (report, campaign)
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -7,9 +7,21 @@ from typing import Any
 from telegram.ext import Application, BaseHandler
 
 import conversations
-from handlers import cancel, chats, fallback, follow, groups, help, language, reports, standings, start
+from handlers import (
+    campaigns,
+    cancel,
+    chats,
+    fallback,
+    follow,
+    groups,
+    help,
+    language,
+    reports,
+    standings,
+    start,
+)
 
-FEATURES = (start, help, language, cancel, groups, chats, follow, reports, standings)
+FEATURES = (start, help, language, cancel, groups, chats, follow, reports, standings, campaigns)
 FALLBACK_GROUP = 100
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -339,3 +339,50 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     last_error: Mapped[str] = mapped_column(String(512), default="")
+
+
+class Campaign(Base):
+    """An emulation campaign (phong trào thi đua): its announcement, window, groups and criteria."""
+
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    announcement: Mapped[str] = mapped_column(Text, default="")
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    starts_on: Mapped[date | None] = mapped_column(default=None)
+    ends_on: Mapped[date | None] = mapped_column(default=None)
+    block: Mapped[str | None] = mapped_column(String(100), default=None)  # None: every group
+    weights_json: Mapped[str | None] = mapped_column(Text, default=None)  # None: the ward's weights
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    launched_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)  # None: being prepared
+    launch_broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="SET NULL"), default=None
+    )
+
+    groups: Mapped[list[CampaignGroup]] = relationship(lazy="raise", cascade="all, delete-orphan")
+
+
+class CampaignGroup(Base):
+    """A group taking part in a campaign, fixed at launch."""
+
+    __tablename__ = "campaign_groups"
+    __table_args__ = (UniqueConstraint("campaign_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+
+
+class Pledge(Base):
+    """A group's pledge (ký giao ước thi đua) to a campaign, recorded once."""
+
+    __tablename__ = "pledges"
+    __table_args__ = (UniqueConstraint("campaign_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)

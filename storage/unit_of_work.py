@@ -9,6 +9,7 @@ from functools import cached_property
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.repositories.audit import AuditRepository
+from storage.repositories.campaigns import CampaignsRepository
 from storage.repositories.conversations import ConversationsRepository
 from storage.repositories.groups import ChatsRepository, GroupsRepository
 from storage.repositories.invites import InvitesRepository
@@ -64,6 +65,10 @@ class UnitOfWork:
     @cached_property
     def outbox(self) -> OutboxRepository:
         return OutboxRepository(self.session)
+
+    @cached_property
+    def campaigns(self) -> CampaignsRepository:
+        return CampaignsRepository(self.session)
 
 
 @asynccontextmanager

@@ -117,6 +117,7 @@ class Turn:
     out: Outgoing
     notice: str | None = None  # a short toast for a pressed button
     menus_changed: set[int] = field(default_factory=set)  # people whose roles changed in this turn
+    broadcast: bool = False  # this turn queued a broadcast: wake the outbox after the commit
 
     @property
     def wiring(self) -> Wiring:
@@ -146,6 +147,14 @@ class Turn:
         """This chat's id as the platform-neutral string."""
         chat = self.update.effective_chat
         return str(chat.id) if chat else ""
+
+    async def photo(self) -> bytes | None:
+        """The largest size of a photo the person sent with this message, downloaded; None without one."""
+        message = self.update.effective_message
+        if message is None or self.update.callback_query is not None or not message.photo:
+            return None
+        file = await message.photo[-1].get_file()
+        return bytes(await file.download_as_bytearray())
 
     def reply(self, text: str, choices: Sequence[Sequence[Choice]] = (), **kwargs: Any) -> None:
         """Queue a reply, sent once the transaction has committed."""
@@ -181,6 +190,7 @@ async def run_turn(command: str, handler: TurnHandler, update: Update, context: 
     out = Outgoing()
     notice: str | None = None
     menus_changed: set[int] = set()
+    broadcast = False
     async with unit_of_work(wiring.factory) as uow:
         if not await uow.updates.claim(PLATFORM, update.update_id):
             log.info("update %s was already handled; ignoring the redelivery", update.update_id)
@@ -205,8 +215,11 @@ async def run_turn(command: str, handler: TurnHandler, update: Update, context: 
             await handler(current)
             notice = current.notice
             menus_changed = current.menus_changed
+            broadcast = current.broadcast
     if update.callback_query is not None:
         await _answer_callback(update, notice)
+    if broadcast and context.bot_data.outbox is not None:
+        context.bot_data.outbox.wake()
     await send_replies(context.bot, update, out.replies, wiring)
     for person_id in menus_changed:
         await publish_menu(context.bot, wiring, person_id)

@@ -68,6 +68,10 @@ REPORT_KIND = "delivery_report"
 Outcome = Callable[[UnitOfWork], Awaitable[object]]
 
 
+class ChatBusy(Exception):
+    """A group chat has used its messages for the minute: hand the message back, send others."""
+
+
 class RollingWindow:
     """At most `limit` events in any `period` seconds."""
 
@@ -118,21 +122,28 @@ class FloodLimiter:
         """Telegram said 429: no call at all for `seconds`."""
         self.paused_until = max(self.paused_until, self.clock() + seconds)
 
-    def _wait(self, chat: str, is_group: bool) -> float:
+    def waits(self, chat: str, is_group: bool) -> tuple[float, float]:
+        """Seconds to wait for the global limit (and any 429 pause), and for the group chat's."""
         now = self.clock()
-        wait = max(self.paused_until - now, self.overall.wait(now))
-        if is_group:
-            wait = max(
-                wait, self.groups.setdefault(chat, RollingWindow(self.per_group_minute, 60.0)).wait(now)
-            )
-        return wait
+        overall = max(self.paused_until - now, self.overall.wait(now))
+        if not is_group:
+            return overall, 0.0
+        window = self.groups.setdefault(chat, RollingWindow(self.per_group_minute, 60.0))
+        return overall, window.wait(now)
 
-    async def acquire(self, chat: str, is_group: bool) -> None:
-        """Wait until one more call to `chat` fits every limit, and count it."""
-        wait = self._wait(chat, is_group)
-        while wait > 0:
+    async def acquire(self, chat: str, is_group: bool, *, max_group_wait: float | None = None) -> None:
+        """Wait until one more call to `chat` fits every limit, and count it.
+
+        Raises `ChatBusy` rather than wait longer than `max_group_wait` for a group chat's room.
+        """
+        while True:
+            overall, grouped = self.waits(chat, is_group)
+            if max_group_wait is not None and grouped > max_group_wait:
+                raise ChatBusy(chat)
+            wait = max(overall, grouped)
+            if wait <= 0:
+                break
             await asyncio.sleep(wait)
-            wait = self._wait(chat, is_group)
         now = self.clock()
         self.overall.record(now)
         if is_group:
@@ -205,7 +216,7 @@ class OutboxWorker:
         self._uploads: dict[int, asyncio.Lock] = {}
         self._wiring: Wiring | None = None
         self._bot: ExtBot[None] | None = None
-        self._anchor: tuple[datetime, datetime, float] | None = None
+        self._anchor: tuple[datetime, float] | None = None
 
     @property
     def running(self) -> bool:
@@ -257,8 +268,8 @@ class OutboxWorker:
         clock = self.wiring.clock()
         mono = time.monotonic()
         if self._anchor is None or self._anchor[0] != clock:
-            self._anchor = (clock, clock, mono)
-        return self._anchor[1] + timedelta(seconds=mono - self._anchor[2])
+            self._anchor = (clock, mono)
+        return self._anchor[0] + timedelta(seconds=mono - self._anchor[1])
 
     async def _run(self) -> None:
         async with unit_of_work(self.wiring.factory) as uow:
@@ -306,11 +317,11 @@ class OutboxWorker:
     async def _deliver(self, message: ClaimedMessage) -> None:
         """Send one claimed message and record what happened, in its own transaction."""
         chat = message.chat_external_id
-        if message.is_group and self.limiter.group_wait(chat) > MAX_GROUP_WAIT:
-            await self._record(lambda uow: release(uow, message.id))
-            return
         try:
             file_id = await self._send(message)
+        except ChatBusy:
+            await self._record(lambda uow: release(uow, message.id))
+            return
         except Exception as error:
             await self._record(self._after_failure(message, error))
             if isinstance(error, Forbidden):
@@ -353,7 +364,6 @@ class OutboxWorker:
 
     async def _send(self, message: ClaimedMessage) -> str | None:
         """Send one message as `send_reply` does; returns a newly learnt file_id of its attachment."""
-        chat, is_group = message.chat_external_id, message.is_group
         markup = keyboard(message.choices)
         file_id: str | None = None
         if message.attachment is not None:
@@ -363,11 +373,18 @@ class OutboxWorker:
                 return file_id
         parts = split_text(message.text, MESSAGE_LIMIT)
         for index, part in enumerate(parts):
-            await self.limiter.acquire(chat, is_group)
+            await self._pace(message, first=index == 0 and message.attachment is None)
+            last = index == len(parts) - 1
             await self.bot.send_message(
-                int(chat), part, reply_markup=markup if index == len(parts) - 1 else None
+                int(message.chat_external_id), part, reply_markup=markup if last else None
             )
         return file_id
+
+    async def _pace(self, message: ClaimedMessage, *, first: bool) -> None:
+        """Wait for room under the limits; before its first call a message may be handed back instead."""
+        await self.limiter.acquire(
+            message.chat_external_id, message.is_group, max_group_wait=MAX_GROUP_WAIT if first else None
+        )
 
     async def _send_file(
         self,
@@ -405,7 +422,7 @@ class OutboxWorker:
         caption: str | None,
         markup: InlineKeyboardMarkup | None,
     ) -> Message:
-        await self.limiter.acquire(message.chat_external_id, message.is_group)
+        await self._pace(message, first=True)
         chat = int(message.chat_external_id)
         if attachment.is_photo:
             return await self.bot.send_photo(chat, media, caption=caption, reply_markup=markup)

@@ -39,6 +39,13 @@ TEXT_FIELDS = frozenset(
     }
 )
 
+# A 1×1 PNG: what downloading any user-sent file returns.
+USER_PHOTO = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360f8cfc0f01f0005000201"
+    "e221bc330000000049454e44ae426082"
+)
+
 GLOBAL_LIMIT_PER_SECOND = 30
 GROUP_LIMIT_PER_MINUTE = 20
 
@@ -189,6 +196,7 @@ class FakeBotApi:
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
             "getChat": self._get_chat,
+            "getFile": self._get_file,
             "close": self._true,
             "logOut": self._true,
         }
@@ -200,6 +208,7 @@ class FakeBotApi:
         app = web.Application(client_max_size=60 * 1024 * 1024)
         app.router.add_post("/bot{token}/{method}", self._handle)
         app.router.add_get("/bot{token}/{method}", self._handle)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._download)
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -551,6 +560,21 @@ class FakeBotApi:
     async def _get_webhook_info(self, params: dict[str, Any]) -> dict[str, Any]:
         url = self.webhook["url"] if self.webhook else ""
         return {"url": url, "has_custom_certificate": False, "pending_update_count": 0}
+
+    async def _get_file(self, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = str(params["file_id"])
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": len(USER_PHOTO),
+            "file_path": f"photos/{file_id}.png",
+        }
+
+    async def _download(self, request: web.Request) -> web.Response:
+        """Files users sent: every one is the same small picture."""
+        if request.match_info["token"] != self.token:
+            return web.Response(status=401)
+        return web.Response(body=USER_PHOTO, content_type="image/png")
 
     async def _get_chat(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = int(params["chat_id"])

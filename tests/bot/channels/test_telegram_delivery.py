@@ -122,7 +122,6 @@ async def test_a_broadcast_within_flood_limits_arrives_once_without_a_429(runnin
     assert fake.too_many_requests == 0
     # 60 messages at 25/s need a little over two seconds; the limiter must not be much slower.
     assert 1.9 < elapsed < 6, elapsed
-    print("rate:", 60 / elapsed)  # TEMP
 
 
 async def test_a_429_and_a_502_are_retried_and_everything_arrives_once(running: RunningBot) -> None:
@@ -248,7 +247,6 @@ async def test_a_kill_mid_broadcast_loses_nothing_and_resends_only_what_was_in_f
     assert set(per_person) == set(people)
     duplicates = sum(per_person.values()) - len(people)
     assert 3 <= duplicates <= in_flight
-    print("kill:", before, "in flight:", in_flight, "duplicates:", duplicates)  # TEMP
 
 
 async def test_interactive_replies_do_not_wait_behind_a_broadcast(running: RunningBot) -> None:
@@ -296,15 +294,51 @@ def test_the_rolling_window_and_the_limiter_pace_by_their_clock() -> None:
     window.record(0.5)
     assert window.wait(0.6) == pytest.approx(0.4) and window.wait(0.9) == pytest.approx(0.1)
     assert window.wait(1.0) == 0.0  # the event of 0.0 has left the window
+
     for _ in range(18):
-        assert limiter._wait("-1", True) == 0
+        assert limiter.waits("-1", True) == (0.0, 0.0)
         limiter.overall.record(now[0])
         limiter.groups["-1"].record(now[0])
         now[0] += 1.0
     assert limiter.group_wait("-1") == 60 - 18 and limiter.saturated_groups() == {"-1"}
-    assert limiter._wait("5", False) == 0  # private chats only share the global limit
+    assert limiter.waits("5", False) == (0.0, 0.0)  # private chats only share the global limit
     limiter.pause(3)
-    assert limiter._wait("5", False) == 3
+    assert limiter.waits("5", False) == (3.0, 0.0)
+    now[0] += 60
+    assert limiter.saturated_groups() == set() and limiter.groups == {}
+
+
+async def test_the_global_limit_holds_in_any_second() -> None:
+    limiter = FloodLimiter(per_second=25)
+    stamps = []
+    for _ in range(60):
+        await limiter.acquire("1", False)
+        stamps.append(time.monotonic())
+    assert max(sum(1 for t in stamps if s <= t < s + 1) for s in stamps) == 25
+    assert stamps[-1] - stamps[0] >= 2.0
+
+
+async def test_a_busy_group_chat_is_handed_back_without_holding_up_others(running: RunningBot) -> None:
+    fake = running.fake
+    worker = worker_of(running)
+    for _ in range(17):  # the chat had 17 messages this minute: room for one more
+        worker.limiter.groups.setdefault("-4001", RollingWindow(18, 60.0)).record(time.monotonic())
+    since = fake.mark()
+    targets = [group(-4001)] * 4 + [private(p) for p in (1901, 1902, 1903)]
+    broadcast_id = await broadcast(running, [(t, Outgoing("Tin")) for t in targets])
+    assert broadcast_id is not None
+    await fake.wait_for(4, since=since)
+    await asyncio.sleep(0.3)
+    assert Counter(m.chat_id for m in fake.sent[since:]) == Counter({-4001: 1, 1901: 1, 1902: 1, 1903: 1})
+    async with unit_of_work(wiring_of(running).factory) as uow:
+        rows = (
+            await uow.session.execute(
+                select(OutboxMessage.status, OutboxMessage.attempts).where(
+                    OutboxMessage.chat_external_id == "-4001", OutboxMessage.status != SENT
+                )
+            )
+        ).all()
+    assert sorted(rows) == [("pending", 0)] * 3  # waiting for the chat's minute, at no cost
 
 
 def test_the_report_names_who_did_not_get_it_and_stays_under_the_limit() -> None:

@@ -1,0 +1,312 @@
+"""Emulation campaigns: prepared step by step, launched to every chat of the groups taking part,
+pledged by the heads, reviewed over their window and closed with awards.
+
+Every announcement is a broadcast in the persistent outbox; this module decides who gets what.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from bot.delivery import Outgoing, Recipient, enqueue_broadcast, recipients
+from bot.i18n import gettext as _
+from bot.i18n import use_language
+from bot.indicators import Indicator
+from bot.membership import DEPUTY, language_of
+from bot.periods import Month, Period, range_period
+from bot.replies import Attachment, Choice
+from bot.standings import StandingsResult, compute_standings
+from bot.standings_view import chart_attachment, standings_table
+from bot.ward_config import WardFile
+from storage.models import Campaign, Pledge, ResidentialGroup
+from storage.unit_of_work import UnitOfWork
+
+PLEDGE = "pledge:"  # callback data of the heads' pledge button: pledge:<campaign id>
+MIDTERM, FINAL = "midterm", "final"
+
+
+class CampaignError(Exception):
+    """A campaign request the rules refuse; `reason` picks the reply."""
+
+    def __init__(self, reason: str, **details: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.details = details
+
+
+@dataclass(frozen=True)
+class CampaignLine:
+    """One campaign in `/campaigns`."""
+
+    id: int
+    title: str
+    starts_on: date | None
+    ends_on: date | None
+    groups: int
+    pledged: int
+    not_pledged: tuple[str, ...]
+    delivery: dict[str, int]
+
+
+def weights_of(campaign: Campaign) -> dict[str, float] | None:
+    """The campaign's own indicator weights, or None for the ward's."""
+    if not campaign.weights_json:
+        return None
+    loaded = json.loads(campaign.weights_json)
+    return {str(k): float(v) for k, v in loaded.items()}
+
+
+def set_weights(campaign: Campaign, weights: dict[str, float] | None) -> None:
+    campaign.weights_json = None if weights is None else json.dumps(weights, sort_keys=True)
+
+
+def scored_indicators(indicators: Sequence[Indicator]) -> list[Indicator]:
+    """Indicators a campaign may weigh: the ones that have a direction."""
+    return [i for i in indicators if i.direction.value != "neutral"]
+
+
+def window(campaign: Campaign, today: date) -> Period:
+    """The months of the campaign so far (its whole window once it has ended)."""
+    start = campaign.starts_on or today
+    end = min(campaign.ends_on or today, today)
+    if end < start:
+        end = start
+    return range_period(Month.of(start), Month.of(end))
+
+
+def _dates(campaign: Campaign) -> str:
+    start = campaign.starts_on.strftime("%d/%m/%Y") if campaign.starts_on else "…"
+    if campaign.ends_on is None:
+        return _("from {start}").format(start=start)
+    return _("from {start} to {end}").format(start=start, end=campaign.ends_on.strftime("%d/%m/%Y"))
+
+
+def announcement_text(campaign: Campaign, group_count: int) -> str:
+    """The launch announcement exactly as residents see it (in the current language)."""
+    scope = (
+        _("All {count} groups of the ward take part.").format(count=group_count)
+        if campaign.block is None
+        else _("The {count} groups of {block} take part.").format(count=group_count, block=campaign.block)
+    )
+    lines = [
+        _("📣 EMULATION CAMPAIGN LAUNCHED"),
+        f"«{campaign.title}»",
+        "",
+        campaign.announcement,
+        "",
+        _("Time: {dates}.").format(dates=_dates(campaign)),
+        scope,
+    ]
+    return "\n".join(lines)
+
+
+def photo_of(campaign: Campaign) -> Attachment | None:
+    if campaign.photo is None:
+        return None
+    return Attachment(campaign.photo, f"phong-trao-{campaign.id}.jpg", is_photo=True)
+
+
+async def taking_part(uow: UnitOfWork, campaign: Campaign) -> Sequence[ResidentialGroup]:
+    """The groups of the campaign: fixed at launch, or (while preparing) every group of its block."""
+    if campaign.launched_at is not None:
+        ids = {link.group_id for link in campaign.groups}
+        return [g for g in await uow.campaigns.groups_in(None) if g.id in ids]
+    return await uow.campaigns.groups_in(campaign.block)
+
+
+async def launch(
+    uow: UnitOfWork, campaign: Campaign, *, now: datetime, default_language: str, platform: str
+) -> int:
+    """Fix the groups, and send the announcement to their chats, heads and deputies (with a pledge
+    button) and followers; the launcher gets a delivery report."""
+    if campaign.launched_at is not None:
+        raise CampaignError("already_launched")
+    if campaign.starts_on is None:
+        raise CampaignError("incomplete")
+    groups = await uow.campaigns.groups_in(campaign.block)
+    if not groups:
+        raise CampaignError("no_groups")
+    group_ids = [g.id for g in groups]
+    await uow.campaigns.add_groups(campaign, group_ids)
+    photo = photo_of(campaign)
+    messages: list[tuple[Recipient, Outgoing]] = []
+    taken: set[tuple[str, str]] = set()
+    with use_language(default_language):
+        public = announcement_text(campaign, len(groups))
+    for chat in await recipients(uow, group_ids, chats=True, platform=platform):
+        messages.append((chat, Outgoing(public, attachment=photo)))
+        taken.add((chat.platform, chat.chat_external_id))
+    in_campaign = set(group_ids)
+    for membership in await uow.groups.leaders():
+        person = membership.person
+        key = (person.platform, person.external_id)
+        if membership.group_id not in in_campaign or not person.active or key in taken:
+            continue
+        if person.platform != platform:
+            continue
+        with use_language(language_of(person, default_language)):
+            text = (
+                announcement_text(campaign, len(groups))
+                + "\n\n"
+                + _("As {role}, press the button to sign your group's pledge (ký giao ước thi đua).").format(
+                    role=_("deputy head") if membership.role == DEPUTY else _("group head")
+                )
+            )
+            button = Choice(_("🤝 Sign the pledge"), f"{PLEDGE}{campaign.id}")
+        messages.append(
+            (
+                Recipient(person.platform, person.external_id, person.display_name, False),
+                Outgoing(text, ((button,),), photo),
+            )
+        )
+        taken.add(key)
+    for follower in await recipients(uow, group_ids, chats=False, followers=True, platform=platform):
+        if (follower.platform, follower.chat_external_id) not in taken:
+            messages.append((follower, Outgoing(public, attachment=photo)))
+            taken.add((follower.platform, follower.chat_external_id))
+    broadcast = await enqueue_broadcast(
+        uow,
+        kind="campaign",
+        title=campaign.title,
+        messages=messages,
+        requested_by=campaign.created_by,
+        key=f"campaign:{campaign.id}:launch",
+        now=now,
+    )
+    campaign.launched_at = now
+    campaign.launch_broadcast_id = broadcast
+    return broadcast or 0
+
+
+async def pledge(
+    uow: UnitOfWork, campaign_id: int, group_ids: Sequence[int], person_id: int, now: datetime
+) -> str:
+    """Record the group's pledge once: "signed", "already", or why not ("no_campaign", "not_taking_part")."""
+    campaign = await uow.campaigns.get(campaign_id)
+    if campaign is None or campaign.launched_at is None:
+        return "no_campaign"
+    taking = {link.group_id for link in campaign.groups}
+    group_id = next((g for g in group_ids if g in taking), None)
+    if group_id is None:
+        return "not_taking_part"
+    if await uow.campaigns.pledge(campaign.id, group_id) is not None:
+        return "already"
+    await uow.campaigns.add_pledge(
+        Pledge(campaign_id=campaign.id, group_id=group_id, person_id=person_id, at=now)
+    )
+    return "signed"
+
+
+async def campaign_lines(uow: UnitOfWork) -> list[CampaignLine]:
+    """Every launched campaign with its dates, groups, pledges and delivery."""
+    campaigns = list(await uow.campaigns.launched())
+    codes = {g.id: g.code for g in await uow.campaigns.groups_in(None)}
+    broadcast_ids = [c.launch_broadcast_id for c in campaigns if c.launch_broadcast_id is not None]
+    delivery = await uow.outbox.status_counts(broadcast_ids) if broadcast_ids else {}
+    lines = []
+    for campaign in campaigns:
+        taking = [link.group_id for link in campaign.groups]
+        pledged = await uow.campaigns.pledged_groups(campaign.id)
+        lines.append(
+            CampaignLine(
+                id=campaign.id,
+                title=campaign.title,
+                starts_on=campaign.starts_on,
+                ends_on=campaign.ends_on,
+                groups=len(taking),
+                pledged=len(pledged & set(taking)),
+                not_pledged=tuple(sorted(codes.get(g, "?") for g in taking if g not in pledged)),
+                delivery=delivery.get(campaign.launch_broadcast_id or 0, {}),
+            )
+        )
+    return lines
+
+
+async def campaign_standings(
+    uow: UnitOfWork, campaign: Campaign, ward: WardFile, today: date
+) -> StandingsResult:
+    """The campaign's standings over its window, with its own criteria and only its groups."""
+    return await compute_standings(
+        uow,
+        window(campaign, today),
+        ward.indicators,
+        ward.ward.bands,
+        indicator_weights=weights_of(campaign),
+        group_ids=[link.group_id for link in campaign.groups],
+    )
+
+
+async def review(
+    uow: UnitOfWork,
+    campaign: Campaign,
+    kind: str,
+    *,
+    ward: WardFile,
+    now: datetime,
+    today: date,
+    default_language: str,
+    platform: str,
+    requested_by: int,
+) -> int | None:
+    """Post the mid-term (sơ kết) or final (tổng kết) standings to every chat of the campaign."""
+    result = await campaign_standings(uow, campaign, ward, today)
+    group_codes = {g.id: g.code for g in await taking_part(uow, campaign)}
+    chats = [
+        c for c in await uow.chats.linked_active() if c.group_id in group_codes and c.platform == platform
+    ]
+    with use_language(default_language):
+        heading = (
+            _("📊 MID-TERM REVIEW (sơ kết) of «{title}»")
+            if kind == MIDTERM
+            else _("🏁 FINAL REVIEW (tổng kết) of «{title}»")
+        ).format(title=campaign.title)
+        chart = chart_attachment(result) if any(s.score is not None for s in result.standings) else None
+        messages = [
+            (
+                Recipient(platform, chat.external_id, chat.title, True),
+                Outgoing(
+                    heading
+                    + "\n"
+                    + standings_table(
+                        result, ward_name=ward.ward.name, highlight_code=group_codes.get(chat.group_id or 0)
+                    ),
+                    attachment=chart,
+                ),
+            )
+            for chat in chats
+        ]
+    return await enqueue_broadcast(
+        uow, kind=f"review-{kind}", title=heading, messages=messages, requested_by=requested_by, now=now
+    )
+
+
+async def award(
+    uow: UnitOfWork,
+    group: ResidentialGroup,
+    citation: str,
+    *,
+    now: datetime,
+    default_language: str,
+    platform: str,
+    requested_by: int,
+) -> int | None:
+    """Announce an award (khen thưởng) to every active group chat, naming the group; its leaders too."""
+    with use_language(default_language):
+        text = _("🎖 AWARD: {group} ({code})\n{citation}").format(
+            group=group.name, code=group.code, citation=citation
+        )
+    everyone = await recipients(uow, None, chats=True, platform=platform)
+    leaders = await recipients(uow, [group.id], chats=False, leaders=True, platform=platform)
+    seen = {(r.platform, r.chat_external_id) for r in everyone}
+    targets = everyone + [r for r in leaders if (r.platform, r.chat_external_id) not in seen]
+    return await enqueue_broadcast(
+        uow,
+        kind="award",
+        title=_("Award for {code}").format(code=group.code),
+        messages=[(r, Outgoing(text)) for r in targets],
+        requested_by=requested_by,
+        now=now,
+    )

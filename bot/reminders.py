@@ -1,0 +1,98 @@
+"""Reminders before each month's deadline, only to the heads and deputies of groups that have not reported.
+
+Each reminder round is a broadcast keyed by month and day ("reminder:2026-10:3"), so a restart
+neither repeats nor (within CATCH_UP) skips one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.delivery import Outgoing, Recipient, enqueue_broadcast
+from bot.i18n import gettext as _
+from bot.i18n import use_language
+from bot.membership import language_of
+from bot.periods import Month, deadline_date, month_in_sentence
+from bot.replies import Choice
+from bot.ward_config import WardFile
+from storage.unit_of_work import unit_of_work
+
+REMINDER_HOUR = 8
+CATCH_UP = timedelta(hours=12)  # a reminder more than half a day late is no longer useful
+REPORT_NOW = "report:start"  # the report flow's entry button
+
+
+def _rounds(now: datetime, ward: WardFile, tz: ZoneInfo) -> list[tuple[datetime, Month, int]]:
+    """Every reminder instant of the months due around `now`: (when, month, days before)."""
+    current = Month.of(now.astimezone(tz).date())
+    rounds = []
+    for month in (current.previous().previous(), current.previous(), current):
+        deadline = deadline_date(month, ward.ward.report_deadline_day)
+        for days in ward.ward.reminder_days_before:
+            local = datetime(
+                deadline.year, deadline.month, deadline.day, REMINDER_HOUR, tzinfo=tz
+            ) - timedelta(days=days)
+            rounds.append((local.astimezone(ZoneInfo("UTC")), month, days))
+    return sorted(rounds)
+
+
+def due_round(now: datetime, ward: WardFile, tz: ZoneInfo) -> tuple[Month, int] | None:
+    """The latest reminder round that fell due within CATCH_UP before `now`."""
+    due = [(month, days) for when, month, days in _rounds(now, ward, tz) if when <= now < when + CATCH_UP]
+    return due[-1] if due else None
+
+
+def next_round_time(now: datetime, ward: WardFile, tz: ZoneInfo) -> datetime | None:
+    upcoming = [when for when, _month, _days in _rounds(now, ward, tz) if when > now]
+    return upcoming[0] if upcoming else None
+
+
+async def send_due_reminders(
+    factory: async_sessionmaker[AsyncSession],
+    ward: WardFile,
+    *,
+    now: datetime,
+    tz: ZoneInfo,
+    default_language: str,
+    platform: str,
+) -> int | None:
+    """Queue the due round once; returns the broadcast id, or None when nothing was due or left to remind."""
+    due = due_round(now, ward, tz)
+    if due is None:
+        return None
+    month, days = due
+    key = f"reminder:{month}:{days}"
+    async with unit_of_work(factory) as uow:
+        if await uow.outbox.broadcast_by_key(key) is not None:
+            return None
+        reported = await uow.reports.reported_groups(str(month))
+        deadline = deadline_date(month, ward.ward.report_deadline_day).strftime("%d/%m/%Y")
+        messages: list[tuple[Recipient, Outgoing]] = []
+        for membership in await uow.groups.leaders():
+            person = membership.person
+            if membership.group_id in reported or not person.active or person.platform != platform:
+                continue
+            group = await uow.groups.get(membership.group_id)
+            if group is None:
+                continue
+            language = language_of(person, default_language)
+            with use_language(language):
+                text = _(
+                    "⏰ Reminder: {group} has not sent its report for {month} yet. "
+                    "The deadline is the end of {deadline}."
+                ).format(group=group.name, month=month_in_sentence(month, language), deadline=deadline)
+                button = Choice(_("📝 Report now"), REPORT_NOW)
+            messages.append(
+                (
+                    Recipient(platform, person.external_id, person.display_name, False),
+                    Outgoing(text, ((button,),)),
+                )
+            )
+        with use_language(default_language):
+            title = _("Reminders for {month}").format(month=month_in_sentence(month, default_language))
+        return await enqueue_broadcast(
+            uow, kind="reminder", title=title, messages=messages, requested_by=None, key=key, now=now
+        )
