@@ -21,7 +21,8 @@ from bot.campaigns import (
     taking_part,
     weights_of,
 )
-from bot.channels.telegram import PLATFORM, Turn, turn
+from bot.channels.telegram import PLATFORM, turn
+from bot.channels.turns import Turn
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
 from bot.replies import Choice

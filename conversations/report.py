@@ -11,7 +11,8 @@ from typing import Any
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.answers import AnswerRefused, Checked, Refusal, check_answer, format_number, format_value
-from bot.channels.telegram import Turn, turn
+from bot.channels.telegram import turn
+from bot.channels.turns import Turn
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind

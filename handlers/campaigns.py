@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.campaigns import FINAL, MIDTERM, PLEDGE, award, campaign_lines, pledge, review
-from bot.channels.telegram import PLATFORM, Turn, turn
+from bot.channels.telegram import PLATFORM, turn
+from bot.channels.turns import Turn
 from bot.i18n import gettext as _
 from bot.membership import MembershipError, require_group
 from handlers.membership_texts import explain

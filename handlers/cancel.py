@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import CommandHandler
 
-from bot.channels.telegram import Turn, turn
+from bot.channels.telegram import turn
+from bot.channels.turns import Turn
 from bot.i18n import gettext as _
 from conversations import router
 

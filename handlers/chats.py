@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from telegram import ChatMember
+from telegram import ChatMember, Update
 from telegram.ext import ChatMemberHandler, CommandHandler
 
 from bot.access import Role
-from bot.channels.telegram import PLATFORM, Turn, turn
+from bot.channels.telegram import PLATFORM, turn
+from bot.channels.turns import Turn
 from bot.i18n import gettext as _
 from bot.membership import (
     MembershipError,
@@ -37,14 +38,8 @@ async def link(turn: Turn) -> None:
         else:
             turn.reply(_("Which group is this chat for? Send /link GROUP-CODE, for example /link TDP01."))
             return
-        chat = turn.update.effective_chat
         await link_chat(
-            turn.uow,
-            PLATFORM,
-            turn.chat_id,
-            group,
-            actor=caller.person_id,
-            title=chat.title or "" if chat else "",
+            turn.uow, turn.platform, turn.chat_id, group, actor=caller.person_id, title=turn.chat_title
         )
     except MembershipError as error:
         turn.reply(explain(error))
@@ -79,8 +74,9 @@ async def unlink(turn: Turn) -> None:
 @turn("chat_member")
 async def membership_changed(turn: Turn) -> None:
     """The bot was added to a group chat (say how to link it) or removed (send nothing more there)."""
-    change = turn.update.my_chat_member
-    chat = turn.update.effective_chat
+    update = turn.event
+    change = update.my_chat_member if isinstance(update, Update) else None
+    chat = update.effective_chat if isinstance(update, Update) else None
     if change is None or chat is None:
         return
     if chat.type == chat.PRIVATE:

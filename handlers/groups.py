@@ -6,7 +6,8 @@ from datetime import timedelta
 
 from telegram.ext import CommandHandler
 
-from bot.channels.telegram import PLATFORM, Turn, turn
+from bot.channels.telegram import PLATFORM, turn
+from bot.channels.turns import Turn
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.membership import (
@@ -24,7 +25,7 @@ from handlers.membership_texts import explain, role_name, role_of
 
 def invite_link(turn: Turn, code: str) -> str:
     """Telegram's deep link: opening it sends `/start CODE` to the bot."""
-    return f"https://t.me/{turn.context.bot.username}?start={code}"
+    return turn.invite_link(code)
 
 
 def _invite_text(turn: Turn, group_code: str, group_name: str, role: str, code: str) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram.ext import CommandHandler
 
 from bot.access import allowed_commands
-from bot.channels.telegram import Turn, turn
+from bot.channels.telegram import turn
+from bot.channels.turns import Turn
 from bot.i18n import gettext as _
 
 

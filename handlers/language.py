@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.access import Role
-from bot.channels.telegram import Turn, turn
+from bot.channels.telegram import turn
+from bot.channels.turns import Turn
 from bot.i18n import LANGUAGES, set_language
 from bot.i18n import gettext as _
 from bot.membership import choose_language

@@ -7,7 +7,8 @@ from datetime import timedelta
 from telegram.ext import CommandHandler
 
 from bot.answers import format_value
-from bot.channels.telegram import PLATFORM, Turn, turn
+from bot.channels.telegram import PLATFORM, turn
+from bot.channels.turns import Turn
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
 from bot.membership import DEPUTY, HEAD, MembershipError, language_of, require_group

@@ -8,7 +8,8 @@ from telegram.ext import CommandHandler
 
 from bot.access import ChatKind, Role
 from bot.answers import format_value
-from bot.channels.telegram import Turn, turn
+from bot.channels.telegram import turn
+from bot.channels.turns import Turn
 from bot.export import workbook_bytes
 from bot.i18n import current_language
 from bot.i18n import gettext as _

@@ -5,7 +5,8 @@ from __future__ import annotations
 from telegram.ext import CommandHandler
 
 from bot.access import ChatKind
-from bot.channels.telegram import Turn, turn
+from bot.channels.telegram import turn
+from bot.channels.turns import Turn
 from bot.i18n import gettext as _
 from bot.membership import Redemption, redeem_invite
 from handlers.membership_texts import role_name

@@ -12,7 +12,6 @@ import asyncio
 import functools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from telegram import (
@@ -29,6 +28,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
 
 from bot.access import Caller, ChatKind, allowed_commands, authorize
+from bot.channels.turns import Turn, TurnHandler
 from bot.i18n import gettext as _
 from bot.i18n import set_language, use_language
 from bot.membership import identify, menu_owner, set_chat_active, set_person_active
@@ -105,77 +105,63 @@ def chat_kind(chat: Chat) -> ChatKind | None:
     return None
 
 
-@dataclass
-class Turn:
-    """One update being handled: its caller, its transaction and the replies it will send."""
-
-    update: Update
-    context: WardContext
-    uow: UnitOfWork
-    caller: Caller
-    chat: ChatKind
-    out: Outgoing
-    notice: str | None = None  # a short toast for a pressed button
-    menus_changed: set[int] = field(default_factory=set)  # people whose roles changed in this turn
-    broadcast: bool = False  # this turn queued a broadcast: wake the outbox after the commit
-
-    @property
-    def wiring(self) -> Wiring:
-        return self.context.wiring
-
-    @property
-    def args(self) -> list[str]:
-        """The words after the command."""
-        return list(self.context.args or [])
-
-    @property
-    def text(self) -> str:
-        """The text (or caption) of the message, stripped; empty for stickers and the like."""
-        message = self.update.effective_message
-        if message is None or self.update.callback_query is not None:
-            return ""
-        return (message.text or message.caption or "").strip()
-
-    @property
-    def data(self) -> str:
-        """The callback data of a pressed button, or an empty string."""
-        query = self.update.callback_query
-        return query.data or "" if query is not None else ""
-
-    @property
-    def chat_id(self) -> str:
-        """This chat's id as the platform-neutral string."""
-        chat = self.update.effective_chat
-        return str(chat.id) if chat else ""
-
-    async def photo(self) -> bytes | None:
-        """The largest size of a photo the person sent with this message, downloaded; None without one."""
-        message = self.update.effective_message
-        if message is None or self.update.callback_query is not None or not message.photo:
-            return None
-        file = await message.photo[-1].get_file()
-        return bytes(await file.download_as_bytearray())
-
-    def reply(self, text: str, choices: Sequence[Sequence[Choice]] = (), **kwargs: Any) -> None:
-        """Queue a reply, sent once the transaction has committed."""
-        self.out.add(text, choices, **kwargs)
-
-
-TurnHandler = Callable[[Turn], Awaitable[None]]
 PTBCallback = Callable[[Update, WardContext], Coroutine[Any, Any, None]]
 
 
 def turn(command: str) -> Callable[[TurnHandler], PTBCallback]:
-    """Make a PTB callback of a turn handler, guarded by the policy entry `command`."""
+    """Make a PTB callback of a turn handler, guarded by the policy entry `command`.
+
+    The callback keeps the plain handler (`__wrapped__`) and its policy entry (`policy`), so other
+    channels route to the same function.
+    """
 
     def decorate(handler: TurnHandler) -> PTBCallback:
         @functools.wraps(handler)
         async def callback(update: Update, context: WardContext) -> None:
             await run_turn(command, handler, update, context)
 
+        callback.policy = command  # type: ignore[attr-defined]
         return callback
 
     return decorate
+
+
+def telegram_turn(
+    update: Update, context: WardContext, uow: UnitOfWork, caller: Caller, kind: ChatKind, out: Outgoing
+) -> Turn:
+    """A Telegram update as a platform-neutral turn."""
+    message = update.effective_message
+    query = update.callback_query
+    chat = update.effective_chat
+    text = "" if message is None or query is not None else (message.text or message.caption or "").strip()
+    username = context.bot.username or ""
+    first_word = text.split(maxsplit=1)[0].lower() if text else ""
+    fetch_photo = None
+    if message is not None and query is None and message.photo:
+        largest = message.photo[-1]
+
+        async def fetch_photo() -> bytes | None:
+            file = await largest.get_file()
+            return bytes(await file.download_as_bytearray())
+
+    return Turn(
+        uow=uow,
+        caller=caller,
+        chat=kind,
+        out=out,
+        wiring=context.wiring,
+        platform=PLATFORM,
+        chat_id=str(chat.id) if chat else "",
+        chat_title=chat.title or "" if chat else "",
+        text=text,
+        data=query.data or "" if query is not None else "",
+        args=list(context.args or []),
+        has_attachment=message is not None and query is None and not message.text,
+        addressed=kind is ChatKind.PRIVATE or first_word.endswith(f"@{username}".lower()),
+        bot_username=username,
+        event=update,
+        fetch_photo=fetch_photo,
+    )
 
 
 async def run_turn(command: str, handler: TurnHandler, update: Update, context: WardContext) -> None:
@@ -211,7 +197,7 @@ async def run_turn(command: str, handler: TurnHandler, update: Update, context: 
         if refusal is not None:
             out.add(refusal)
         else:
-            current = Turn(update, context, uow, caller, kind, out)
+            current = telegram_turn(update, context, uow, caller, kind, out)
             await handler(current)
             notice = current.notice
             menus_changed = current.menus_changed

@@ -272,14 +272,12 @@ class OutboxWorker:
         return self._anchor[0] + timedelta(seconds=mono - self._anchor[1])
 
     async def _run(self) -> None:
-        async with unit_of_work(self.wiring.factory) as uow:
-            recovered = await recover_in_flight(uow)
-        if recovered:
-            log.info(
-                "%s outbox message(s) were in flight when the bot stopped; sending them again", recovered
-            )
+        recovered = False
         while not self._stopping:
             try:
+                if not recovered:
+                    await self._recover()
+                    recovered = True
                 worked = await self._round()
             except Exception:
                 log.exception("outbox round failed; trying again shortly")
@@ -287,6 +285,15 @@ class OutboxWorker:
             if not worked and not self._stopping:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+
+    async def _recover(self) -> None:
+        """Before the first claim: what a stopped process left 'sending' becomes 'pending' again."""
+        async with unit_of_work(self.wiring.factory) as uow:
+            recovered = await recover_in_flight(uow)
+        if recovered:
+            log.info(
+                "%s outbox message(s) were in flight when the bot stopped; sending them again", recovered
+            )
 
     async def _round(self) -> bool:
         """Claim a batch, send it, report finished broadcasts; False when there was nothing to do."""

@@ -69,5 +69,7 @@ class CampaignsRepository:
         return set(rows.all())
 
     async def pledge_counts(self) -> dict[int, int]:
-        rows = await self.session.execute(select(Pledge.campaign_id, func.count()).group_by(Pledge.campaign_id))
+        rows = await self.session.execute(
+            select(Pledge.campaign_id, func.count()).group_by(Pledge.campaign_id)
+        )
         return {campaign_id: count for campaign_id, count in rows}

@@ -1,0 +1,372 @@
+"""The Zalo Bot Platform client against the fake Zalo server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.channels import zalo_api
+from bot.channels.zalo_api import (
+    ZaloClient,
+    ZaloError,
+    ZaloForbidden,
+    parse_update,
+    secret_matches,
+    split_for_zalo,
+    with_retry,
+)
+from bot.simulator.fake_zalo_api import FakeZaloApi, ZaloUser
+
+LAN = ZaloUser("u-lan-1", "Nguyễn Thị Lan")
+HUNG = ZaloUser("u-hung-2", "Trần Văn Hùng")
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeZaloApi]:
+    async with FakeZaloApi() as server:
+        yield server
+
+
+@pytest.fixture
+async def client(fake: FakeZaloApi) -> AsyncIterator[ZaloClient]:
+    zalo = ZaloClient(fake.token, fake.base_url)
+    try:
+        yield zalo
+    finally:
+        await zalo.close()
+
+
+@pytest.fixture
+def delays(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    """The delays with_retry asked for, without waiting them out."""
+    seen: list[float] = []
+
+    async def no_wait(delay: float) -> None:
+        seen.append(delay)
+
+    monkeypatch.setattr(zalo_api, "_sleep", no_wait)
+    return seen
+
+
+async def test_get_me(client: ZaloClient, fake: FakeZaloApi) -> None:
+    me = await client.get_me()
+    assert me["id"] == "bot-1"
+    assert me["display_name"] == "Phường bot"
+    assert fake.calls[-1][0] == "getMe"
+
+
+async def test_get_update_returns_one_update_per_call(client: ZaloClient, fake: FakeZaloApi) -> None:
+    first = fake.push_text(LAN, "xin chào")
+    fake.push_text(HUNG, "báo cáo", chat_id="g-1", group=True)
+
+    one = await client.get_update(timeout=1)
+    assert one is not None
+    assert (one.event, one.text, one.user_id, one.chat_id) == (
+        "message.text.received",
+        "xin chào",
+        LAN.id,
+        LAN.id,
+    )
+    assert one.display_name == "Nguyễn Thị Lan"
+    assert one.message_id == first["message"]["message_id"]
+    assert not one.is_group
+    assert one.date.tzinfo is not None
+    assert abs((one.date - datetime.now(UTC)).total_seconds()) < 60
+
+    two = await client.get_update(timeout=1)
+    assert two is not None
+    assert (two.text, two.chat_id, two.user_id, two.is_group) == ("báo cáo", "g-1", HUNG.id, True)
+    assert one.update_id != two.update_id
+
+
+async def test_an_empty_long_poll_gives_none(client: ZaloClient, fake: FakeZaloApi) -> None:
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    assert await client.get_update(timeout=1) is None
+    assert 0.8 <= loop.time() - started < 5
+    assert fake.calls[-1] == ("getUpdates", {"timeout": 1})
+
+
+async def test_a_long_poll_wakes_when_a_message_arrives(client: ZaloClient, fake: FakeZaloApi) -> None:
+    polling = asyncio.create_task(client.get_update(timeout=10))
+    await asyncio.sleep(0.2)
+    fake.push_text(LAN, "vừa tới")
+    message = await asyncio.wait_for(polling, 5)
+    assert message is not None and message.text == "vừa tới"
+
+
+async def test_a_redelivered_update_keeps_its_update_id(client: ZaloClient, fake: FakeZaloApi) -> None:
+    update = fake.push_text(LAN, "một lần")
+    fake.push_raw(update)
+    first, again = await client.get_update(timeout=1), await client.get_update(timeout=1)
+    assert first is not None and again is not None
+    assert first.update_id == again.update_id
+    assert 0 <= first.update_id < 2**63
+
+
+async def test_other_events(client: ZaloClient, fake: FakeZaloApi) -> None:
+    fake.push_image(LAN, "https://photos.invalid/a.jpg", caption="rác ở ngõ 5")
+    fake.push_sticker(LAN)
+    fake.push_unsupported(LAN)
+    image, sticker, unsupported = [await client.get_update(timeout=1) for _ in range(3)]
+    assert image is not None and sticker is not None and unsupported is not None
+    assert (image.event, image.photo_url, image.text) == (
+        "message.image.received",
+        "https://photos.invalid/a.jpg",
+        "rác ở ngõ 5",
+    )
+    assert (sticker.event, sticker.text, sticker.photo_url) == ("message.sticker.received", None, None)
+    assert unsupported.event == "message.unsupported.received"
+
+
+async def test_wrapped_updates_from_get_updates_parse(client: ZaloClient, fake: FakeZaloApi) -> None:
+    fake.wrap_updates = True
+    fake.push_text(LAN, "gói trong danh sách")
+    message = await client.get_update(timeout=1)
+    assert message is not None and message.text == "gói trong danh sách"
+
+
+def test_parse_update_accepts_both_shapes() -> None:
+    update = {
+        "event_name": "message.text.received",
+        "message": {
+            "message_id": "abc",
+            "date": 1767225600000,
+            "chat": {"id": "c-1", "chat_type": "PRIVATE"},
+            "from": {"id": "u-1", "display_name": "Lan", "is_bot": False},
+            "text": "chào",
+        },
+    }
+    bare = parse_update(update)
+    wrapped = parse_update({"ok": True, "result": update})
+    listed = parse_update({"ok": True, "result": [update]})
+    assert bare is not None
+    assert bare == wrapped == listed
+    assert bare.date == datetime(2026, 1, 1, tzinfo=UTC)
+    again = parse_update(dict(update))
+    assert again is not None and again.update_id == bare.update_id
+    other_event = parse_update(update | {"event_name": "message.unsupported.received"})
+    assert other_event is not None and other_event.update_id != bare.update_id
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        None,
+        [],
+        "text",
+        {"ok": False, "error_code": 408, "description": "Request timeout"},
+        {"event_name": "message.text.received"},
+        {"event_name": "message.text.received", "message": {"message_id": "m", "text": "x"}},
+        {"message": {"message_id": "m", "chat": {"id": "c"}, "from": {}}},
+    ],
+)
+def test_parse_update_gives_none_for_unreadable_shapes(payload: Any) -> None:
+    assert parse_update(payload) is None
+
+
+async def test_send_message_is_recorded(client: ZaloClient, fake: FakeZaloApi) -> None:
+    result = await client.send_message(LAN.id, "Cảm ơn bạn đã báo cáo.")
+    assert isinstance(result["message_id"], str) and isinstance(result["date"], int)
+    sent = await fake.wait_for(1, chat_id=LAN.id)
+    assert (sent[0].method, sent[0].text, sent[0].message_id) == (
+        "sendMessage",
+        "Cảm ơn bạn đã báo cáo.",
+        result["message_id"],
+    )
+
+
+async def test_send_photo_is_recorded(client: ZaloClient, fake: FakeZaloApi) -> None:
+    await client.send_photo(LAN.id, "https://charts.invalid/standings.png", caption="Xếp hạng tháng 10")
+    [sent] = fake.messages_to(LAN.id)
+    assert (sent.method, sent.photo_url, sent.caption, sent.text) == (
+        "sendPhoto",
+        "https://charts.invalid/standings.png",
+        "Xếp hạng tháng 10",
+        None,
+    )
+
+
+async def test_429_then_502_are_retried_and_the_message_arrives_once(
+    client: ZaloClient, fake: FakeZaloApi, delays: list[float]
+) -> None:
+    fake.fail_next("sendMessage", 429, retry_after=2)
+    fake.fail_next("sendMessage", 502)
+    await with_retry(lambda: client.send_message(LAN.id, "một lần thôi"))
+    assert delays == [2.0, 1.0]
+    assert [m.text for m in fake.messages_to(LAN.id)] == ["một lần thôi"]
+    assert [name for name, _ in fake.calls].count("sendMessage") == 3
+    assert fake.too_many_requests == 1
+
+
+async def test_with_retry_gives_up_after_its_attempts(
+    client: ZaloClient, fake: FakeZaloApi, delays: list[float]
+) -> None:
+    fake.fail_next("sendMessage", 503, times=4)
+    with pytest.raises(ZaloError) as raised:
+        await with_retry(lambda: client.send_message(LAN.id, "không tới"))
+    assert raised.value.status == 503
+    assert delays == [0.5, 1.0, 2.0]
+    assert fake.sent == []
+
+
+async def test_network_errors_are_retried(fake: FakeZaloApi, delays: list[float]) -> None:
+    port = int(fake.base_url.split(":")[2].split("/")[0])
+    await fake.stop()
+    zalo = ZaloClient("secret-token-in-url", f"http://127.0.0.1:{port}/bot")
+    try:
+        with pytest.raises(aiohttp.ClientError) as raised:
+            await with_retry(zalo.get_me, attempts=3)
+    finally:
+        await zalo.close()
+    assert delays == [0.5, 1.0]
+    assert "secret-token-in-url" not in str(raised.value)
+
+
+async def test_403_raises_forbidden_at_once(
+    client: ZaloClient, fake: FakeZaloApi, delays: list[float]
+) -> None:
+    fake.block(LAN.id)
+    with pytest.raises(ZaloForbidden) as raised:
+        await with_retry(lambda: client.send_message(LAN.id, "bị chặn"))
+    assert raised.value.status == 403
+    assert delays == []
+    assert [name for name, _ in fake.calls] == ["sendMessage"]
+    await client.send_message(HUNG.id, "vẫn gửi được")
+    assert len(fake.sent) == 1
+
+
+async def test_a_text_over_2000_characters_is_refused(
+    client: ZaloClient, fake: FakeZaloApi, delays: list[float]
+) -> None:
+    with pytest.raises(ZaloError) as raised:
+        await with_retry(lambda: client.send_message(LAN.id, "a" * 2001))
+    assert raised.value.status == 400
+    assert "too long" in raised.value.description
+    assert not isinstance(raised.value, ZaloForbidden)
+    assert delays == []
+    await client.send_message(LAN.id, "a" * 2000)
+    assert len(fake.sent) == 1
+
+
+async def test_split_texts_all_arrive(client: ZaloClient, fake: FakeZaloApi) -> None:
+    lines = [f"Tổ dân phố số {n:03d}: đã nộp báo cáo tháng 10, điểm {n % 10}/10." for n in range(100)]
+    text = "\n".join(lines)
+    assert len(text) >= 4500
+    parts = split_for_zalo(text)
+    assert len(parts) == 3
+    assert all(0 < len(part) <= 2000 for part in parts)
+    assert "\n".join(parts) == text
+    assert all(part.split("\n")[0] in lines and part.split("\n")[-1] in lines for part in parts)
+    for part in parts:
+        await client.send_message(LAN.id, part)
+    assert "\n".join(m.text or "" for m in fake.messages_to(LAN.id)) == text
+
+
+def test_split_for_zalo_cuts_long_lines() -> None:
+    assert split_for_zalo("") == []
+    assert split_for_zalo("\n\n  \n") == []
+    assert split_for_zalo("ngắn") == ["ngắn"]
+    words = " ".join(["phường"] * 1000)
+    parts = split_for_zalo(words)
+    assert all(0 < len(p) <= 2000 and not p.startswith(" ") and not p.endswith(" ") for p in parts)
+    assert " ".join(parts) == words
+    assert split_for_zalo("x" * 4500) == ["x" * 2000, "x" * 2000, "x" * 500]
+    assert split_for_zalo("đầu\n\n\n" + "y" * 10, limit=5) == ["đầu", "yyyyy", "yyyyy"]
+    # A hard cut never separates a letter from its combining accent (decomposed Vietnamese).
+    decomposed = "a\u0301" * 3
+    assert split_for_zalo(decomposed, limit=3) == ["a\u0301", "a\u0301", "a\u0301"]
+
+
+async def test_webhook_mode_posts_updates_with_the_secret(client: ZaloClient, fake: FakeZaloApi) -> None:
+    received: asyncio.Queue[tuple[str | None, Any]] = asyncio.Queue()
+
+    async def hook(request: web.Request) -> web.Response:
+        await received.put((request.headers.get("X-Bot-Api-Secret-Token"), await request.json()))
+        return web.json_response({"ok": True})
+
+    app = web.Application()
+    app.router.add_post("/zalo", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        await client.set_webhook(f"http://127.0.0.1:{port}/zalo", "s3cret-s3cret")
+        assert fake.webhook is not None and fake.webhook["secret_token"] == "s3cret-s3cret"
+        assert (await client.get_webhook_info())["url"].endswith("/zalo")
+
+        pushed = fake.push_text(LAN, "qua webhook")
+        secret, body = await asyncio.wait_for(received.get(), 5)
+        assert secret_matches(secret, "s3cret-s3cret")
+        message = parse_update(body)
+        assert message is not None and message.text == "qua webhook"
+        assert message.message_id == pushed["message"]["message_id"]
+
+        fake.wrap_updates = True
+        fake.push_text(LAN, "gói lại")
+        _, wrapped = await asyncio.wait_for(received.get(), 5)
+        assert wrapped["ok"] is True
+        again = parse_update(wrapped)
+        assert again is not None and again.text == "gói lại"
+        await fake.wait_idle()
+        assert fake.webhook_statuses == [200, 200]
+
+        with pytest.raises(ZaloError) as raised:
+            await client.get_update(timeout=1)
+        assert raised.value.status == 409
+
+        await client.delete_webhook()
+        assert fake.webhook is None
+        fake.push_text(LAN, "lại long poll")
+        polled = await client.get_update(timeout=1)
+        assert polled is not None and polled.text == "lại long poll"
+    finally:
+        await runner.cleanup()
+
+
+def test_secret_matches() -> None:
+    assert secret_matches("abc-123", "abc-123")
+    assert not secret_matches("abc-124", "abc-123")
+    assert not secret_matches(None, "abc-123")
+    assert not secret_matches("", "")
+    assert not secret_matches("abc", "")
+    assert secret_matches("bí mật", "bí mật")
+
+
+async def test_the_token_is_never_logged(
+    client: ZaloClient, fake: FakeZaloApi, caplog: pytest.LogCaptureFixture, delays: list[float]
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    fake.fail_next("sendMessage", 502)
+    await client.get_me()
+    await with_retry(lambda: client.send_message(LAN.id, "nhật ký"))
+    assert "getMe" in caplog.text
+    assert fake.token not in caplog.text
+    assert fake.token not in repr(client)
+
+
+async def test_flood_limit_answers_429(client: ZaloClient, fake: FakeZaloApi) -> None:
+    fake.enforce_limits = True
+    await asyncio.gather(*(client.send_message(LAN.id, str(n)) for n in range(30)))
+    with pytest.raises(ZaloError) as raised:
+        await client.send_message(LAN.id, "quá nhanh")
+    assert (raised.value.status, raised.value.retry_after) == (429, 1.0)
+
+
+async def test_a_wrong_token_is_refused(fake: FakeZaloApi) -> None:
+    zalo = ZaloClient("wrong-token", fake.base_url)
+    try:
+        with pytest.raises(ZaloError) as raised:
+            await zalo.get_me()
+    finally:
+        await zalo.close()
+    assert raised.value.status == 401
