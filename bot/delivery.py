@@ -15,7 +15,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.i18n import DEFAULT_LANGUAGE
+from bot.i18n import DEFAULT_LANGUAGE, use_language
+from bot.i18n import gettext as _
 from bot.membership import DEPUTY, FOLLOWER, HEAD, language_of
 from bot.replies import Attachment, Choice
 from storage.models import Broadcast, OutboxAttachment, OutboxMessage
@@ -314,3 +315,70 @@ async def broadcast_status(uow: UnitOfWork, broadcast_id: int) -> dict[str, int]
     """How many messages of a broadcast are in each status (every status present, zero or more)."""
     counts = (await uow.outbox.status_counts([broadcast_id])).get(broadcast_id, {})
     return {status: counts.get(status, 0) for status in STATUSES}
+
+
+def _joined(names: list[str], budget: int) -> str:
+    """Names separated by commas, cut with “…” to fit `budget` characters."""
+    shown: list[str] = []
+    used = 0
+    for name in names:
+        cost = len(name) + (2 if shown else 0)
+        if used + cost > budget - 3:
+            return ", ".join(shown) + (", …" if shown else "…")
+        shown.append(name)
+        used += cost
+    return ", ".join(shown)
+
+
+def report_text(report: DeliveryReport) -> str:
+    """The delivery report in the current language, under Telegram's message limit."""
+    head = _("Delivery of “{title}” finished: {sent} sent, {failed} failed, {blocked} blocked.").format(
+        title=report.title, sent=report.sent, failed=len(report.failed), blocked=len(report.blocked)
+    )
+    lists = [
+        (_("Not delivered: {names}"), report.failed),
+        (_("Blocked the bot or removed it: {names}"), report.blocked),
+    ]
+    lists = [(template, names) for template, names in lists if names]
+    lines = [head]
+    room = REPORT_LIMIT - len(head) - 1
+    for index, (template, names) in enumerate(lists):
+        share = room // (len(lists) - index) - len(template) - 1
+        line = template.format(names=_joined(names, max(share, 1)))
+        lines.append(line)
+        room -= len(line) + 1
+    return "\n".join(lines)
+
+
+REPORT_KIND = "delivery_report"
+REPORT_LIMIT = 2000  # the smallest message limit of the platforms (Zalo)
+
+
+async def queue_delivery_reports(uow: UnitOfWork, *, now: datetime, default_language: str) -> bool:
+    """Queue, once, a report to whoever launched each finished broadcast; True when any was queued.
+
+    Whichever platform's worker notices first does it; the key keeps it to one report.
+    """
+    queued = False
+    for report in await finished_broadcasts(uow, now=now, default_language=default_language):
+        if report.requested_by_platform is None or report.requested_by_external_id is None:
+            continue
+        with use_language(report.requested_by_language):
+            text = report_text(report)
+        recipient = Recipient(
+            report.requested_by_platform,
+            report.requested_by_external_id,
+            report.requested_by_external_id,
+            False,
+        )
+        await enqueue_broadcast(
+            uow,
+            kind=REPORT_KIND,
+            title=report.title,
+            messages=[(recipient, Outgoing(text))],
+            requested_by=None,
+            key=f"{REPORT_KIND}:{report.broadcast_id}",
+            now=now,
+        )
+        queued = True
+    return queued

@@ -34,21 +34,15 @@ from bot.channels.telegram import (
 from bot.delivery import (
     ClaimedAttachment,
     ClaimedMessage,
-    DeliveryReport,
-    Outgoing,
-    Recipient,
     claim_due,
-    enqueue_broadcast,
-    finished_broadcasts,
     mark_blocked,
     mark_failed,
     mark_retry,
     mark_sent,
+    queue_delivery_reports,
     recover_in_flight,
     release,
 )
-from bot.i18n import gettext as _
-from bot.i18n import use_language
 from bot.replies import split_text
 from bot.wiring import Wiring
 from storage.unit_of_work import UnitOfWork, unit_of_work
@@ -63,7 +57,6 @@ MAX_GROUP_WAIT = 1.0  # a group chat busier than this is handed back and skipped
 BACKOFF_BASE = 1.0  # seconds before the first retry after a 5xx or network error; doubles each time
 MAX_BACKOFF = 300.0
 STOP_GRACE = 5.0  # seconds a stopping worker lets its in-flight sends finish
-REPORT_KIND = "delivery_report"
 
 Outcome = Callable[[UnitOfWork], Awaitable[object]]
 
@@ -161,39 +154,6 @@ def _file_id(message: Message) -> str | None:
     if message.document is not None:
         return message.document.file_id
     return None
-
-
-def _joined(names: list[str], budget: int) -> str:
-    """Names separated by commas, cut with “…” to fit `budget` characters."""
-    shown: list[str] = []
-    used = 0
-    for name in names:
-        cost = len(name) + (2 if shown else 0)
-        if used + cost > budget - 3:
-            return ", ".join(shown) + (", …" if shown else "…")
-        shown.append(name)
-        used += cost
-    return ", ".join(shown)
-
-
-def report_text(report: DeliveryReport) -> str:
-    """The delivery report in the current language, under Telegram's message limit."""
-    head = _("Delivery of “{title}” finished: {sent} sent, {failed} failed, {blocked} blocked.").format(
-        title=report.title, sent=report.sent, failed=len(report.failed), blocked=len(report.blocked)
-    )
-    lists = [
-        (_("Not delivered: {names}"), report.failed),
-        (_("Blocked the bot or removed it: {names}"), report.blocked),
-    ]
-    lists = [(template, names) for template, names in lists if names]
-    lines = [head]
-    room = MESSAGE_LIMIT - len(head) - 1
-    for index, (template, names) in enumerate(lists):
-        share = room // (len(lists) - index) - len(template) - 1
-        line = template.format(names=_joined(names, max(share, 1)))
-        lines.append(line)
-        room -= len(line) + 1
-    return "\n".join(lines)
 
 
 class OutboxWorker:
@@ -439,33 +399,10 @@ class OutboxWorker:
 
     async def _report_finished(self) -> None:
         """Queue a report to whoever launched each finished broadcast, in the same transaction."""
-        queued = False
         async with unit_of_work(self.wiring.factory) as uow:
-            now = self.now()
-            reports = await finished_broadcasts(
-                uow, now=now, default_language=self.wiring.settings.default_language
+            queued = await queue_delivery_reports(
+                uow, now=self.now(), default_language=self.wiring.settings.default_language
             )
-            for report in reports:
-                if report.requested_by_platform is None or report.requested_by_external_id is None:
-                    continue
-                with use_language(report.requested_by_language):
-                    text = report_text(report)
-                recipient = Recipient(
-                    report.requested_by_platform,
-                    report.requested_by_external_id,
-                    report.requested_by_external_id,
-                    False,
-                )
-                await enqueue_broadcast(
-                    uow,
-                    kind=REPORT_KIND,
-                    title=report.title,
-                    messages=[(recipient, Outgoing(text))],
-                    requested_by=None,
-                    key=f"{REPORT_KIND}:{report.broadcast_id}",
-                    now=now,
-                )
-                queued = True
         if queued:
             self._wake.set()
 

@@ -13,7 +13,6 @@ from bot.channels.telegram_delivery import (
     FloodLimiter,
     OutboxWorker,
     RollingWindow,
-    report_text,
     wake_outbox,
 )
 from bot.delivery import (
@@ -26,6 +25,7 @@ from bot.delivery import (
     broadcast_status,
     enqueue_broadcast,
     recipients,
+    report_text,
 )
 from bot.i18n import use_language
 from bot.membership import choose_language, set_staff
