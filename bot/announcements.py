@@ -58,7 +58,7 @@ async def post_due_standings(
     now: datetime,
     tz: ZoneInfo,
     default_language: str,
-    platform: str,
+    platform: str | None,
 ) -> int | None:
     """Enqueue the due month's standings once; returns the broadcast id, or None when nothing was due."""
     month = month_to_post(now, ward, tz)
@@ -77,21 +77,21 @@ async def post_due_standings(
             chart = chart_attachment(result)
     messages: list[tuple[Recipient, Outgoing]] = []
     for chat, code in chats:
-        if chat.platform != platform:
+        if platform is not None and chat.platform != platform:
             continue
         with use_language(default_language):
             text = _announcement(result, ward, highlight_code=code, full=False)
         messages.append(
-            (Recipient(platform, chat.external_id, chat.title, True), Outgoing(text, attachment=chart))
+            (Recipient(chat.platform, chat.external_id, chat.title, True), Outgoing(text, attachment=chart))
         )
     for person in staff:
-        if person.platform != platform:
+        if platform is not None and person.platform != platform:
             continue
         with use_language(language_of(person, default_language)):
             text = _announcement(result, ward, highlight_code=None, full=True)
         messages.append(
             (
-                Recipient(platform, person.external_id, person.display_name, False),
+                Recipient(person.platform, person.external_id, person.display_name, False),
                 Outgoing(text, attachment=chart),
             )
         )

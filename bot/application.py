@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -26,6 +28,8 @@ from bot.channels.telegram import (
 )
 from bot.channels.telegram_delivery import start_outbox, stop_outbox
 from bot.channels.telegram_schedules import schedule_all
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_api import ZaloClient
 from bot.i18n import LANGUAGES, use_language
 from bot.membership import GroupRow, upsert_groups
 from bot.settings import Settings
@@ -128,16 +132,33 @@ async def on_startup(application: WardApplication) -> None:
         )
         schedule_all(application.job_queue)
     start_outbox(application)
+    application.bot_data.zalo = await start_zalo(wiring, runs_schedules=False)
+
+
+async def start_zalo(wiring: Wiring, *, runs_schedules: bool) -> ZaloChannel | None:
+    """The Zalo channel, when ZALO_BOT_TOKEN is set (the same database, handlers and outbox)."""
+    settings = wiring.settings
+    if not settings.zalo_bot_token:
+        return None
+    channel = ZaloChannel(
+        wiring, ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url), runs_schedules=runs_schedules
+    )
+    await channel.start()
+    log.info("Zalo channel started (%s)", "webhook" if settings.zalo_webhook_url else "long polling")
+    return channel
 
 
 async def on_stop(application: WardApplication) -> None:
-    """After stop, while the HTTP client is still open: let the outbox finish what it is sending."""
+    """After stop, while the HTTP client is still open: let the outboxes finish what they are sending."""
     await stop_outbox(application)
+    zalo, application.bot_data.zalo = application.bot_data.zalo, None
+    if zalo is not None:
+        await zalo.stop()
 
 
 async def on_shutdown(application: WardApplication) -> None:
-    """After shutdown: stop the outbox if still running, then close the database connections."""
-    await stop_outbox(application)
+    """After shutdown: stop the outboxes if still running, then close the database connections."""
+    await on_stop(application)
     await application.bot_data.wiring.engine.dispose()
 
 
@@ -186,10 +207,34 @@ async def polling(application: WardApplication, *, timeout: int = 1) -> AsyncIte
         await on_shutdown(application)
 
 
+async def serve_zalo_only(settings: Settings, ward: WardFile) -> None:
+    """Without a Telegram token: Zalo alone, until interrupted."""
+    wiring = make_wiring(settings, ward)
+    await upgrade(wiring.engine)
+    await sync_ward_groups(wiring.factory, ward)
+    channel = await start_zalo(wiring, runs_schedules=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        if channel is not None:
+            await channel.stop()
+        await wiring.engine.dispose()
+
+
 def run(settings: Settings) -> None:
-    """Migrate, then serve Telegram by webhook when WEBHOOK_URL is set, by long polling otherwise."""
+    """Migrate, then serve Telegram (webhook when WEBHOOK_URL is set, long polling otherwise) and Zalo
+    when its token is set; Zalo alone when only ZALO_BOT_TOKEN is given."""
     token = settings.require_token()
     ward = load_ward(settings)
+    if not token:
+        log.info("no TELEGRAM_BOT_TOKEN: serving Zalo only")
+        asyncio.run(serve_zalo_only(settings, ward))
+        return
     asyncio.run(migrate(settings))
     application = build_application(
         make_wiring(settings, ward), token=token, base_url=settings.telegram_api_base_url

@@ -118,7 +118,7 @@ async def taking_part(uow: UnitOfWork, campaign: Campaign) -> Sequence[Residenti
 
 
 async def launch(
-    uow: UnitOfWork, campaign: Campaign, *, now: datetime, default_language: str, platform: str
+    uow: UnitOfWork, campaign: Campaign, *, now: datetime, default_language: str, platform: str | None
 ) -> int:
     """Fix the groups, and send the announcement to their chats, heads and deputies (with a pledge
     button) and followers; the launcher gets a delivery report."""
@@ -145,7 +145,7 @@ async def launch(
         key = (person.platform, person.external_id)
         if membership.group_id not in in_campaign or not person.active or key in taken:
             continue
-        if person.platform != platform:
+        if platform is not None and person.platform != platform:
             continue
         with use_language(language_of(person, default_language)):
             text = (
@@ -248,14 +248,16 @@ async def review(
     now: datetime,
     today: date,
     default_language: str,
-    platform: str,
+    platform: str | None,
     requested_by: int,
 ) -> int | None:
     """Post the mid-term (sơ kết) or final (tổng kết) standings to every chat of the campaign."""
     result = await campaign_standings(uow, campaign, ward, today)
     group_codes = {g.id: g.code for g in await taking_part(uow, campaign)}
     chats = [
-        c for c in await uow.chats.linked_active() if c.group_id in group_codes and c.platform == platform
+        c
+        for c in await uow.chats.linked_active()
+        if c.group_id in group_codes and platform in (None, c.platform)
     ]
     with use_language(default_language):
         heading = (
@@ -266,7 +268,7 @@ async def review(
         chart = chart_attachment(result) if any(s.score is not None for s in result.standings) else None
         messages = [
             (
-                Recipient(platform, chat.external_id, chat.title, True),
+                Recipient(chat.platform, chat.external_id, chat.title, True),
                 Outgoing(
                     heading
                     + "\n"
@@ -290,7 +292,7 @@ async def award(
     *,
     now: datetime,
     default_language: str,
-    platform: str,
+    platform: str | None,
     requested_by: int,
 ) -> int | None:
     """Announce an award (khen thưởng) to every active group chat, naming the group; its leaders too."""

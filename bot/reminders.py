@@ -57,7 +57,7 @@ async def send_due_reminders(
     now: datetime,
     tz: ZoneInfo,
     default_language: str,
-    platform: str,
+    platform: str | None,
 ) -> int | None:
     """Queue the due round once; returns the broadcast id, or None when nothing was due or left to remind."""
     due = due_round(now, ward, tz)
@@ -73,7 +73,11 @@ async def send_due_reminders(
         messages: list[tuple[Recipient, Outgoing]] = []
         for membership in await uow.groups.leaders():
             person = membership.person
-            if membership.group_id in reported or not person.active or person.platform != platform:
+            if (
+                membership.group_id in reported
+                or not person.active
+                or (platform is not None and person.platform != platform)
+            ):
                 continue
             group = await uow.groups.get(membership.group_id)
             if group is None:
@@ -87,7 +91,7 @@ async def send_due_reminders(
                 button = Choice(_("📝 Report now"), REPORT_NOW)
             messages.append(
                 (
-                    Recipient(platform, person.external_id, person.display_name, False),
+                    Recipient(person.platform, person.external_id, person.display_name, False),
                     Outgoing(text, ((button,),)),
                 )
             )

@@ -16,6 +16,7 @@ class Choice:
 
     label: str
     data: str
+    word: str = ""  # where there are no buttons, typing this word does the same (e.g. "back")
 
 
 @dataclass(frozen=True)

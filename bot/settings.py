@@ -39,8 +39,24 @@ class Settings(BaseSettings):
     webhook_secret: str | None = None
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
+    zalo_bot_token: str | None = None
+    zalo_api_base_url: str = "https://bot-api.zaloplatforms.com/bot"
+    zalo_webhook_url: str | None = None
+    zalo_webhook_secret: str | None = None
+    zalo_webhook_port: int = Field(default=8444, ge=1, le=65535)
+    public_base_url: str | None = None
 
-    @field_validator("telegram_bot_token", "webhook_url", "webhook_secret", "ward_config", mode="before")
+    @field_validator(
+        "telegram_bot_token",
+        "webhook_url",
+        "webhook_secret",
+        "ward_config",
+        "zalo_bot_token",
+        "zalo_webhook_url",
+        "zalo_webhook_secret",
+        "public_base_url",
+        mode="before",
+    )
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
@@ -52,17 +68,24 @@ class Settings(BaseSettings):
             raise ValueError("does not look like a bot token from @BotFather (digits:secret)")
         return value.strip() if value else value
 
-    @field_validator("telegram_api_base_url")
+    @field_validator("telegram_api_base_url", "zalo_api_base_url")
     @classmethod
     def _base_url(cls, value: str) -> str:
         return _check_url(value.strip()).rstrip("/")
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "zalo_webhook_url", "public_base_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
-        return None if value is None else _check_url(value.strip())
+        return None if value is None else _check_url(value.strip()).rstrip("/")
 
-    @field_validator("webhook_secret")
+    @field_validator("zalo_bot_token")
+    @classmethod
+    def _zalo_token(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[A-Za-z0-9:_-]{10,200}", value.strip()):
+            raise ValueError("does not look like a token from Zalo Bot Creator")
+        return value.strip() if value else value
+
+    @field_validator("webhook_secret", "zalo_webhook_secret")
     @classmethod
     def _secret_shape(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", value):
@@ -92,6 +115,8 @@ class Settings(BaseSettings):
 
     def require_token(self) -> str:
         """The token, or a one-line error naming the variable."""
+        if not self.telegram_bot_token and self.zalo_bot_token:
+            return ""
         if not self.telegram_bot_token:
             raise SettingsError(
                 "TELEGRAM_BOT_TOKEN: not set. Create a bot with @BotFather and put its token "

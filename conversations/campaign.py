@@ -21,7 +21,7 @@ from bot.campaigns import (
     taking_part,
     weights_of,
 )
-from bot.channels.telegram import PLATFORM, turn
+from bot.channels.telegram import turn
 from bot.channels.turns import Turn
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
@@ -305,7 +305,7 @@ async def _launch(turn: Turn, campaign: Campaign) -> None:
             campaign,
             now=wiring.clock(),
             default_language=wiring.settings.default_language,
-            platform=PLATFORM,
+            platform=None,
         )
     except CampaignError as error:
         reasons = {

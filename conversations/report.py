@@ -57,7 +57,7 @@ EDIT = PREFIX + "edit"
 CANCEL = PREFIX + "cancel"
 PICK = PREFIX + "pick:"
 
-SKIP_WORDS = frozenset({"skip", "bỏ qua", "bo qua", "bỏ", "bo"})
+SKIP_WORDS = frozenset({"skip", "bỏ qua", "bo qua", "bỏ", "bo"})  # typed instead of the buttons
 BACK_WORDS = frozenset({"back", "quay lại", "quay lai", "lùi", "lui"})
 
 
@@ -269,9 +269,9 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
         lines.append(_kind_prompt(indicator))
     row = []
     if draft.position > 0 or step.get("editing"):
-        row.append(Choice(_("⬅️ Back"), BACK))
+        row.append(Choice(_("⬅️ Back"), BACK, word=_("back")))
     if not indicator.required:
-        row.append(Choice(_("Skip"), SKIP))
+        row.append(Choice(_("Skip"), SKIP, word=_("skip")))
     if row:
         choices.append(row)
     turn.reply("\n".join(lines), choices)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.campaigns import FINAL, MIDTERM, PLEDGE, award, campaign_lines, pledge, review
-from bot.channels.telegram import PLATFORM, turn
+from bot.channels.telegram import turn
 from bot.channels.turns import Turn
 from bot.i18n import gettext as _
 from bot.membership import MembershipError, require_group
@@ -79,7 +79,7 @@ async def review_command(turn: Turn) -> None:
         now=wiring.clock(),
         today=wiring.now().date(),
         default_language=wiring.settings.default_language,
-        platform=PLATFORM,
+        platform=None,
         requested_by=turn.caller.person_id,
     )
     turn.broadcast = True
@@ -111,7 +111,7 @@ async def award_command(turn: Turn) -> None:
         citation[:1000],
         now=wiring.clock(),
         default_language=wiring.settings.default_language,
-        platform=PLATFORM,
+        platform=None,
         requested_by=turn.caller.person_id,
     )
     turn.broadcast = True

@@ -386,3 +386,17 @@ class Pledge(Base):
     group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+class PendingChoices(Base):
+    """The numbered options last shown in a chat of a platform without buttons (Zalo).
+
+    "1" typed next means the first option's data; kept in the database so a restart keeps them.
+    """
+
+    __tablename__ = "pending_choices"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    chat_external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data_json: Mapped[str] = mapped_column(Text, default="[]")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -38,6 +38,7 @@ from storage.unit_of_work import UnitOfWork, unit_of_work
 
 if TYPE_CHECKING:
     from bot.channels.telegram_delivery import OutboxWorker
+    from bot.channels.zalo import ZaloChannel
 
 PLATFORM = "telegram"
 MESSAGE_LIMIT = 4096
@@ -52,6 +53,7 @@ class BotData:
 
     wiring: Wiring
     outbox: OutboxWorker | None = None
+    zalo: ZaloChannel | None = None  # the Zalo channel, when ZALO_BOT_TOKEN is set
 
 
 class WardContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
@@ -204,8 +206,10 @@ async def run_turn(command: str, handler: TurnHandler, update: Update, context: 
             broadcast = current.broadcast
     if update.callback_query is not None:
         await _answer_callback(update, notice)
-    if broadcast and context.bot_data.outbox is not None:
-        context.bot_data.outbox.wake()
+    if broadcast:
+        for worker in (context.bot_data.outbox, context.bot_data.zalo):
+            if worker is not None:
+                worker.wake()
     await send_replies(context.bot, update, out.replies, wiring)
     for person_id in menus_changed:
         await publish_menu(context.bot, wiring, person_id)

@@ -12,7 +12,7 @@ from typing import Any
 from telegram.ext import JobQueue
 
 from bot.announcements import next_post_time, post_due_standings
-from bot.channels.telegram import PLATFORM, WardContext
+from bot.channels.telegram import WardContext
 from bot.channels.telegram_delivery import wake_outbox
 from bot.reminders import next_round_time, send_due_reminders
 from bot.wiring import Wiring
@@ -32,7 +32,7 @@ async def post_standings(context: WardContext) -> None:
         now=wiring.clock(),
         tz=wiring.timezone,
         default_language=wiring.settings.default_language,
-        platform=PLATFORM,
+        platform=None,
     )
     if broadcast is not None:
         wake_outbox(context)
@@ -58,7 +58,7 @@ async def send_reminders(context: WardContext) -> None:
         now=wiring.clock(),
         tz=wiring.timezone,
         default_language=wiring.settings.default_language,
-        platform=PLATFORM,
+        platform=None,
     )
     if broadcast is not None:
         wake_outbox(context)
