@@ -42,9 +42,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
 def _default(args: argparse.Namespace, settings: Settings) -> int:
     """Without a subcommand: the bot when a token is set, otherwise the demo."""
-    if settings.telegram_bot_token:
+    if settings.telegram_bot_token or settings.zalo_bot_token:
         return _run(args, settings)
-    print("TELEGRAM_BOT_TOKEN is not set: starting the demo (wardbot demo).", file=sys.stderr)
+    print("No TELEGRAM_BOT_TOKEN or ZALO_BOT_TOKEN: starting the demo (wardbot demo).", file=sys.stderr)
     return _demo(args, settings)
 
 

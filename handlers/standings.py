@@ -8,6 +8,7 @@ from telegram.ext import CommandHandler
 
 from bot.access import ChatKind, Role
 from bot.answers import format_value
+from bot.campaigns import campaign_standings
 from bot.channels.telegram import turn
 from bot.channels.turns import Turn
 from bot.export import workbook_bytes
@@ -55,12 +56,25 @@ def _period(turn: Turn) -> Period | None:
 
 @turn("standings")
 async def standings(turn: Turn) -> None:
-    """The ranked table, the asking group marked, and a bar chart drawn after the commit."""
-    period = _period(turn)
-    if period is None:
-        return
+    """The ranked table, the asking group marked, and a bar chart drawn after the commit.
+
+    `/standings #3` gives campaign 3's standings over its window, with its own criteria and groups.
+    """
     wiring = turn.wiring
-    result = await compute_standings(turn.uow, period, wiring.ward.indicators, wiring.ward.ward.bands)
+    if turn.args and turn.args[0].startswith("#"):
+        wanted = turn.args[0].lstrip("#")
+        campaign = await turn.uow.campaigns.get(int(wanted)) if wanted.isdigit() else None
+        if campaign is None or campaign.launched_at is None:
+            turn.reply(
+                _("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted)
+            )
+            return
+        result = await campaign_standings(turn.uow, campaign, wiring.ward, wiring.now().date())
+    else:
+        period = _period(turn)
+        if period is None:
+            return
+        result = await compute_standings(turn.uow, period, wiring.ward.indicators, wiring.ward.ward.bands)
     own = await _own_code(turn)
     full = turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE
     table = standings_table(result, ward_name=wiring.ward.ward.name, highlight_code=own, full=full)

@@ -66,6 +66,9 @@ async def test_a_campaign_is_prepared_previewed_launched_and_pledged(reporting: 
     listing = texts(await staff.says("/campaigns"))
     assert "2 tổ tham gia, 1 tổ đã ký giao ước; chưa ký: TDP02" in listing
 
+    assert "🏆 Bảng xếp hạng" in texts(await staff.says("/standings #1"))
+    assert "Không có phong trào #9" in texts(await staff.says("/standings #9"))
+
     since = reporting.fake.mark()
     await staff.says("/review midterm")
     review_1 = await arrivals(reporting, since, CHAT_1)
