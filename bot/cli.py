@@ -84,12 +84,13 @@ def _with_database(settings: Settings, work: Callable[[SessionFactory], Awaitabl
 
 
 def _admin_add(args: argparse.Namespace, settings: Settings) -> int:
+    _account(args)
     from bot.membership import set_staff
     from storage.unit_of_work import unit_of_work
 
     async def work(factory: SessionFactory) -> int:
         async with unit_of_work(factory) as uow:
-            person = await set_staff(uow, TELEGRAM, str(args.user_id), name=args.name, is_staff=True)
+            person = await set_staff(uow, args.platform, _account(args), name=args.name, is_staff=True)
         print(f"{args.user_id} is now ward staff ({person.display_name or 'no name yet'}).")
         return 0
 
@@ -97,16 +98,17 @@ def _admin_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _admin_remove(args: argparse.Namespace, settings: Settings) -> int:
+    _account(args)
     from bot.membership import set_staff
     from storage.unit_of_work import unit_of_work
 
     async def work(factory: SessionFactory) -> int:
         async with unit_of_work(factory) as uow:
-            person = await uow.people.find(TELEGRAM, str(args.user_id))
+            person = await uow.people.find(args.platform, _account(args))
             if person is None or not person.is_staff:
                 print(f"{args.user_id} is not ward staff; nothing changed.", file=sys.stderr)
                 return 1
-            await set_staff(uow, TELEGRAM, str(args.user_id), name=None, is_staff=False)
+            await set_staff(uow, args.platform, _account(args), name=None, is_staff=False)
         print(f"{args.user_id} is no longer ward staff.")
         return 0
 
@@ -245,6 +247,23 @@ def _positive(value: str) -> int:
     return int(value)
 
 
+class UsageError(Exception):
+    """A command-line argument that cannot be used; printed as one line, exit status 2."""
+
+
+def _account(args: argparse.Namespace) -> str:
+    """The user id as stored: Telegram ids are positive numbers, Zalo ids are strings."""
+    value = str(args.user_id).strip()
+    if args.platform == TELEGRAM:
+        try:
+            return str(_user_id(value))
+        except argparse.ArgumentTypeError as error:
+            raise UsageError(str(error)) from None
+    if not value or len(value) > 64 or not all(c.isalnum() or c in "-_" for c in value):
+        raise UsageError(f"{value!r} is not a Zalo user id")
+    return value
+
+
 def _user_id(value: str) -> int:
     try:
         number = int(value)
@@ -295,7 +314,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="make a Telegram user ward staff",
         description="Make a Telegram user ward staff (works on a fresh database).",
     )
-    add.add_argument("user_id", metavar="TELEGRAM_USER_ID", type=_user_id)
+    add.add_argument("user_id", metavar="USER_ID", help="the Telegram user id (a number) or the Zalo user id")
+    add.add_argument("--platform", choices=(TELEGRAM, "zalo"), default=TELEGRAM, help="default telegram")
     add.add_argument("--name", help="the staff member's name, shown in lists")
     add.set_defaults(handler=_admin_add)
     listing = admin_commands.add_parser("list", help="list ward staff", description="List ward staff.")
@@ -303,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     remove = admin_commands.add_parser(
         "remove", help="remove a staff member", description="Remove a Telegram user from ward staff."
     )
-    remove.add_argument("user_id", metavar="TELEGRAM_USER_ID", type=_user_id)
+    remove.add_argument("user_id", metavar="USER_ID")
+    remove.add_argument("--platform", choices=(TELEGRAM, "zalo"), default=TELEGRAM, help="default telegram")
     remove.set_defaults(handler=_admin_remove)
 
     groups = commands.add_parser(
@@ -356,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         handler: Command = args.handler
         return handler(args, settings)
-    except (SettingsError, WardConfigError) as error:
+    except (SettingsError, WardConfigError, UsageError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

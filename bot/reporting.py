@@ -44,6 +44,13 @@ class Draft:
     answers: dict[str, Answer] = field(default_factory=dict)
     position: int = 0
     has_report: bool = False
+    base: dict[str, Answer] | None = None  # the submitted values this draft started from, if any
+
+    def edited_keys(self) -> set[str]:
+        """The answers this person changed: all of them for a draft that did not start from a report."""
+        if self.base is None:
+            return set(self.answers)
+        return {key for key, answer in self.answers.items() if self.base.get(key) != answer}
 
     @property
     def count(self) -> int:
@@ -162,6 +169,7 @@ async def _as_draft(uow: UnitOfWork, row: ReportDraft, group: ResidentialGroup, 
         answers=_answers_from_json(row.answers_json),
         position=row.position,
         has_report=has_report,
+        base=_answers_from_json(row.base_json) if row.base_json is not None else None,
     )
 
 
@@ -181,7 +189,13 @@ async def start_draft(
     report = await uow.reports.report(group.id, str(month))
     row = await uow.reports.draft(group.id, str(month), person_id)
     if row is not None and report is not None and row.updated_at <= report.submitted_at:
-        row.answers_json = _answers_to_json(_report_answers(report))
+        # Someone submitted since this draft was saved: take their values, keep this person's own edits.
+        submitted = _report_answers(report)
+        mine = _answers_from_json(row.answers_json)
+        base = _answers_from_json(row.base_json) if row.base_json is not None else None
+        own = {key: answer for key, answer in mine.items() if base is None or base.get(key) != answer}
+        row.answers_json = _answers_to_json(submitted | own)
+        row.base_json = _answers_to_json(submitted)
         row.catalogue_id = report.catalogue_id
         row.position = len(await _indicators(uow, report.catalogue_id))
         row.updated_at = now
@@ -198,6 +212,7 @@ async def start_draft(
                 person_id=person_id,
                 catalogue_id=catalogue_id,
                 answers_json=_answers_to_json(answers),
+                base_json=_answers_to_json(answers) if report is not None else None,
                 position=position,
                 updated_at=now,
             )
@@ -262,9 +277,10 @@ async def submit(
     else:
         first = False
         stored = {v.key: v for v in report.values}
+        edited = draft.edited_keys()  # what this person changed; the rest may be someone else's newer fix
         for indicator in draft.indicators:
             answer = draft.answers.get(indicator.key)
-            if answer is None:
+            if answer is None or indicator.key not in edited:
                 continue
             row = stored.get(indicator.key)
             if row is None:

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
@@ -108,6 +108,14 @@ class Settings(BaseSettings):
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
 
+    @model_validator(mode="after")
+    def _zalo_webhook_needs_secret(self) -> Settings:
+        if self.zalo_webhook_url is not None and not self.zalo_webhook_secret:
+            raise ValueError(
+                "ZALO_WEBHOOK_SECRET: required when ZALO_WEBHOOK_URL is set (Zalo sends it with every update)"
+            )
+        return self
+
     @property
     def webhook_mode(self) -> bool:
         """Webhook when a public URL is configured, long polling otherwise."""
@@ -131,6 +139,7 @@ def load_settings(**overrides: object) -> Settings:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as error:
         first = error.errors()[0]
-        variable = str(first["loc"][0]).upper() if first["loc"] else "settings"
         message = str(first["msg"]).removeprefix("Value error, ")
-        raise SettingsError(f"{variable}: {message}") from None
+        if not first["loc"]:
+            raise SettingsError(message) from None
+        raise SettingsError(f"{str(first['loc'][0]).upper()}: {message}") from None

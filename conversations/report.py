@@ -47,10 +47,10 @@ PICKING_EDIT = "picking_edit"
 PREFIX = "report:"
 START = PREFIX + "start"
 MONTH = PREFIX + "month:"
-VALUE = PREFIX + "value:"
-SKIP = PREFIX + "skip"
+VALUE = PREFIX + "value:"  # + indicator key + ":" + value: an old button cannot answer another question
+SKIP = PREFIX + "skip:"  # + indicator key
 BACK = PREFIX + "back"
-KEEP = PREFIX + "keep"
+KEEP = PREFIX + "keep:"  # + indicator key
 RETYPE = PREFIX + "retype"
 CONFIRM = PREFIX + "confirm"
 EDIT = PREFIX + "edit"
@@ -119,14 +119,22 @@ async def on_button(turn: Turn) -> None:
     draft = await _open_draft(turn, step)
     if draft is None:
         return
-    if state == ASKING and data.startswith(VALUE) and draft.indicator().kind in (Kind.YESNO, Kind.CHOICE):
-        await _record(turn, draft, step, Checked(float(data.removeprefix(VALUE)), outside_soft=False))
-    elif state == ASKING and data == SKIP and not draft.indicator().required:
+    current = draft.indicator()
+    value_key, _sep, value = data.removeprefix(VALUE).rpartition(":")
+    if (
+        state == ASKING
+        and data.startswith(VALUE)
+        and value_key == current.key
+        and current.kind in (Kind.YESNO, Kind.CHOICE)
+        and value.isdigit()
+    ):
+        await _record(turn, draft, step, Checked(float(value), outside_soft=False))
+    elif state == ASKING and data == SKIP + current.key and not current.required:
         draft.answers[draft.indicator().key] = Answer(None, skipped=True)
         await _advance(turn, draft, step)
     elif state == ASKING and data == BACK:
         await _back(turn, draft, step)
-    elif state == CONFIRMING_SOFT and data == KEEP:
+    elif state == CONFIRMING_SOFT and data == KEEP + current.key:
         pending = step.get("pending")
         if pending is None:
             await _ask(turn, draft, step)
@@ -262,16 +270,19 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
             lines.append(_("Last month: {value}").format(value=format_value(indicator, last, language)))
     choices: list[list[Choice]] = []
     if indicator.kind is Kind.YESNO:
-        choices.append([Choice(_("Yes"), VALUE + "1"), Choice(_("No"), VALUE + "0")])
+        yes, no = f"{VALUE}{indicator.key}:1", f"{VALUE}{indicator.key}:0"
+        choices.append([Choice(_("Yes"), yes), Choice(_("No"), no)])
     elif indicator.kind is Kind.CHOICE:
-        choices.extend([Choice(text, f"{VALUE}{i}")] for i, text in enumerate(indicator.choices))
+        choices.extend(
+            [Choice(text, f"{VALUE}{indicator.key}:{i}")] for i, text in enumerate(indicator.choices)
+        )
     else:
         lines.append(_kind_prompt(indicator))
     row = []
     if draft.position > 0 or step.get("editing"):
         row.append(Choice(_("⬅️ Back"), BACK, word=_("back")))
     if not indicator.required:
-        row.append(Choice(_("Skip"), SKIP, word=_("skip")))
+        row.append(Choice(_("Skip"), SKIP + indicator.key, word=_("skip")))
     if row:
         choices.append(row)
     turn.reply("\n".join(lines), choices)
@@ -312,7 +323,12 @@ async def _record(turn: Turn, draft: Draft, step: dict[str, Any], checked: Check
                 low=_bound(indicator.soft_min, indicator.min),
                 high=_bound(indicator.soft_max, indicator.max),
             ),
-            [[Choice(_("✔️ Yes, keep {value}").format(value=shown), KEEP), Choice(_("✏️ Retype"), RETYPE)]],
+            [
+                [
+                    Choice(_("✔️ Yes, keep {value}").format(value=shown), KEEP + indicator.key),
+                    Choice(_("✏️ Retype"), RETYPE),
+                ]
+            ],
         )
         return
     draft.answers[indicator.key] = Answer(checked.value)

@@ -56,13 +56,13 @@ async def link(turn: Turn) -> None:
 async def unlink(turn: Turn) -> None:
     """Detach this chat from its group (its head or staff)."""
     caller = turn.caller
-    chat = await turn.uow.chats.find(PLATFORM, turn.chat_id)
+    chat = await turn.uow.chats.find(turn.platform, turn.chat_id)
     linked_elsewhere = chat is not None and chat.group_id not in (None, *caller.reports_for)
     if linked_elsewhere and not caller.has(Role.STAFF):
         turn.reply(_("Only this group's head, deputy or ward staff can unlink this chat."))
         return
     try:
-        group = await unlink_chat(turn.uow, PLATFORM, turn.chat_id, actor=caller.person_id)
+        group = await unlink_chat(turn.uow, turn.platform, turn.chat_id, actor=caller.person_id)
     except MembershipError as error:
         turn.reply(explain(error))
         return

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from telegram.ext import CommandHandler
 
-from bot.channels.telegram import PLATFORM, turn
+from bot.channels.telegram import turn
 from bot.channels.turns import Turn
 from bot.i18n import gettext as _
 from bot.i18n import use_language
@@ -21,6 +21,7 @@ from bot.membership import (
     require_group,
 )
 from handlers.membership_texts import explain, role_name, role_of
+from handlers.notices import notify
 
 
 def invite_link(turn: Turn, code: str) -> str:
@@ -133,12 +134,12 @@ async def remove_head(turn: Turn) -> None:
             name=person.display_name or person.external_id, role=role_name(role), code=group.code
         )
     )
-    if person.platform == PLATFORM and person.active:
+    if person.active:
         with use_language(language_of(person, turn.wiring.settings.default_language)):
             notice = _("You are no longer {role} of {name} ({code}). Thank you for your work!").format(
                 role=role_name(role), name=group.name, code=group.code
             )
-        turn.reply(notice, chat=person.external_id)
+        await notify(turn, person, notice, title=f"removed from {group.code}")
 
 
 HANDLERS = [

@@ -7,7 +7,7 @@ from datetime import timedelta
 from telegram.ext import CommandHandler
 
 from bot.answers import format_value
-from bot.channels.telegram import PLATFORM, turn
+from bot.channels.telegram import turn
 from bot.channels.turns import Turn
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
@@ -15,6 +15,7 @@ from bot.membership import DEPUTY, HEAD, MembershipError, language_of, require_g
 from bot.periods import Month, deadline_date, month_in_sentence
 from bot.reporting import ReportingError, reopen_month, report_view, reportable_months
 from handlers.membership_texts import explain
+from handlers.notices import notify
 
 
 @turn("myreport")
@@ -99,16 +100,14 @@ async def reopen(turn: Turn) -> None:
     )
     for role in (HEAD, DEPUTY):
         holder = await turn.uow.groups.holder(group.id, role)
-        if holder is None or not holder.person.active or holder.person.platform != PLATFORM:
+        if holder is None or not holder.person.active:
             continue
         person = holder.person
         with use_language(language_of(person, wiring.settings.default_language)):
-            turn.reply(
-                _(
-                    "Ward staff reopened {month} for your group until {day}. Send /report to change it."
-                ).format(month=month_in_sentence(month, current_language()), day=last_day),
-                chat=person.external_id,
-            )
+            text = _(
+                "Ward staff reopened {month} for your group until {day}. Send /report to change it."
+            ).format(month=month_in_sentence(month, current_language()), day=last_day)
+        await notify(turn, person, text, title=f"reopen {group.code} {month}")
 
 
 HANDLERS = [CommandHandler("myreport", my_report), CommandHandler("reopen", reopen)]

@@ -240,6 +240,7 @@ class ReportDraft(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
     catalogue_id: Mapped[int] = mapped_column(ForeignKey("catalogues.id"))
     answers_json: Mapped[str] = mapped_column(Text, default="{}")
+    base_json: Mapped[str | None] = mapped_column(Text, default=None)  # the report values it was copied from
     position: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 

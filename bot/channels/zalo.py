@@ -413,15 +413,22 @@ class ZaloChannel:
     # --- the outbox's Zalo messages ----------------------------------------------------------------
 
     async def _deliver_outbox(self) -> None:
+        """Send the outbox's Zalo messages; an error is logged and the loop goes on."""
         while not self.stopping.is_set():
-            async with unit_of_work(self.wiring.factory) as uow:
-                claimed = await claim_due(uow, platform=PLATFORM, now=self.wiring.clock(), limit=BATCH)
-            for message in claimed:
-                await self._deliver(message)
-            async with unit_of_work(self.wiring.factory) as uow:
-                await queue_delivery_reports(
-                    uow, now=self.wiring.clock(), default_language=self.wiring.settings.default_language
-                )
+            claimed: list[ClaimedMessage] = []
+            try:
+                async with unit_of_work(self.wiring.factory) as uow:
+                    claimed = await claim_due(uow, platform=PLATFORM, now=self.wiring.clock(), limit=BATCH)
+                for message in claimed:
+                    await self._deliver(message)
+                async with unit_of_work(self.wiring.factory) as uow:
+                    await queue_delivery_reports(
+                        uow, now=self.wiring.clock(), default_language=self.wiring.settings.default_language
+                    )
+            except Exception:
+                log.exception("the Zalo outbox round failed; trying again")
+                await asyncio.sleep(1)
+                continue
             if not claimed:
                 self.outbox_wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -474,8 +481,15 @@ class ZaloChannel:
             return
         async with unit_of_work(self.wiring.factory) as uow:
             await mark_sent(uow, message.id, now=self.wiring.clock())
-            if options:
+            if options and not await self._in_conversation(uow, message.chat_external_id):
                 await self._save_choices(uow, message.chat_external_id, options)
+
+    @staticmethod
+    async def _in_conversation(uow: UnitOfWork, chat_id: str) -> bool:
+        """A person in the middle of a flow types numbers as answers: a broadcast's options must not
+        take them over."""
+        person = await uow.people.find(PLATFORM, chat_id)
+        return person is not None and await uow.conversations.get(person.id) is not None
 
     # --- periodic work -----------------------------------------------------------------------------
 

@@ -183,3 +183,19 @@ def test_export_writes_a_workbook_and_a_csv(env: dict[str, str], tmp_path: Path)
     assert csv_out.read_bytes().startswith("\ufeff".encode())
     bad = wardbot("export", "--period", "tháng mười", env=env)
     assert bad.returncode == 2 and "--period" in bad.stderr
+
+
+def test_zalo_staff_and_a_zalo_webhook_without_its_secret(env: dict[str, str]) -> None:
+    assert (
+        wardbot("admin", "add", "zalo-abc123", "--platform", "zalo", "--name", "Hoa", env=env).returncode == 0
+    )
+    assert "zalo-abc123\tzalo\tHoa" in wardbot("admin", "list", env=env).stdout
+    assert wardbot("admin", "add", "không hợp lệ!", "--platform", "zalo", env=env).returncode == 2
+
+    env["ZALO_BOT_TOKEN"] = "zalo-test-token-0000000000"
+    env["ZALO_WEBHOOK_URL"] = "https://phuong.example/zalo"
+    result = wardbot("run", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: ZALO_WEBHOOK_SECRET: required when ZALO_WEBHOOK_URL is set (Zalo sends it with every update)"
+    ]

@@ -244,3 +244,43 @@ async def test_an_idle_report_ends_with_a_note_and_keeps_the_draft_across_restar
     assert "Tôi chưa hiểu ý bạn" in texts(await nam.says("85"))
     resumed = texts(await nam.says("/report") + await nam.presses("Tháng 10/2026"))
     assert "Tiếp tục báo cáo tháng 10/2026 từ câu 2/5" in resumed
+
+
+async def test_an_old_button_never_answers_a_later_question(reporting: RunningBot) -> None:
+    nam = await appoint(reporting, 501, "Nam")
+    await start_october(reporting, nam)
+    for answer in ("2", "80", "1.000.000"):
+        await nam.says(answer)
+    yes_no_question = nam.last_with_buttons()
+    await nam.presses("Có", yes_no_question)
+
+    again = texts(await nam.presses("Không", yes_no_question))
+    assert "Nút này thuộc bước trước" in again or "Tình hình an ninh" in again
+    drafts = await stored(reporting, "SELECT answers_json FROM report_drafts")
+    assert '"security_rating"' not in drafts[0][0]
+    assert '"cleanup_done": {"flagged": false, "skipped": false, "value": 1.0}' in drafts[0][0]
+
+
+async def test_a_confirm_without_edits_does_not_undo_someone_elses_fix(reporting: RunningBot) -> None:
+    nam = await appoint(reporting, 501, "Nam")
+    binh = await appoint(reporting, 502, "Bình", role="deputy")
+    await start_october(reporting, nam)
+    for answer in ("2", "80", "1.000.000"):
+        await nam.says(answer)
+    await nam.presses("Có")
+    await nam.presses("Tốt")
+    await nam.presses("✅ Xác nhận")
+
+    await binh.says("/report")
+    await binh.presses("Tháng 10/2026")  # Bình sees the summary and waits
+    deputy_summary = binh.last_with_buttons()
+
+    await nam.says("/report")
+    await nam.presses("Tháng 10/2026")
+    await nam.presses("✏️ Sửa một câu")
+    await nam.presses(1)
+    await nam.says("5")
+    await nam.presses("✅ Xác nhận")
+
+    assert "không có thay đổi" in texts(await binh.presses("✅ Xác nhận", deputy_summary))
+    assert dict(await stored(reporting, "SELECT key, value FROM report_values"))["births"] == 5.0

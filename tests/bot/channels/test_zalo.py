@@ -117,9 +117,10 @@ async def test_a_campaign_reaches_a_telegram_chat_and_a_zalo_chat_once_each(
     code = await invite_code(both)
     zalo_head = ZaloPerson(fake_zalo, ZaloUser("zalo-501", "Nguyễn Văn Nam"))
     await zalo_head.says(f"/start {code}")
-    assert "nhóm chat của Tổ dân phố số 1" in await ZaloPerson(fake_zalo, zalo_head.user, "zgroup-1").says(
-        "/link"
-    )
+    in_zalo_group = ZaloPerson(fake_zalo, zalo_head.user, "zgroup-1")
+    assert "nhóm chat của Tổ dân phố số 1" in await in_zalo_group.says("/link")
+    assert "không còn là nhóm chat của tổ TDP01" in await in_zalo_group.says("/unlink")
+    assert "nhóm chat của Tổ dân phố số 1" in await in_zalo_group.says("/link")
     telegram_head = both.person(900, "Người giữ chỗ")
     both.fake.push_my_chat_member(telegram_head.user, -902, chat_title="Tổ 2")
     await telegram_head.in_group(-902, "Tổ 2").says("/link")
