@@ -46,7 +46,7 @@ async def fake_api() -> AsyncIterator[FakeBotApi]:
 @pytest.fixture
 async def running(fake_api: FakeBotApi, settings: Settings, ward: WardFile) -> AsyncIterator[RunningBot]:
     """The real application, long-polling the fake Bot API."""
-    bot = RunningBot(fake_api, settings, ward)
+    bot = RunningBot(fake_api, settings, ward, clock=lambda: NOW)  # no deadline or reminder by chance
     await bot.start()
     try:
         yield bot
