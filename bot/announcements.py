@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.i18n import gettext as _
 from bot.i18n import use_language
@@ -21,6 +19,7 @@ from bot.replies import Attachment
 from bot.standings import StandingsResult, compute_standings
 from bot.standings_view import chart_attachment, standings_table
 from bot.ward_config import WardFile
+from bot.wiring import Wiring
 from storage.unit_of_work import UnitOfWork, unit_of_work
 
 CATCH_UP = timedelta(days=7)  # a bot that was down longer posts only the newest month, late
@@ -51,16 +50,10 @@ async def _already_posted(uow: UnitOfWork, month: Month) -> bool:
     return await uow.outbox.broadcast_by_key(standings_key(month)) is not None
 
 
-async def post_due_standings(
-    factory: async_sessionmaker[AsyncSession],
-    ward: WardFile,
-    *,
-    now: datetime,
-    tz: ZoneInfo,
-    default_language: str,
-    platform: str | None,
-) -> int | None:
+async def post_due_standings(wiring: Wiring, *, platform: str | None = None) -> int | None:
     """Enqueue the due month's standings once; returns the broadcast id, or None when nothing was due."""
+    factory, ward, tz = wiring.factory, wiring.ward, wiring.timezone
+    now, default_language = wiring.clock(), wiring.settings.default_language
     month = month_to_post(now, ward, tz)
     if month is None:
         return None

@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.i18n import gettext as _
 from bot.i18n import use_language
@@ -18,6 +16,7 @@ from bot.membership import language_of
 from bot.periods import Month, deadline_date, month_in_sentence
 from bot.replies import Choice
 from bot.ward_config import WardFile
+from bot.wiring import Wiring
 from storage.unit_of_work import unit_of_work
 
 REMINDER_HOUR = 8
@@ -50,16 +49,10 @@ def next_round_time(now: datetime, ward: WardFile, tz: ZoneInfo) -> datetime | N
     return upcoming[0] if upcoming else None
 
 
-async def send_due_reminders(
-    factory: async_sessionmaker[AsyncSession],
-    ward: WardFile,
-    *,
-    now: datetime,
-    tz: ZoneInfo,
-    default_language: str,
-    platform: str | None,
-) -> int | None:
+async def send_due_reminders(wiring: Wiring, *, platform: str | None = None) -> int | None:
     """Queue the due round once; returns the broadcast id, or None when nothing was due or left to remind."""
+    factory, ward, tz = wiring.factory, wiring.ward, wiring.timezone
+    now, default_language = wiring.clock(), wiring.settings.default_language
     due = due_round(now, ward, tz)
     if due is None:
         return None

@@ -22,6 +22,7 @@ from bot.membership import (
 )
 from handlers.membership_texts import explain, role_name, role_of
 from handlers.notices import notify
+from storage.models import ResidentialGroup
 
 
 def invite_link(turn: Turn, code: str) -> str:
@@ -36,6 +37,18 @@ def _invite_text(turn: Turn, group_code: str, group_name: str, role: str, code: 
     ).format(role=role_name(role), name=group_name, code=group_code, days=days, link=invite_link(turn, code))
 
 
+async def _invite(turn: Turn, group: ResidentialGroup, role: str) -> str:
+    """A new single-use code for `role` of the group, valid for the ward's invite days."""
+    return await issue_invite(
+        turn.uow,
+        group,
+        role,
+        actor=turn.caller.person_id,
+        now=turn.wiring.clock(),
+        valid_for=timedelta(days=turn.wiring.ward.ward.invite_days),
+    )
+
+
 @turn("addgroup")
 async def add_group_command(turn: Turn) -> None:
     """Create a group from `NAME [HOUSEHOLDS]` and hand out its head's invite link."""
@@ -45,14 +58,7 @@ async def add_group_command(turn: Turn) -> None:
         households = int(words.pop())
     try:
         group = await add_group(turn.uow, " ".join(words), households, actor=turn.caller.person_id)
-        code = await issue_invite(
-            turn.uow,
-            group,
-            HEAD,
-            actor=turn.caller.person_id,
-            now=turn.wiring.clock(),
-            valid_for=timedelta(days=turn.wiring.ward.ward.invite_days),
-        )
+        code = await _invite(turn, group, HEAD)
     except MembershipError as error:
         turn.reply(explain(error))
         return
@@ -73,14 +79,7 @@ async def invite_command(turn: Turn) -> None:
     try:
         group = await require_group(turn.uow, turn.args[0])
         role = role_of(turn.args[1] if len(turn.args) > 1 else "")
-        code = await issue_invite(
-            turn.uow,
-            group,
-            role,
-            actor=turn.caller.person_id,
-            now=turn.wiring.clock(),
-            valid_for=timedelta(days=turn.wiring.ward.ward.invite_days),
-        )
+        code = await _invite(turn, group, role)
     except MembershipError as error:
         turn.reply(explain(error))
         return

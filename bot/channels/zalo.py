@@ -505,16 +505,8 @@ class ZaloChannel:
                 for chat, text in await close_idle_conversations(self.wiring, PLATFORM, now):
                     await self._send_text(chat, text)
                 if self.runs_schedules:
-                    for job in (post_due_standings, send_due_reminders):
-                        queued = await job(
-                            self.wiring.factory,
-                            self.wiring.ward,
-                            now=now,
-                            tz=self.wiring.timezone,
-                            default_language=self.wiring.settings.default_language,
-                            platform=None,
-                        )
-                        if queued is not None:
+                    for queue_due in (post_due_standings, send_due_reminders):
+                        if await queue_due(self.wiring) is not None:
                             self.wake()
             except Exception:
                 log.exception("periodic Zalo work failed")

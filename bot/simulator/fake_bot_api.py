@@ -13,13 +13,13 @@ import itertools
 import json
 import time
 from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import ClientSession, ClientTimeout, web
 from aiohttp.web_request import FileField
+
+from bot.simulator.fake_server import FakeApiError, FakeApiServer
 
 DEFAULT_TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000"
 
@@ -95,6 +95,11 @@ class SentMessage:
     edited_message_id: int | None = None
 
     @property
+    def shown(self) -> str:
+        """What a person would see first: the text or caption, else the file's name."""
+        return self.text or self.filename or ""
+
+    @property
     def flat_buttons(self) -> list[Button]:
         """Buttons in reading order; `:N` in the terminal and `press(..., N)` count from 1."""
         return [button for row in self.buttons for button in row]
@@ -116,26 +121,10 @@ class SentMessage:
         raise LookupError(f"no single button {which!r} in message {self.message_id}; buttons: {labels}")
 
 
-@dataclass(slots=True)
-class _PlannedFailure:
-    status: int
-    description: str
-    retry_after: int | None
-    times: int
+BotApiError = FakeApiError
 
 
-class BotApiError(Exception):
-    """An error answer the fake server sends instead of a result."""
-
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.status, self.description, self.retry_after = status, description, retry_after
-
-
-Handler = Callable[[dict[str, Any]], Awaitable[Any]]
-
-
-class FakeBotApi:
+class FakeBotApi(FakeApiServer[SentMessage]):
     """Telegram's Bot API on 127.0.0.1, with a log of what the bot did and levers to make it fail."""
 
     def __init__(
@@ -147,39 +136,24 @@ class FakeBotApi:
         bot_name: str = "Ward test bot",
         quiet_seconds: float = 0.2,
     ) -> None:
-        self.token = token
+        super().__init__(token=token, quiet_seconds=quiet_seconds)
         self.bot_id = bot_id if bot_id is not None else int(token.split(":")[0])
         self.bot_username = bot_username
         self.bot_name = bot_name
-        self.quiet_seconds = quiet_seconds
-        self.sent: list[SentMessage] = []
-        self.calls: list[tuple[str, dict[str, Any]]] = []
         self.commands: dict[tuple[str, str | None], list[dict[str, str]]] = {}
         self.answered_callbacks: list[dict[str, Any]] = []
-        self.webhook: dict[str, Any] | None = None
         self.enforce_flood_limits = False
-        self.too_many_requests = 0
-        self.blocked: set[int] = set()
         self._updates: list[dict[str, Any]] = []
         self._undelivered: list[dict[str, Any]] = []
-        self._tasks: set[asyncio.Task[None]] = set()
         self._update_ids = itertools.count(1)
         self._message_ids: defaultdict[int, itertools.count[int]] = defaultdict(lambda: itertools.count(1))
         self._callback_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
         self._chats: dict[int, dict[str, Any]] = {}
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
-        self._failures: defaultdict[str, deque[_PlannedFailure]] = defaultdict(deque)
         self._recent_sends: deque[float] = deque()
         self._recent_group_sends: defaultdict[int, deque[float]] = defaultdict(deque)
-        self._changed = asyncio.Condition()
-        self._in_flight = 0
-        self._last_activity = time.monotonic()
-        self._stopping = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
-        self._webhook_session: ClientSession | None = None
-        self._methods: dict[str, Handler] = {
+        self._methods = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
@@ -201,40 +175,8 @@ class FakeBotApi:
             "logOut": self._true,
         }
 
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
-        app = web.Application(client_max_size=60 * 1024 * 1024)
-        app.router.add_post("/bot{token}/{method}", self._handle)
-        app.router.add_get("/bot{token}/{method}", self._handle)
+    def _add_routes(self, app: web.Application) -> None:
         app.router.add_get("/file/bot{token}/{path:.+}", self._download)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self._port = int(sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        """Wake every long poll and close the server."""
-        self._stopping.set()
-        async with self._changed:
-            self._changed.notify_all()
-        if self._webhook_session is not None:
-            await self._webhook_session.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeBotApi:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:
@@ -315,104 +257,13 @@ class FakeBotApi:
         self._forward_to_webhook(update)
         return update
 
-    # --- levers ----------------------------------------------------------------------------------
-
-    def fail_next(
-        self,
-        method: str,
-        status: int = 502,
-        *,
-        description: str | None = None,
-        retry_after: int | None = None,
-        times: int = 1,
-    ) -> None:
-        """The next `times` calls of `method` fail with this status."""
-        text = description or ("Too Many Requests" if status == 429 else "Bad Gateway")
-        self._failures[method].append(_PlannedFailure(status, text, retry_after, times))
-
-    def block(self, chat_id: int) -> None:
-        """The user blocked the bot (or the bot was kicked): sends to this chat answer 403."""
-        self.blocked.add(chat_id)
-
-    def unblock(self, chat_id: int) -> None:
-        self.blocked.discard(chat_id)
-
-    # --- what tests wait for ---------------------------------------------------------------------
-
-    def mark(self) -> int:
-        """A position in `sent`, for `wait_for(since=...)`."""
-        return len(self.sent)
-
-    def messages_to(self, chat_id: int) -> list[SentMessage]:
-        return [m for m in self.sent if m.chat_id == chat_id]
-
-    async def wait_for(
-        self, count: int, *, chat_id: int | None = None, timeout: float = 15.0, since: int = 0
-    ) -> list[SentMessage]:
-        """Wait until `count` messages (to `chat_id`, when given) were sent after `since`; returns them."""
-
-        def matching() -> list[SentMessage]:
-            return [m for m in self.sent[since:] if chat_id is None or m.chat_id == chat_id]
-
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._changed:
-                    await self._changed.wait_for(lambda: len(matching()) >= count)
-        except TimeoutError:
-            seen = "; ".join(f"{m.chat_id}: {(m.text or m.filename or '')[:80]!r}" for m in self.sent[since:])
-            raise TimeoutError(
-                f"waited {timeout}s for {count} message(s) to {chat_id}; got {len(matching())}. Sent: {seen}"
-            ) from None
-        return matching()
-
-    async def wait_idle(self, timeout: float = 15.0) -> None:
-        """Wait until every update was fetched and the bot has made no call for a short quiet spell."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            fetched = self.webhook is not None or not self._undelivered
-            quiet = time.monotonic() - self._last_activity >= self.quiet_seconds
-            if fetched and quiet and self._in_flight == 0:
-                return
-            await asyncio.sleep(0.02)
-        raise TimeoutError(f"the bot did not go idle within {timeout}s")
-
     # --- the HTTP side ---------------------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
-            return _error(401, "Unauthorized")
-        method = request.match_info["method"]
-        params = await _parameters(request)
-        self.calls.append((method, params))
-        handler = self._methods.get(method)
-        if handler is None:
-            return _error(404, "Not Found: method not found")
-        counted = method != "getUpdates"
-        if counted:
-            self._in_flight += 1
-            self._touch()
-        try:
-            self._check_planned_failure(method)
-            result = await handler(params)
-        except BotApiError as error:
-            return _error(error.status, error.description, error.retry_after)
-        finally:
-            if counted:
-                self._in_flight -= 1
-                self._touch()
-        return web.json_response({"ok": True, "result": result})
+    def _all_handed_over(self) -> bool:
+        return self.webhook is not None or not self._undelivered
 
-    def _check_planned_failure(self, method: str) -> None:
-        planned = self._failures.get(method)
-        if not planned:
-            return
-        failure = planned[0]
-        failure.times -= 1
-        if failure.times <= 0:
-            planned.popleft()
-        if failure.status == 429:
-            self.too_many_requests += 1
-        raise BotApiError(failure.status, failure.description, failure.retry_after)
+    async def _parameters(self, request: web.Request) -> dict[str, Any]:
+        return await _parameters(request)
 
     def _check_can_send(self, chat_id: int) -> None:
         if chat_id in self.blocked:
@@ -667,21 +518,6 @@ class FakeBotApi:
             message["text"] = sent.text
         return message
 
-    def _touch(self) -> None:
-        self._last_activity = time.monotonic()
-
-    def _wake(self) -> None:
-        async def notify() -> None:
-            async with self._changed:
-                self._changed.notify_all()
-
-        self._spawn(notify())
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _forward_to_webhook(self, update: dict[str, Any]) -> None:
         """In webhook mode, Telegram POSTs each update to the bot with the secret header."""
         if self.webhook is None:
@@ -808,13 +644,6 @@ def _member(status: str, user: dict[str, Any]) -> dict[str, Any]:
     elif status == "restricted":
         raise ValueError("restricted members are not simulated")
     return member
-
-
-def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
-    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
-    return web.json_response(body, status=status)
 
 
 def _forget_before(times: deque[float], cutoff: float) -> None:

@@ -13,30 +13,18 @@ import asyncio
 import contextlib
 import itertools
 import time
-from collections import defaultdict, deque
-from collections.abc import Awaitable, Callable, Coroutine
+from collections import deque
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiohttp import ClientError, ClientSession, ClientTimeout, web
+
+from bot.simulator.fake_server import FakeApiError, FakeApiServer
 
 DEFAULT_TOKEN = "zalo-test-token-0000000000"
 SECRET_HEADER = "X-Bot-Api-Secret-Token"
 TEXT_LIMIT = 2000
 GLOBAL_LIMIT_PER_SECOND = 30
-
-_DESCRIPTIONS = {
-    400: "Bad Request",
-    403: "Forbidden",
-    404: "Not Found",
-    408: "Request timeout",
-    409: "Conflict",
-    429: "Too Many Requests",
-    500: "Internal Server Error",
-    502: "Bad Gateway",
-    503: "Service Unavailable",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,26 +56,10 @@ class ZaloSent:
         return self.text or self.caption or self.photo_url or ""
 
 
-@dataclass(slots=True)
-class _PlannedFailure:
-    status: int
-    description: str
-    retry_after: int | None
-    times: int
+ZaloApiError = FakeApiError
 
 
-class ZaloApiError(Exception):
-    """An error answer the fake server sends instead of a result."""
-
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
-        super().__init__(description)
-        self.status, self.description, self.retry_after = status, description, retry_after
-
-
-Handler = Callable[[dict[str, Any]], Awaitable[Any]]
-
-
-class FakeZaloApi:
+class FakeZaloApi(FakeApiServer[ZaloSent]):
     """Zalo's Bot API on 127.0.0.1, with a log of what the bot did and levers to make it fail."""
 
     def __init__(
@@ -98,34 +70,19 @@ class FakeZaloApi:
         bot_name: str = "Phường bot",
         quiet_seconds: float = 0.2,
     ) -> None:
-        self.token = token
+        super().__init__(token=token, quiet_seconds=quiet_seconds)
         self.bot_id = bot_id
         self.bot_name = bot_name
-        self.quiet_seconds = quiet_seconds
-        self.sent: list[ZaloSent] = []
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.webhook: dict[str, Any] | None = None
         # Statuses the bot's webhook answered, in delivery order (0 when it could not be reached).
         self.webhook_statuses: list[int] = []
         # Some deployments wrap updates: getUpdates then answers a one-element list, webhooks
         # receive {"ok": true, "result": update}.
         self.wrap_updates = False
         self.enforce_limits = False
-        self.too_many_requests = 0
-        self.blocked: set[str] = set()
         self._pending: deque[dict[str, Any]] = deque()
-        self._tasks: set[asyncio.Task[None]] = set()
         self._message_ids = itertools.count(1)
-        self._failures: defaultdict[str, deque[_PlannedFailure]] = defaultdict(deque)
         self._recent_sends: deque[float] = deque()
-        self._changed = asyncio.Condition()
-        self._in_flight = 0
-        self._last_activity = time.monotonic()
-        self._stopping = asyncio.Event()
-        self._runner: web.AppRunner | None = None
-        self._port = 0
-        self._webhook_session: ClientSession | None = None
-        self._methods: dict[str, Handler] = {
+        self._methods = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
             "sendMessage": self._send_message,
@@ -135,44 +92,6 @@ class FakeZaloApi:
             "deleteWebhook": self._delete_webhook,
             "getWebhookInfo": self._get_webhook_info,
         }
-
-    # --- lifecycle -------------------------------------------------------------------------------
-
-    async def start(self) -> None:
-        """Listen on a free port of 127.0.0.1."""
-        app = web.Application()
-        app.router.add_post("/bot{token}/{method}", self._handle)
-        app.router.add_get("/bot{token}/{method}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5, handler_cancellation=True)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        sockets = getattr(site._server, "sockets", None) or []
-        self._port = int(sockets[0].getsockname()[1])
-
-    async def stop(self) -> None:
-        """Wake every long poll, drop undelivered webhook posts and close the server."""
-        self._stopping.set()
-        async with self._changed:
-            self._changed.notify_all()
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._webhook_session is not None:
-            await self._webhook_session.close()
-            self._webhook_session = None
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
-
-    async def __aenter__(self) -> FakeZaloApi:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     @property
     def base_url(self) -> str:
@@ -226,104 +145,13 @@ class FakeZaloApi:
             self._wake()
         return update
 
-    # --- levers ----------------------------------------------------------------------------------
-
-    def fail_next(
-        self,
-        method: str,
-        status: int = 502,
-        *,
-        description: str | None = None,
-        retry_after: int | None = None,
-        times: int = 1,
-    ) -> None:
-        """The next `times` calls of `method` fail with this status; plans queue up in order."""
-        text = description or _DESCRIPTIONS.get(status, "Error")
-        self._failures[method].append(_PlannedFailure(status, text, retry_after, times))
-
-    def block(self, chat_id: str) -> None:
-        """The user blocked the bot (or removed it from the group): sends to this chat answer 403."""
-        self.blocked.add(chat_id)
-
-    def unblock(self, chat_id: str) -> None:
-        self.blocked.discard(chat_id)
-
-    # --- what tests wait for ---------------------------------------------------------------------
-
-    def mark(self) -> int:
-        """A position in `sent`, for `wait_for(since=...)`."""
-        return len(self.sent)
-
-    def messages_to(self, chat_id: str) -> list[ZaloSent]:
-        return [m for m in self.sent if m.chat_id == chat_id]
-
-    async def wait_for(
-        self, count: int, *, chat_id: str | None = None, timeout: float = 15.0, since: int = 0
-    ) -> list[ZaloSent]:
-        """Wait until `count` messages (to `chat_id`, when given) were sent after `since`; returns them."""
-
-        def matching() -> list[ZaloSent]:
-            return [m for m in self.sent[since:] if chat_id is None or m.chat_id == chat_id]
-
-        try:
-            async with asyncio.timeout(timeout):
-                async with self._changed:
-                    await self._changed.wait_for(lambda: len(matching()) >= count)
-        except TimeoutError:
-            seen = "; ".join(f"{m.chat_id}: {m.shown[:80]!r}" for m in self.sent[since:])
-            raise TimeoutError(
-                f"waited {timeout}s for {count} message(s) to {chat_id}; got {len(matching())}. Sent: {seen}"
-            ) from None
-        return matching()
-
-    async def wait_idle(self, timeout: float = 15.0) -> None:
-        """Wait until every update was fetched or posted and the bot has been quiet for a short spell."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            fetched = not self._pending
-            quiet = time.monotonic() - self._last_activity >= self.quiet_seconds
-            if fetched and quiet and self._in_flight == 0:
-                return
-            await asyncio.sleep(0.02)
-        raise TimeoutError(f"the bot did not go idle within {timeout}s")
-
     # --- the HTTP side ---------------------------------------------------------------------------
 
-    async def _handle(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
-            return _error(401, "Unauthorized")
-        method = request.match_info["method"]
-        params = await _parameters(request)
-        self.calls.append((method, params))
-        handler = self._methods.get(method)
-        if handler is None:
-            return _error(404, "Not Found: method not found")
-        counted = method != "getUpdates"
-        if counted:
-            self._in_flight += 1
-            self._touch()
-        try:
-            self._check_planned_failure(method)
-            result = await handler(params)
-        except ZaloApiError as error:
-            return _error(error.status, error.description, error.retry_after)
-        finally:
-            if counted:
-                self._in_flight -= 1
-                self._touch()
-        return web.json_response({"ok": True, "result": result})
+    def _all_handed_over(self) -> bool:
+        return not self._pending  # a webhook post counts as in flight until the bot answers it
 
-    def _check_planned_failure(self, method: str) -> None:
-        planned = self._failures.get(method)
-        if not planned:
-            return
-        failure = planned[0]
-        failure.times -= 1
-        if failure.times <= 0:
-            planned.popleft()
-        if failure.status == 429:
-            self.too_many_requests += 1
-        raise ZaloApiError(failure.status, failure.description, failure.retry_after)
+    async def _parameters(self, request: web.Request) -> dict[str, Any]:
+        return await _parameters(request)
 
     def _check_can_send(self, chat_id: str) -> None:
         if chat_id in self.blocked:
@@ -439,21 +267,6 @@ class FakeZaloApi:
         self._wake()
         return {"message_id": message_id, "date": _now_ms()}
 
-    def _touch(self) -> None:
-        self._last_activity = time.monotonic()
-
-    def _wake(self) -> None:
-        async def notify() -> None:
-            async with self._changed:
-                self._changed.notify_all()
-
-        self._spawn(notify())
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
     def _forward_to_webhook(self, update: dict[str, Any]) -> None:
         """In webhook mode, Zalo POSTs each update to the bot with the secret header."""
         if self.webhook is None:
@@ -511,10 +324,3 @@ def _required(params: dict[str, Any], name: str) -> str:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _error(status: int, description: str, retry_after: int | None = None) -> web.Response:
-    body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
-    if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
-    return web.json_response(body, status=status)
