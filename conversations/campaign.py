@@ -167,7 +167,7 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
             await _next(turn, campaign, step, END)
         elif campaign.starts_on is not None and day < campaign.starts_on:
             turn.reply(
-                _("The end cannot be before the start ({start}).").format(
+                _("The end cannot be before the start ({start}). Type a later date.").format(
                     start=campaign.starts_on.strftime("%d/%m/%Y")
                 )
             )
@@ -310,8 +310,8 @@ async def _launch(turn: Turn, campaign: Campaign) -> None:
     except CampaignError as error:
         reasons = {
             "no_groups": _("No group takes part. Choose the groups again."),
-            "incomplete": _("The start date is missing."),
-            "already_launched": _("This campaign was already launched."),
+            "incomplete": _("The start date is missing. Press ✏️ Edit and choose Start date."),
+            "already_launched": _("This campaign was already launched. /campaigns shows its delivery."),
         }
         turn.reply(reasons.get(error.reason, _("That did not work. Send /help to see what you can do.")))
         return

@@ -130,8 +130,8 @@ async def pledge_button(turn: Turn) -> None:
     replies = {
         "signed": _("🤝 Your group's pledge is recorded. Thank you!"),
         "already": _("Your group's pledge was already recorded."),
-        "not_taking_part": _("Your group does not take part in this campaign."),
-        "no_campaign": _("This campaign no longer exists."),
+        "not_taking_part": _("Your group does not take part in this campaign. Ask ward staff if it should."),
+        "no_campaign": _("This campaign no longer exists, so nothing was recorded. Ask ward staff about it."),
     }
     turn.notice = replies[outcome]
     turn.reply(replies[outcome])

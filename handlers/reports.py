@@ -90,7 +90,12 @@ async def reopen(turn: Turn) -> None:
             turn.uow, group, month, actor=turn.caller.person_id, now=wiring.clock(), tz=wiring.timezone
         )
     except ReportingError:
-        turn.reply(_("{month} has not started yet.").format(month=month.label(current_language())))
+        turn.reply(
+            _(
+                "{month} has not started yet: only a past month can be reopened, "
+                "for example /reopen TDP01 2026-10."
+            ).format(month=month.label(current_language()))
+        )
         return
     last_day = (until.astimezone(wiring.timezone) - timedelta(seconds=1)).strftime("%d/%m/%Y")
     turn.reply(
