@@ -1,4 +1,8 @@
-"""Wiring: build the python-telegram-bot application from settings, the ward file and the database."""
+"""Wiring: the running bot — its channels, the dispatcher, the outbox worker, the scheduler, the web server.
+
+Channels sit at the edge; everything between them and the database is platform-neutral and exists
+once, whichever channels a deployment runs (Telegram, Zalo, both).
+"""
 
 from __future__ import annotations
 
@@ -7,31 +11,21 @@ import contextlib
 import logging
 import secrets
 import signal
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import timedelta
-from typing import Any, cast
-from urllib.parse import urlparse
+from types import TracebackType
+from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
-from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
-from bot.access import Caller, ChatKind, Role, allowed_commands
-from bot.channels.telegram import (
-    BotData,
-    PerChatUpdateProcessor,
-    WardApplication,
-    WardContext,
-    on_error,
-    publish_menu,
-)
-from bot.channels.telegram_delivery import start_outbox, stop_outbox
-from bot.channels.telegram_schedules import schedule_all
+import conversations  # noqa: F401  (registers the multi-step flows)
+import handlers  # noqa: F401  (registers the single-step commands)
+from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient
-from bot.i18n import LANGUAGES, use_language
+from bot.dispatcher import Channel, Dispatcher
+from bot.http import HttpServer
 from bot.membership import GroupRow, upsert_groups
+from bot.outbox import OutboxWorker, Sender
+from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.ward_config import WardFile, default_ward_file, load_ward_config
 from bot.wiring import Wiring
@@ -41,7 +35,7 @@ from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
-UPDATE_MEMORY = timedelta(days=2)
+STOP_GRACE = 5.0
 
 
 def load_ward(settings: Settings) -> WardFile:
@@ -66,40 +60,6 @@ def make_wiring(settings: Settings, ward: WardFile) -> Wiring:
     return Wiring(settings=settings, ward=ward, engine=engine, factory=create_session_factory(engine))
 
 
-def _anonymous(language: str, chat: ChatKind) -> Caller:
-    return Caller(
-        person_id=0,
-        name="",
-        language=language,
-        roles=frozenset({Role.ANYONE}),
-        chat_group_id=0 if chat is ChatKind.GROUP else None,
-    )
-
-
-async def publish_commands(application: WardApplication) -> None:
-    """setMyCommands for private and group chats, in every language (Vietnamese by default)."""
-    bot = application.bot
-    default = application.bot_data.wiring.settings.default_language
-    for chat, scope in (
-        (ChatKind.PRIVATE, BotCommandScopeAllPrivateChats()),
-        (ChatKind.GROUP, BotCommandScopeAllGroupChats()),
-    ):
-        for language in (None, *LANGUAGES):
-            with use_language(language or default):
-                commands = [
-                    BotCommand(name, description)
-                    for name, description in allowed_commands(_anonymous(language or default, chat), chat)
-                ]
-            await bot.set_my_commands(commands, scope=scope, language_code=language)
-
-
-async def forget_old_updates(context: WardContext) -> None:
-    """Drop remembered update ids older than any redelivery."""
-    wiring = context.wiring
-    async with unit_of_work(wiring.factory) as uow:
-        await uow.updates.forget_before(wiring.clock() - UPDATE_MEMORY)
-
-
 async def sync_ward_groups(factory: async_sessionmaker[AsyncSession], ward: WardFile) -> None:
     """Create or update the ward file's [[groups]] (groups added in chat or by CSV are kept)."""
     if not ward.groups:
@@ -109,150 +69,123 @@ async def sync_ward_groups(factory: async_sessionmaker[AsyncSession], ward: Ward
         await upsert_groups(uow, rows, actor_label="ward file")
 
 
-async def on_startup(application: WardApplication) -> None:
-    """After initialize: take in the ward file's groups, publish commands, schedule jobs, start the outbox."""
-    wiring = application.bot_data.wiring
-    await sync_ward_groups(wiring.factory, wiring.ward)
-    await publish_commands(application)
-    async with unit_of_work(wiring.factory) as uow:
-        staff = [person.id for person in await uow.people.staff()]
-    for person_id in staff:
-        await publish_menu(application.bot, wiring, person_id)
-    if application.job_queue is not None:
-        from conversations.timeouts import IDLE_CHECK, end_idle_conversations
+class WardBot:
+    """One running bot: start it, let it work, stop it (or use it as an async context manager)."""
 
-        application.job_queue.run_repeating(
-            end_idle_conversations, interval=IDLE_CHECK, first=timedelta(seconds=5), name="idle-conversations"
+    def __init__(
+        self,
+        wiring: Wiring,
+        *,
+        telegram: TelegramChannel | None = None,
+        zalo: ZaloChannel | None = None,
+        webhook_secret: str | None = None,
+    ) -> None:
+        self.wiring = wiring
+        self.telegram, self.zalo = telegram, zalo
+        self.webhook_secret = webhook_secret
+        self.http = HttpServer(wiring.settings.webhook_listen)
+        senders: dict[str, Sender] = {}
+        channels: list[Channel] = []
+        if telegram is not None:
+            senders[telegram.platform] = telegram.sender
+            channels.append(telegram)
+        if zalo is not None:
+            senders[zalo.platform] = zalo.sender
+            channels.append(zalo)
+        self.outbox = OutboxWorker(wiring, senders)
+        self.dispatcher = Dispatcher(wiring, self.outbox)
+        for one in channels:
+            self.dispatcher.add_channel(one)
+        self.scheduler = Scheduler(wiring, self.outbox.wake)
+        self._started = False
+
+    async def start(self) -> None:
+        """Connect, handle what the last run left, then receive, send and follow the schedules."""
+        wiring = self.wiring
+        await sync_ward_groups(wiring.factory, wiring.ward)
+        if self.telegram is not None:
+            await self.telegram.connect()
+        await self.dispatcher.recover()
+        if self.telegram is not None:
+            await self.telegram.start(self.dispatcher.receive, self.http, webhook_secret=self.webhook_secret)
+        if self.zalo is not None:
+            await self.zalo.start(self.dispatcher.receive, self.http)
+        await self.http.start()
+        if self.telegram is not None and wiring.settings.webhook_url is not None:
+            await self.telegram.set_webhook()
+        if self.zalo is not None and wiring.settings.zalo_webhook_url is not None:
+            await self.zalo.set_webhook()
+        self.outbox.start()
+        self.scheduler.start()
+        self._started = True
+
+    async def stop(self, *, grace: float = STOP_GRACE) -> None:
+        """Stop receiving, let updates and sends in flight finish for `grace` seconds, close everything."""
+        for channel in (self.telegram, self.zalo):
+            if channel is not None:
+                await channel.stop()
+        await self.dispatcher.stop(grace=grace)
+        self.scheduler.stop()
+        await self.outbox.stop(grace=grace)
+        await self.http.stop()
+        for channel in (self.telegram, self.zalo):
+            if channel is not None:
+                await channel.close()
+        self._started = False
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+
+def build_bot(settings: Settings, wiring: Wiring) -> WardBot:
+    """The channels the settings ask for: Telegram when its token is set, Zalo when its token is."""
+    telegram = None
+    if settings.telegram_bot_token:
+        telegram = TelegramChannel(
+            wiring, token=settings.telegram_bot_token, base_url=settings.telegram_api_base_url
         )
-        application.job_queue.run_repeating(
-            forget_old_updates,
-            interval=timedelta(hours=6),
-            first=timedelta(minutes=1),
-            name="forget-old-updates",
-        )
-        schedule_all(application.job_queue)
-    start_outbox(application)
-    application.bot_data.zalo = await start_zalo(wiring, runs_schedules=False)
+    zalo = None
+    if settings.zalo_bot_token:
+        zalo = ZaloChannel(wiring, ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url))
+    secret = settings.webhook_secret
+    if settings.webhook_url is not None and secret is None:
+        log.info("WEBHOOK_SECRET not set: using a random secret for this run")
+        secret = secrets.token_urlsafe(32)
+    return WardBot(wiring, telegram=telegram, zalo=zalo, webhook_secret=secret)
 
 
-async def start_zalo(wiring: Wiring, *, runs_schedules: bool) -> ZaloChannel | None:
-    """The Zalo channel, when ZALO_BOT_TOKEN is set (the same database, handlers and outbox)."""
-    settings = wiring.settings
-    if not settings.zalo_bot_token:
-        return None
-    channel = ZaloChannel(
-        wiring, ZaloClient(settings.zalo_bot_token, settings.zalo_api_base_url), runs_schedules=runs_schedules
-    )
-    await channel.start()
-    log.info("Zalo channel started (%s)", "webhook" if settings.zalo_webhook_url else "long polling")
-    return channel
-
-
-async def on_stop(application: WardApplication) -> None:
-    """After stop, while the HTTP client is still open: let the outboxes finish what they are sending."""
-    await stop_outbox(application)
-    zalo, application.bot_data.zalo = application.bot_data.zalo, None
-    if zalo is not None:
-        await zalo.stop()
-
-
-async def on_shutdown(application: WardApplication) -> None:
-    """After shutdown: stop the outboxes if still running, then close the database connections."""
-    await on_stop(application)
-    await application.bot_data.wiring.engine.dispose()
-
-
-def build_application(
-    wiring: Wiring, *, token: str, base_url: str | None = None, base_file_url: str | None = None
-) -> WardApplication:
-    """The real application: every handler, our update processor, typed context, start-up hooks."""
-    from handlers import register
-
-    builder: Any = (
-        ApplicationBuilder()
-        .token(token)
-        .context_types(ContextTypes(context=WardContext, bot_data=BotData))
-        .concurrent_updates(PerChatUpdateProcessor())
-        .post_init(on_startup)
-        .post_stop(on_stop)
-        .post_shutdown(on_shutdown)
-    )
-    if base_url:
-        builder = builder.base_url(base_url)
-        builder = builder.base_file_url(base_file_url or base_url.replace("/bot", "/file/bot", 1))
-    application = cast(WardApplication, builder.build())
-    application.bot_data.wiring = wiring
-    register(application)
-    application.add_error_handler(on_error)
-    return application
-
-
-@asynccontextmanager
-async def polling(application: WardApplication, *, timeout: int = 1) -> AsyncIterator[WardApplication]:
-    """Long-poll inside the current event loop, as `run_polling` does (tests, demo, benchmarks)."""
-    await application.initialize()
-    try:
-        await on_startup(application)
-        await application.start()
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0, timeout=timeout)
-        yield application
-    finally:
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
-        if application.running:
-            await application.stop()
-        await on_stop(application)
-        await application.shutdown()
-        await on_shutdown(application)
-
-
-async def serve_zalo_only(settings: Settings, ward: WardFile) -> None:
-    """Without a Telegram token: Zalo alone, until interrupted."""
+async def serve(settings: Settings) -> None:
+    """Migrate, then serve until SIGINT or SIGTERM."""
+    settings.require_token()
+    ward = load_ward(settings)
+    await migrate(settings)
     wiring = make_wiring(settings, ward)
-    await upgrade(wiring.engine)
-    await sync_ward_groups(wiring.factory, ward)
-    channel = await start_zalo(wiring, runs_schedules=True)
+    bot = build_bot(settings, wiring)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signal_number, stop.set)
     try:
+        await bot.start()
+        modes = []
+        if bot.telegram is not None:
+            modes.append("Telegram " + ("webhook" if settings.webhook_url else "long polling"))
+        if bot.zalo is not None:
+            modes.append("Zalo " + ("webhook" if settings.zalo_webhook_url else "long polling"))
+        log.info("serving %s", ", ".join(modes))
         await stop.wait()
     finally:
-        if channel is not None:
-            await channel.stop()
+        await bot.stop()
         await wiring.engine.dispose()
 
 
 def run(settings: Settings) -> None:
-    """Migrate, then serve Telegram (webhook when WEBHOOK_URL is set, long polling otherwise) and Zalo
-    when its token is set; Zalo alone when only ZALO_BOT_TOKEN is given."""
-    token = settings.require_token()
-    ward = load_ward(settings)
-    if not token:
-        log.info("no TELEGRAM_BOT_TOKEN: serving Zalo only")
-        asyncio.run(serve_zalo_only(settings, ward))
-        return
-    asyncio.run(migrate(settings))
-    application = build_application(
-        make_wiring(settings, ward), token=token, base_url=settings.telegram_api_base_url
-    )
-    allowed = ["message", "edited_message", "callback_query", "my_chat_member"]
-    if settings.webhook_url is None:
-        log.info("starting long polling")
-        application.run_polling(allowed_updates=allowed)
-        return
-    secret = settings.webhook_secret or secrets.token_urlsafe(32)
-    if settings.webhook_secret is None:
-        log.info("WEBHOOK_SECRET not set: using a random secret for this run")
-    log.info("starting webhook on %s:%s", settings.webhook_listen, settings.webhook_port)
-    cast(Application[Any, Any, Any, Any, Any, Any], application).run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-        webhook_url=settings.webhook_url,
-        secret_token=secret,
-        allowed_updates=allowed,
-    )
+    """`wardbot run`: Telegram and/or Zalo, whichever tokens are set."""
+    asyncio.run(serve(settings))

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from bot.i18n import DEFAULT_LANGUAGE, use_language
 from bot.i18n import gettext as _
 from bot.membership import DEPUTY, FOLLOWER, HEAD, language_of
-from bot.replies import Attachment, Choice
+from bot.replies import Attachment, Choice, Reply
 from storage.models import Broadcast, OutboxAttachment, OutboxMessage
 from storage.repositories.outbox import BLOCKED as BLOCKED
 from storage.repositories.outbox import FAILED as FAILED
@@ -28,8 +28,9 @@ from storage.repositories.outbox import SENT as SENT
 from storage.unit_of_work import UnitOfWork
 
 STATUSES = (PENDING, SENDING, SENT, FAILED, BLOCKED)
-MAX_ATTEMPTS = 8  # counted sends that failed for a passing reason (5xx, network); then 'failed'
 ERROR_LENGTH = 500
+LEASE = timedelta(seconds=60)  # a 'sending' row whose worker died is taken over after this
+REPLY_KIND = "reply"
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class ClaimedMessage:
     """A message a worker now owns: plain values, no session needed to send it."""
 
     id: int
-    broadcast_id: int
+    broadcast_id: int | None
     platform: str
     chat_external_id: str
     label: str
@@ -76,6 +77,14 @@ class ClaimedMessage:
     choices: tuple[tuple[Choice, ...], ...]
     attachment: ClaimedAttachment | None
     attempts: int
+    created_at: datetime
+    edit_message_id: str | None = None
+    render: Callable[[], Attachment] | None = field(default=None, compare=False)  # in memory only
+
+    @property
+    def is_reply(self) -> bool:
+        """An answer to someone's message (sent at once), rather than part of a broadcast."""
+        return self.broadcast_id is None
 
 
 @dataclass(frozen=True)
@@ -147,10 +156,80 @@ async def enqueue_broadcast(
                 attempts=0,
                 next_attempt_at=now,
                 last_error="",
+                created_at=now,
             )
         )
     await uow.outbox.add_messages(rows)
     return broadcast.id
+
+
+async def queue_replies(
+    uow: UnitOfWork,
+    *,
+    platform: str,
+    chat_id: str,
+    is_group: bool,
+    replies: Sequence[Reply],
+    edit_message_id: str | None,
+    claimed_by: str,
+    now: datetime,
+) -> list[ClaimedMessage]:
+    """Write a turn's replies in its own transaction, already claimed by this worker to send at once.
+
+    Written with the update's effects, a reply lost in a crash is sent after the restart.
+    """
+    rows: list[tuple[OutboxMessage, Reply, ClaimedAttachment | None]] = []
+    for reply in replies:
+        attachment: ClaimedAttachment | None = None
+        attachment_id: int | None = None
+        if reply.attachment is not None:
+            file = reply.attachment
+            stored = await uow.outbox.add_attachment(
+                OutboxAttachment(filename=file.filename, content=file.content, is_photo=file.is_photo)
+            )
+            attachment_id = stored.id
+            attachment = ClaimedAttachment(stored.id, file.filename, file.content, file.is_photo, None)
+        elsewhere = reply.chat is not None and reply.chat != chat_id
+        row = OutboxMessage(
+            broadcast_id=None,
+            platform=platform,
+            chat_external_id=reply.chat if reply.chat is not None else chat_id,
+            recipient_label="",
+            is_group=is_group and not elsewhere,
+            text=reply.text,
+            choices_json=_choices_json(reply.choices),
+            attachment_id=attachment_id,
+            status=SENDING,
+            attempts=1,
+            next_attempt_at=now,
+            last_error="",
+            edit_message_id=edit_message_id if reply.edit and not elsewhere else None,
+            created_at=now,
+            claimed_by=claimed_by,
+            lease_until=now + LEASE,
+        )
+        rows.append((row, reply, attachment))
+    if not rows:
+        return []
+    await uow.outbox.add_messages([row for row, _reply, _file in rows])
+    return [
+        ClaimedMessage(
+            id=row.id,
+            broadcast_id=None,
+            platform=platform,
+            chat_external_id=row.chat_external_id,
+            label="",
+            is_group=row.is_group,
+            text=row.text,
+            choices=reply.choices,
+            attachment=attachment,
+            attempts=1,
+            created_at=now,
+            edit_message_id=row.edit_message_id,
+            render=reply.render,
+        )
+        for row, reply, attachment in rows
+    ]
 
 
 async def recipients(
@@ -187,10 +266,16 @@ async def recover_in_flight(uow: UnitOfWork) -> int:
 
 
 async def claim_due(
-    uow: UnitOfWork, *, platform: str, now: datetime, limit: int, skip_chats: Collection[str] = ()
+    uow: UnitOfWork,
+    *,
+    platforms: Collection[str],
+    now: datetime,
+    limit: int,
+    claimed_by: str,
+    skip_chats: Collection[str] = (),
 ) -> list[ClaimedMessage]:
-    """Take up to `limit` due messages, oldest first: 'sending' and one more attempt, once committed."""
-    rows = await uow.outbox.due(platform, now, limit, skip_chats=skip_chats)
+    """Take up to `limit` due messages, oldest first: 'sending' under a lease, one more attempt."""
+    rows = await uow.outbox.due(platforms, now, limit, skip_chats=skip_chats)
     wanted = {row.attachment_id for row in rows if row.attachment_id is not None}
     files = {
         a.id: ClaimedAttachment(a.id, a.filename, a.content, a.is_photo, a.telegram_file_id)
@@ -200,6 +285,7 @@ async def claim_due(
     for row in rows:
         row.status = SENDING
         row.attempts += 1
+        row.claimed_by, row.lease_until = claimed_by, now + LEASE
         claimed.append(
             ClaimedMessage(
                 id=row.id,
@@ -212,6 +298,8 @@ async def claim_due(
                 choices=_choices(row.choices_json),
                 attachment=files.get(row.attachment_id) if row.attachment_id is not None else None,
                 attempts=row.attempts,
+                created_at=row.created_at,
+                edit_message_id=row.edit_message_id,
             )
         )
     await uow.session.flush()
@@ -237,9 +325,15 @@ async def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime, file_id:
 
 
 async def mark_retry(
-    uow: UnitOfWork, message_id: int, *, at: datetime, error: str, counts: bool = True
+    uow: UnitOfWork,
+    message_id: int,
+    *,
+    at: datetime,
+    error: str,
+    counts: bool = True,
+    give_up_before: datetime | None = None,
 ) -> bool:
-    """Try again at `at`; False when the attempts are used up and the message is 'failed' instead.
+    """Try again at `at`; False when the message is older than `give_up_before` and 'failed' instead.
 
     `counts=False` is for waits the platform asked for (429): they are no fault of the message.
     """
@@ -249,18 +343,23 @@ async def mark_retry(
     row.last_error = error[:ERROR_LENGTH]
     if not counts:
         row.attempts = max(0, row.attempts - 1)
-    elif row.attempts >= MAX_ATTEMPTS:
+    elif give_up_before is not None and row.created_at < give_up_before:
         row.status = FAILED
         return False
-    row.status, row.next_attempt_at = PENDING, at
+    row.status, row.next_attempt_at, row.claimed_by = PENDING, at, None
     return True
+
+
+async def retarget(uow: UnitOfWork, platform: str, old_chat: str, new_chat: str) -> int:
+    """A chat got a new id (a group upgraded to a supergroup): its unsent messages follow it."""
+    return await uow.outbox.retarget(platform, old_chat, new_chat)
 
 
 async def release(uow: UnitOfWork, message_id: int) -> None:
     """Hand a claimed message back unsent (e.g. its chat is at its rate limit); no attempt counted."""
     row = await _claimed(uow, message_id)
     if row is not None:
-        row.status, row.attempts = PENDING, max(0, row.attempts - 1)
+        row.status, row.attempts, row.claimed_by = PENDING, max(0, row.attempts - 1), None
 
 
 async def mark_failed(uow: UnitOfWork, message_id: int, *, error: str) -> None:

@@ -7,8 +7,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot.application import build_application, load_ward, make_wiring, polling, sync_ward_groups
-from bot.channels.telegram import PLATFORM
+from bot.application import WardBot, load_ward, make_wiring, sync_ward_groups
+from bot.channels.telegram import PLATFORM, TelegramChannel
 from bot.membership import HEAD as HEAD_ROLE
 from bot.membership import follow, link_chat, set_staff
 from bot.settings import Settings
@@ -82,10 +82,10 @@ async def run_demo(settings: Settings, *, database: Path = DEMO_DATABASE) -> Non
         wiring = make_wiring(demo_settings, ward)
         await upgrade(wiring.engine)
         await seed_demo(wiring)
-        application = build_application(
-            wiring, token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url
+        channel = TelegramChannel(
+            wiring, token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, poll_timeout=1
         )
-        async with polling(application):
+        async with WardBot(wiring, telegram=channel):
             await run_terminal(
                 fake,
                 personas(),

@@ -368,6 +368,30 @@ async def unlink_chat(
     return group
 
 
+async def move_chat(uow: UnitOfWork, platform: str, old_id: str, new_id: str) -> bool:
+    """A chat got a new id (a Telegram group upgraded to a supergroup): its link follows; True if moved."""
+    if old_id == new_id:
+        return False
+    old = await uow.chats.find(platform, old_id)
+    if old is None:
+        return False
+    new = await uow.chats.find(platform, new_id)
+    if new is None:
+        old.external_id = new_id
+        group_id = old.group_id
+    else:
+        group_id = old.group_id if old.group_id is not None else new.group_id
+        old.group_id, old.active = None, False
+        await uow.session.flush()
+        new.group_id, new.active = group_id, True
+        if not new.title:
+            new.title = old.title
+    await audit(
+        uow, "chat_moved", actor=None, actor_label=platform, group_id=group_id, detail=f"{old_id} → {new_id}"
+    )
+    return True
+
+
 async def set_chat_active(
     uow: UnitOfWork,
     platform: str,

@@ -6,6 +6,7 @@ numbered options. Flows build `Reply` values; only the channels know how to send
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -46,31 +47,50 @@ def rows(*choices: Choice, per_row: int = 1) -> tuple[tuple[Choice, ...], ...]:
 
 
 def split_text(text: str, limit: int) -> list[str]:
-    """Cut a long text into messages of at most `limit` characters, at line ends where possible."""
+    """Cut a long text into messages of at most `limit` characters, at line breaks where possible.
+
+    A line longer than `limit` is cut at its last space that fits, else hard — never between a
+    letter and its combining accent. Blank parts are dropped, so an empty text gives no message.
+    """
+    if limit < 1:
+        raise ValueError("limit must be positive")
     if len(text) <= limit:
-        return [text]
+        return [text] if text.strip() else []
     parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
+    current: str | None = None
+    for line in text.split("\n"):
+        for piece in _cut_line(line, limit):
+            if current is None:
+                current = piece
+            elif len(current) + 1 + len(piece) <= limit:
+                current = f"{current}\n{piece}"
+            else:
                 parts.append(current)
-                current = ""
-            cut = line.rfind(" ", 0, limit)
-            cut = cut if cut > limit // 2 else limit
-            parts.append(line[:cut])
-            line = line[cut:].lstrip(" ")
-        if len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current:
+                current = piece
+    if current is not None:
         parts.append(current)
-    return [part.rstrip("\n") for part in parts if part.strip()]
+    return [part.strip("\n") for part in parts if part.strip()]
+
+
+def _cut_line(line: str, limit: int) -> list[str]:
+    pieces: list[str] = []
+    while len(line) > limit:
+        cut = line.rfind(" ", 0, limit + 1)
+        if cut > 0:
+            pieces.append(line[:cut])
+            line = line[cut + 1 :]
+            continue
+        cut = limit
+        while cut > 1 and unicodedata.combining(line[cut]):
+            cut -= 1
+        pieces.append(line[:cut])
+        line = line[cut:]
+    pieces.append(line)
+    return pieces
 
 
 @dataclass
-class Outgoing:
+class Replies:
     """Replies collected while an update is handled, sent after its transaction commits."""
 
     replies: list[Reply] = field(default_factory=list)

@@ -88,6 +88,7 @@ class WardSettings:
     bands: Bands = field(default_factory=Bands)
     conversation_timeout_minutes: int = 60
     invite_days: int = 7
+    broadcast_give_up_hours: float = 24
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +26,7 @@ class Wiring:
     engine: AsyncEngine
     factory: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime] = field(default=utcnow)
+    instance: str = field(default_factory=lambda: instance_name())
 
     @property
     def timezone(self) -> ZoneInfo:
@@ -32,3 +36,8 @@ class Wiring:
     def now(self) -> datetime:
         """The current time in the ward's timezone."""
         return self.clock().astimezone(self.timezone)
+
+
+def instance_name() -> str:
+    """Who this process is among the bot's workers (host, pid and a random part for restarts)."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(4)}"

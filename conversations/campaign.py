@@ -9,8 +9,6 @@ import re
 from datetime import date
 from typing import Any
 
-from telegram.ext import CallbackQueryHandler, CommandHandler
-
 from bot.campaigns import (
     CampaignError,
     announcement_text,
@@ -21,11 +19,11 @@ from bot.campaigns import (
     taking_part,
     weights_of,
 )
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import button, command
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
 from bot.replies import Choice
+from bot.turns import Turn
 from conversations.router import Flow, register_flow
 from storage.models import Campaign, Conversation
 from storage.repositories.conversations import conversation_data
@@ -62,14 +60,14 @@ TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
 
 
-@turn("campaign")
+@command("campaign")
 async def start_campaign(turn: Turn) -> None:
     """A new campaign: ask its title."""
     campaign = await turn.uow.campaigns.add(Campaign(title="", created_by=turn.caller.person_id))
     await _go(turn, TITLE, {"campaign": campaign.id})
 
 
-@turn("campaign")
+@button(PREFIX, policy="campaign")
 async def on_button(turn: Turn) -> None:
     """A button of the wizard; an old one shows the current step again."""
     conversation = await turn.uow.conversations.get(turn.caller.person_id)
@@ -369,8 +367,3 @@ def _date(text: str) -> date | None:
 
 
 register_flow(Flow(FLOW, "campaign", on_message, on_cancel))
-
-HANDLERS = [
-    CommandHandler("campaign", start_campaign),
-    CallbackQueryHandler(on_button, pattern=f"^{PREFIX}"),
-]

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram.ext import CallbackQueryHandler, CommandHandler
-
 from bot.answers import AnswerRefused, Checked, Refusal, check_answer, format_number, format_value
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import button, command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
@@ -30,6 +27,7 @@ from bot.reporting import (
     start_draft,
     submit,
 )
+from bot.turns import Turn
 from conversations.router import Flow, register_flow
 from storage.models import Conversation, ResidentialGroup
 from storage.repositories.conversations import conversation_data
@@ -64,7 +62,7 @@ BACK_WORDS = frozenset({"back", "quay lại", "quay lai", "lùi", "lui"})
 # --- entry points ----------------------------------------------------------------------------------
 
 
-@turn("report")
+@command("report")
 async def start_report(turn: Turn) -> None:
     """/report [YYYY-MM]: pick the month, then start or resume the draft."""
     await _open_report(turn)
@@ -95,7 +93,7 @@ async def _open_report(turn: Turn) -> None:
     )
 
 
-@turn("report")
+@button(PREFIX, policy="report")
 async def on_button(turn: Turn) -> None:
     """A pressed button of the report flow; an old button re-shows where the person is."""
     conversation = await turn.uow.conversations.get(turn.caller.person_id)
@@ -589,8 +587,3 @@ def _refusal_text(indicator: Indicator, refused: AnswerRefused) -> str:
 
 
 register_flow(Flow(FLOW, "report", on_message, on_cancel))
-
-HANDLERS = [
-    CommandHandler("report", start_report),
-    CallbackQueryHandler(on_button, pattern=f"^{PREFIX}"),
-]

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.access import ChatKind, authorize
-from bot.channels.turns import Turn
+from bot.turns import Turn
 from storage.models import Conversation
 
 Step = Callable[[Turn, Conversation], Awaitable[None]]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from bot.channels.telegram import PLATFORM, WardContext, send_text
+from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.membership import language_of
@@ -15,38 +15,35 @@ from storage.unit_of_work import unit_of_work
 IDLE_CHECK = timedelta(minutes=1)
 
 
-async def close_idle_conversations(wiring: Wiring, platform: str, now: datetime) -> list[tuple[str, str]]:
-    """Close one platform's conversations idle longer than the ward's timeout; (chat, note) to send."""
+async def end_idle_conversations(wiring: Wiring) -> bool:
+    """Close conversations idle longer than the ward's timeout and queue a note to each person.
+
+    Returns True when a note was queued (the outbox should look now).
+    """
     minutes = wiring.ward.ward.conversation_timeout_minutes
+    now = wiring.clock()
     cutoff = now - timedelta(minutes=minutes)
-    notices: list[tuple[str, str]] = []
-    closed: list[int] = []
+    notes = []
     async with unit_of_work(wiring.factory) as uow:
-        for conversation in await uow.conversations.idle_since(cutoff):
+        idle = await uow.conversations.idle_since(cutoff)
+        if not idle:
+            return False
+        for conversation in idle:
             person = await uow.people.get(conversation.person_id)
-            if person is None or person.platform != platform:
-                continue
-            closed.append(conversation.person_id)
-            if not person.active:
+            if person is None or not person.active:
                 continue
             flow = FLOWS.get(conversation.flow)
             command = flow.command if flow is not None else "help"
             with use_language(language_of(person, wiring.settings.default_language)):
-                notices.append(
-                    (
-                        conversation.chat_external_id,
-                        _(
-                            "I stopped waiting after {minutes} minutes without an answer. "
-                            "Everything you typed is kept: send /{command} to continue."
-                        ).format(minutes=minutes, command=command),
-                    )
-                )
-        await uow.conversations.end_many(closed)
-    return notices
-
-
-async def end_idle_conversations(context: WardContext) -> None:
-    """A job: close idle Telegram conversations, then tell each person."""
-    wiring = context.wiring
-    for chat, text in await close_idle_conversations(wiring, PLATFORM, wiring.clock()):
-        await send_text(context.bot, wiring, chat, text)
+                text = _(
+                    "I stopped waiting after {minutes} minutes without an answer. "
+                    "Everything you typed is kept: send /{command} to continue."
+                ).format(minutes=minutes, command=command)
+            recipient = Recipient(person.platform, conversation.chat_external_id, person.display_name, False)
+            notes.append((recipient, Outgoing(text)))
+        await uow.conversations.end_many([c.person_id for c in idle])
+        if notes:
+            await enqueue_broadcast(
+                uow, kind="notice", title="idle", messages=notes, requested_by=None, now=now
+            )
+    return bool(notes)

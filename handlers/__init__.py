@@ -1,12 +1,7 @@
-"""Single-step commands, one module per feature; `register` adds them all to an application."""
+"""Single-step commands, one module per feature; importing the package registers them all."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from telegram.ext import Application, BaseHandler
-
-import conversations
 from handlers import (
     campaigns,
     cancel,
@@ -21,15 +16,4 @@ from handlers import (
     start,
 )
 
-FEATURES = (start, help, language, cancel, groups, chats, follow, reports, standings, campaigns)
-FALLBACK_GROUP = 100
-
-
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add every feature's handlers; the fallback goes last so it only sees what nobody took."""
-    feature_handlers: list[BaseHandler[Any, Any, Any]] = []
-    for feature in FEATURES:
-        feature_handlers.extend(feature.HANDLERS)
-    application.add_handlers(feature_handlers)
-    conversations.register(application)
-    application.add_handlers(fallback.HANDLERS, group=FALLBACK_GROUP)
+FEATURES = (start, help, language, cancel, groups, chats, follow, reports, standings, campaigns, fallback)

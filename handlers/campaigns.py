@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler
-
 from bot.campaigns import FINAL, MIDTERM, PLEDGE, award, campaign_lines, pledge, review
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import button, command
 from bot.i18n import gettext as _
 from bot.membership import MembershipError, require_group
+from bot.turns import Turn
 from handlers.membership_texts import explain
 from storage.models import Campaign
 
 REVIEW_WORDS = {"midterm": MIDTERM, "sơ-kết": MIDTERM, "soket": MIDTERM, "final": FINAL, "tổng-kết": FINAL}
 
 
-@turn("campaigns")
+@command("campaigns")
 async def list_campaigns(turn: Turn) -> None:
     """Each campaign: dates, groups taking part, pledges, delivery of its announcement."""
     lines = await campaign_lines(turn.uow)
@@ -58,7 +56,7 @@ async def _pick_campaign(turn: Turn, number: str | None) -> Campaign | None:
     return found
 
 
-@turn("review")
+@command("review")
 async def review_command(turn: Turn) -> None:
     """/review midterm|final [#ID]: the campaign's standings over its window, to all its chats."""
     kind = REVIEW_WORDS.get(turn.args[0].lower()) if turn.args else None
@@ -90,7 +88,7 @@ async def review_command(turn: Turn) -> None:
     )
 
 
-@turn("award")
+@command("award")
 async def award_command(turn: Turn) -> None:
     """/award GROUP-CODE TEXT: an award (khen thưởng) announced in every group chat."""
     if len(turn.args) < 2:
@@ -118,7 +116,7 @@ async def award_command(turn: Turn) -> None:
     turn.reply(_("The award for {code} is on its way to every group chat.").format(code=group.code))
 
 
-@turn("pledge")
+@button(PLEDGE, policy="pledge")
 async def pledge_button(turn: Turn) -> None:
     """A head or deputy signs the group's pledge; a second press says it is already recorded."""
     number = turn.data.removeprefix(PLEDGE)
@@ -135,11 +133,3 @@ async def pledge_button(turn: Turn) -> None:
     }
     turn.notice = replies[outcome]
     turn.reply(replies[outcome])
-
-
-HANDLERS = [
-    CommandHandler("campaigns", list_campaigns),
-    CommandHandler("review", review_command),
-    CommandHandler("award", award_command),
-    CallbackQueryHandler(pledge_button, pattern=f"^{PLEDGE}"),
-]

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from telegram import ChatMember, Update
-from telegram.ext import ChatMemberHandler, CommandHandler
-
-from bot.access import Role
-from bot.channels.telegram import PLATFORM, turn
-from bot.channels.turns import Turn
+from bot.access import ChatKind, Role
+from bot.delivery import retarget
+from bot.features import command, event
 from bot.i18n import gettext as _
 from bot.membership import (
     MembershipError,
     link_chat,
+    move_chat,
     require_group,
     require_group_by_id,
     set_chat_active,
     set_person_active,
     unlink_chat,
 )
+from bot.turns import CHAT_MIGRATED, MEMBER_CHANGE, Turn
 from handlers.membership_texts import explain
 
-GONE = (ChatMember.LEFT, ChatMember.BANNED)
 
-
-@turn("link")
+@command("link")
 async def link(turn: Turn) -> None:
     """Make this chat the caller's group's chat (staff name the group: /link TDP01)."""
     caller = turn.caller
@@ -52,7 +49,7 @@ async def link(turn: Turn) -> None:
     )
 
 
-@turn("unlink")
+@command("unlink")
 async def unlink(turn: Turn) -> None:
     """Detach this chat from its group (its head or staff)."""
     caller = turn.caller
@@ -71,20 +68,20 @@ async def unlink(turn: Turn) -> None:
     )
 
 
-@turn("chat_member")
+@event(MEMBER_CHANGE, policy="chat_member")
 async def membership_changed(turn: Turn) -> None:
-    """The bot was added to a group chat (say how to link it) or removed (send nothing more there)."""
-    update = turn.event
-    change = update.my_chat_member if isinstance(update, Update) else None
-    chat = update.effective_chat if isinstance(update, Update) else None
-    if change is None or chat is None:
+    """The bot was added to a group chat (say how to link it), removed (send nothing more there), or
+    blocked or unblocked by a person in their private chat."""
+    change = turn.member_change
+    if change is None:
         return
-    if chat.type == chat.PRIVATE:
-        await set_person_active(turn.uow, PLATFORM, turn.chat_id, change.new_chat_member.status not in GONE)
+    if turn.chat is ChatKind.PRIVATE:
+        await set_person_active(turn.uow, turn.platform, turn.chat_id, change.present)
         return
-    present = change.new_chat_member.status not in GONE
-    await set_chat_active(turn.uow, PLATFORM, turn.chat_id, present, kind="group", title=chat.title or "")
-    if present and change.old_chat_member.status in GONE:
+    await set_chat_active(
+        turn.uow, turn.platform, turn.chat_id, change.present, kind="group", title=turn.chat_title
+    )
+    if change.present and not change.was_present:
         turn.reply(
             _(
                 "Hello! I am the emulation assistant of {ward}. The group head, please send /link here "
@@ -93,8 +90,9 @@ async def membership_changed(turn: Turn) -> None:
         )
 
 
-HANDLERS = [
-    CommandHandler("link", link),
-    CommandHandler("unlink", unlink),
-    ChatMemberHandler(membership_changed, ChatMemberHandler.MY_CHAT_MEMBER),
-]
+@event(CHAT_MIGRATED, policy="chat_member")
+async def chat_migrated(turn: Turn) -> None:
+    """A group chat got a new id (upgraded to a supergroup): its link and queued messages follow it."""
+    if turn.migrated_to:
+        await move_chat(turn.uow, turn.platform, turn.chat_id, turn.migrated_to)
+        await retarget(turn.uow, turn.platform, turn.chat_id, turn.migrated_to)

@@ -1,17 +1,15 @@
-"""Anything no other handler took: unknown commands, stray text, stickers, photos, voice."""
+"""Anything no other handler took: unknown commands, stray text, stickers, photos, voice — and edits."""
 
 from __future__ import annotations
 
-from telegram.ext import MessageHandler, filters
-
 from bot.access import ChatKind
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import event, fallback
 from bot.i18n import gettext as _
+from bot.turns import EDITED, Turn
 from conversations import router
 
 
-@turn("fallback")
+@fallback
 async def not_understood(turn: Turn) -> None:
     """Continue the caller's open flow; otherwise say what the bot can do (quietly in groups)."""
     if await router.resume(turn):
@@ -27,4 +25,15 @@ async def not_understood(turn: Turn) -> None:
         turn.reply(_("I did not understand that. Send /help to see what you can do."))
 
 
-HANDLERS = [MessageHandler(filters.ALL & ~filters.StatusUpdate.ALL, not_understood)]
+@event(EDITED, policy="fallback")
+async def edited(turn: Turn) -> None:
+    """An edited message never answers a later question nor runs a command again; say how to change."""
+    if await router.open_conversation(turn) is not None:
+        turn.reply(
+            _(
+                "I saw that you edited a message. Edits do not change answers already taken: "
+                "the summary at the end has ✏️ Edit an answer for that."
+            )
+        )
+    elif turn.chat is ChatKind.PRIVATE and turn.text.startswith("/"):
+        turn.reply(_("Edited commands are not run again. If you meant to run it, send the command anew."))

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler
-
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import command
 from bot.i18n import gettext as _
 from bot.membership import MembershipError, follow, require_group, unfollow
+from bot.turns import Turn
 from handlers.membership_texts import explain
 
 
-@turn("follow")
+@command("follow")
 async def follow_command(turn: Turn) -> None:
     """Follow the group named by its code."""
     if not turn.args:
@@ -38,7 +36,7 @@ async def follow_command(turn: Turn) -> None:
         turn.reply(_("You already follow {name} ({code}).").format(name=group.name, code=group.code))
 
 
-@turn("unfollow")
+@command("unfollow")
 async def unfollow_command(turn: Turn) -> None:
     """Stop following one group, or every group when no code is given."""
     try:
@@ -53,6 +51,3 @@ async def unfollow_command(turn: Turn) -> None:
         turn.reply(_("You no longer follow any group."))
     else:
         turn.reply(_("You no longer follow {code}.").format(code=group.code))
-
-
-HANDLERS = [CommandHandler("follow", follow_command), CommandHandler("unfollow", unfollow_command)]

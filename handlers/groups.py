@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram.ext import CommandHandler
-
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import command
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.membership import (
@@ -20,6 +17,7 @@ from bot.membership import (
     remove_leader,
     require_group,
 )
+from bot.turns import Turn
 from handlers.membership_texts import explain, role_name, role_of
 from handlers.notices import notify
 from storage.models import ResidentialGroup
@@ -49,7 +47,7 @@ async def _invite(turn: Turn, group: ResidentialGroup, role: str) -> str:
     )
 
 
-@turn("addgroup")
+@command("addgroup")
 async def add_group_command(turn: Turn) -> None:
     """Create a group from `NAME [HOUSEHOLDS]` and hand out its head's invite link."""
     words = turn.args
@@ -70,7 +68,7 @@ async def add_group_command(turn: Turn) -> None:
     turn.reply(f"{added}\n{link}\n{deputy}")
 
 
-@turn("invite")
+@command("invite")
 async def invite_command(turn: Turn) -> None:
     """A new single-use invite for a group's head (or deputy)."""
     if not turn.args:
@@ -86,7 +84,7 @@ async def invite_command(turn: Turn) -> None:
     turn.reply(_invite_text(turn, group.code, group.name, role, code))
 
 
-@turn("groups")
+@command("groups")
 async def list_groups(turn: Turn) -> None:
     """Every group with its head, deputy, chat and households."""
     lines = await group_lines(turn.uow)
@@ -114,7 +112,7 @@ async def list_groups(turn: Turn) -> None:
     turn.reply("\n".join(text))
 
 
-@turn("removehead")
+@command("removehead")
 async def remove_head(turn: Turn) -> None:
     """Remove a group's head (or deputy) and tell them."""
     if not turn.args:
@@ -139,11 +137,3 @@ async def remove_head(turn: Turn) -> None:
                 role=role_name(role), name=group.name, code=group.code
             )
         await notify(turn, person, notice, title=f"removed from {group.code}")
-
-
-HANDLERS = [
-    CommandHandler("addgroup", add_group_command),
-    CommandHandler("invite", invite_command),
-    CommandHandler("groups", list_groups),
-    CommandHandler("removehead", remove_head),
-]

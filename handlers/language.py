@@ -2,27 +2,25 @@
 
 from __future__ import annotations
 
-from telegram.ext import CallbackQueryHandler, CommandHandler
-
 from bot.access import Role
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import button, command
 from bot.i18n import LANGUAGES, set_language
 from bot.i18n import gettext as _
 from bot.membership import choose_language
 from bot.replies import Choice
+from bot.turns import Turn
 
 CHOOSE = "language:"
 NAMES = {"vi": "🇻🇳 Tiếng Việt", "en": "🇬🇧 English"}
 
 
-@turn("language")
+@command("language")
 async def ask_language(turn: Turn) -> None:
     """Offer the languages as buttons."""
     turn.reply(_("Choose your language:"), [[Choice(NAMES[code], CHOOSE + code) for code in LANGUAGES]])
 
 
-@turn("language")
+@button(CHOOSE, policy="language")
 async def pick_language(turn: Turn) -> None:
     """Store the pressed language and answer in it."""
     code = turn.data.removeprefix(CHOOSE)
@@ -34,9 +32,3 @@ async def pick_language(turn: Turn) -> None:
         turn.menus_changed.add(turn.caller.person_id)
     set_language(code)
     turn.reply(_("I will speak English with you from now on."), edit=True)
-
-
-HANDLERS = [
-    CommandHandler("language", ask_language),
-    CallbackQueryHandler(pick_language, pattern=f"^{CHOOSE}"),
-]

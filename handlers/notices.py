@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.channels.turns import Turn
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
+from bot.turns import Turn
 from storage.models import Person
 
 

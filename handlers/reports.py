@@ -4,21 +4,19 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from telegram.ext import CommandHandler
-
 from bot.answers import format_value
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import command
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
 from bot.membership import DEPUTY, HEAD, MembershipError, language_of, require_group
 from bot.periods import Month, deadline_date, month_in_sentence
 from bot.reporting import ReportingError, reopen_month, report_view, reportable_months
+from bot.turns import Turn
 from handlers.membership_texts import explain
 from handlers.notices import notify
 
 
-@turn("myreport")
+@command("myreport")
 async def my_report(turn: Turn) -> None:
     """The group's submitted values for a month (default: the newest open month that has a report)."""
     group = await turn.uow.groups.get(turn.caller.reports_for[0])
@@ -69,7 +67,7 @@ async def my_report(turn: Turn) -> None:
     )
 
 
-@turn("reopen")
+@command("reopen")
 async def reopen(turn: Turn) -> None:
     """Unlock one group's month for a few days and tell its head and deputy."""
     if len(turn.args) < 2:
@@ -113,6 +111,3 @@ async def reopen(turn: Turn) -> None:
                 "Ward staff reopened {month} for your group until {day}. Send /report to change it."
             ).format(month=month_in_sentence(month, current_language()), day=last_day)
         await notify(turn, person, text, title=f"reopen {group.code} {month}")
-
-
-HANDLERS = [CommandHandler("myreport", my_report), CommandHandler("reopen", reopen)]

@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import functools
 
-from telegram.ext import CommandHandler
-
 from bot.access import ChatKind, Role
 from bot.answers import format_value
 from bot.campaigns import campaign_standings
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
 from bot.export import workbook_bytes
+from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.periods import Month, Period, deadline_date, open_months, parse_period, period_in_sentence
 from bot.replies import Attachment
 from bot.standings import completeness, compute_standings, export_data
 from bot.standings_view import chart_attachment, completeness_lines, default_period, standings_table
+from bot.turns import Turn
 
 
 def _own_group_id(turn: Turn) -> int | None:
@@ -54,7 +52,7 @@ def _period(turn: Turn) -> Period | None:
         return None
 
 
-@turn("standings")
+@command("standings")
 async def standings(turn: Turn) -> None:
     """The ranked table, the asking group marked, and a bar chart drawn after the commit.
 
@@ -84,7 +82,7 @@ async def standings(turn: Turn) -> None:
     turn.reply(table, render=functools.partial(chart_attachment, result, highlight_code=own))
 
 
-@turn("status")
+@command("status")
 async def status(turn: Turn) -> None:
     """Staff: who has reported for the open months and the year so far; others: their own group."""
     wiring = turn.wiring
@@ -140,7 +138,7 @@ async def status(turn: Turn) -> None:
     )
 
 
-@turn("export")
+@command("export")
 async def export(turn: Turn) -> None:
     """An .xlsx with the raw values, the standings and the completeness of a period."""
     period = _period(turn)
@@ -166,10 +164,3 @@ async def export(turn: Turn) -> None:
         ),
         attachment=Attachment(content, f"bao-cao-{period.key}.xlsx"),
     )
-
-
-HANDLERS = [
-    CommandHandler("standings", standings),
-    CommandHandler("status", status),
-    CommandHandler("export", export),
-]

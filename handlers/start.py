@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from telegram.ext import CommandHandler
-
 from bot.access import ChatKind
-from bot.channels.telegram import turn
-from bot.channels.turns import Turn
+from bot.features import command
 from bot.i18n import gettext as _
 from bot.membership import Redemption, redeem_invite
+from bot.turns import Turn
 from handlers.membership_texts import role_name
 
 
-@turn("start")
+@command("start")
 async def start(turn: Turn) -> None:
     """Redeem an invite code when the link carried one; otherwise greet and point to /help."""
     if turn.args and turn.chat is ChatKind.PRIVATE:
@@ -67,6 +65,3 @@ async def redeem(turn: Turn, code: str) -> None:
     turn.reply(messages[result.outcome].format(**values))
     if result.outcome is Redemption.JOINED:
         turn.menus_changed.add(turn.caller.person_id)
-
-
-HANDLERS = [CommandHandler("start", start)]

@@ -9,12 +9,12 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     String,
     Text,
     UniqueConstraint,
-    func,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -75,16 +75,32 @@ class Person(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
 
-class ProcessedUpdate(Base):
-    """An update already handled: a redelivery of the same id has no second effect."""
+class InboxUpdate(Base):
+    """A received update, written before the platform is told it arrived, handled exactly once from here.
 
-    __tablename__ = "processed_updates"
+    `payload` is the platform-neutral update (bot.turns.Inbound as JSON); `handled_at` is set in the
+    same transaction as the update's effects, so a crash leaves it either untouched or fully done.
+    """
 
-    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
-    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    handled_at: Mapped[datetime] = mapped_column(
-        UtcDateTime, default=utcnow, server_default=func.current_timestamp(), index=True
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "update_id"),
+        Index(
+            "ix_inbox_unhandled",
+            "chat_key",
+            "id",
+            sqlite_where=text("handled_at IS NULL"),
+            postgresql_where=text("handled_at IS NULL"),
+        ),
     )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    update_id: Mapped[int] = mapped_column(BigInteger)
+    chat_key: Mapped[str] = mapped_column(String(96))
+    payload: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    handled_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class ResidentialGroup(Base):
@@ -319,13 +335,19 @@ class OutboxAttachment(Base):
 
 
 class OutboxMessage(Base):
-    """One message of a broadcast to one chat: a row survives restarts, so nothing is lost or resent."""
+    """One message to one chat — of a broadcast, or a reply to an update: it survives restarts.
+
+    A worker owns a 'sending' row until `lease_until`; after that another may take it (a worker
+    that died mid-send leaves its rows to the others).
+    """
 
     __tablename__ = "outbox_messages"
     __table_args__ = (Index("ix_outbox_messages_status_due", "status", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    broadcast_id: Mapped[int] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
+    broadcast_id: Mapped[int | None] = mapped_column(
+        ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True, default=None
+    )
     platform: Mapped[str] = mapped_column(String(16))
     chat_external_id: Mapped[str] = mapped_column(String(64))
     recipient_label: Mapped[str] = mapped_column(String(256), default="")
@@ -340,6 +362,10 @@ class OutboxMessage(Base):
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     last_error: Mapped[str] = mapped_column(String(512), default="")
+    edit_message_id: Mapped[str | None] = mapped_column(String(64), default=None)  # a reply replacing it
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
 
 
 class Campaign(Base):

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
+from weakref import WeakKeyDictionary
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignsRepository
 from storage.repositories.conversations import ConversationsRepository
 from storage.repositories.groups import ChatsRepository, GroupsRepository
+from storage.repositories.inbox import InboxRepository
 from storage.repositories.invites import InvitesRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.standings import StandingsRepository
-from storage.repositories.updates import UpdatesRepository
 
 
 class UnitOfWork:
@@ -31,8 +33,8 @@ class UnitOfWork:
         return PeopleRepository(self.session)
 
     @cached_property
-    def updates(self) -> UpdatesRepository:
-        return UpdatesRepository(self.session)
+    def inbox(self) -> InboxRepository:
+        return InboxRepository(self.session)
 
     @cached_property
     def groups(self) -> GroupsRepository:
@@ -71,8 +73,32 @@ class UnitOfWork:
         return CampaignsRepository(self.session)
 
 
+_WRITE_LOCKS: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()
+
+
+def write_lock(factory: async_sessionmaker[AsyncSession]) -> asyncio.Lock | None:
+    """SQLite allows one writer: its transactions queue on this lock instead of SQLite's busy handler.
+
+    The busy handler sleeps in steps of up to 100 ms, so writers waiting there add long tails;
+    an asyncio lock hands the database over the moment the previous transaction commits.
+    PostgreSQL needs none (None is returned).
+    """
+    engine = factory.kw.get("bind")
+    if not isinstance(engine, AsyncEngine) or engine.dialect.name != "sqlite":
+        return None
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        lock = _WRITE_LOCKS[engine] = asyncio.Lock()
+    return lock
+
+
 @asynccontextmanager
 async def unit_of_work(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[UnitOfWork]:
     """Open a transaction, hand out its repositories, commit once at the end (roll back on error)."""
-    async with factory.begin() as session:
+    lock = write_lock(factory)
+    if lock is None:
+        async with factory.begin() as session:
+            yield UnitOfWork(session)
+        return
+    async with lock, factory.begin() as session:
         yield UnitOfWork(session)

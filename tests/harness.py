@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.application import build_application, make_wiring, polling
-from bot.channels.telegram import WardApplication
+from bot.application import WardBot, make_wiring
+from bot.channels.telegram import TelegramChannel
+from bot.channels.zalo import ZaloChannel
+from bot.channels.zalo_api import ZaloClient
 from bot.settings import Settings
 from bot.simulator import FakeBotApi, FakeUser, SentMessage
 from bot.ward_config import WardFile
@@ -48,30 +49,38 @@ class RunningBot:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.fake, self.settings, self.ward, self.clock = fake, settings, ward, clock
-        self.application: WardApplication | None = None
+        self.app: WardBot | None = None
         self.wiring: Wiring | None = None
-        self._running: AbstractAsyncContextManager[WardApplication] | None = None
 
     async def start(self) -> None:
         """Migrate, build and start polling, as `wardbot run` does."""
         self.wiring = await migrated_wiring(self.settings, self.ward)
         if self.clock is not None:
             self.wiring.clock = self.clock
-        self.application = build_application(
+        channel = TelegramChannel(
             self.wiring,
             token=self.fake.token,
             base_url=self.fake.base_url,
             base_file_url=self.fake.base_file_url,
+            poll_timeout=1,
         )
-        self._running = polling(self.application)
-        await self._running.__aenter__()
+        zalo = None
+        if self.settings.zalo_bot_token:
+            zalo = ZaloChannel(
+                self.wiring, ZaloClient(self.settings.zalo_bot_token, self.settings.zalo_api_base_url)
+            )
+        self.app = WardBot(
+            self.wiring, telegram=channel, zalo=zalo, webhook_secret=self.settings.webhook_secret
+        )
+        await self.app.start()
 
     async def stop(self) -> None:
         """Stop polling and shut down cleanly."""
-        if self._running is not None:
-            running, self._running = self._running, None
-            await running.__aexit__(None, None, None)
-        self.application = None
+        if self.app is not None:
+            app, self.app = self.app, None
+            await app.stop()
+        if self.wiring is not None:
+            await self.wiring.engine.dispose()
 
     async def restart(self) -> None:
         """A restart of the process: everything in memory is gone, the database stays."""

@@ -1,101 +1,108 @@
-"""The Telegram channel: turns PTB updates into turns of our flows and sends their replies.
+"""The Telegram channel: the only module that speaks python-telegram-bot.
 
-This is the one seam between python-telegram-bot and the rest of the bot. Each update gets one
-unit of work (one transaction, committed once): it is claimed by id so a redelivery has no
-second effect, the caller is identified, their language set, the policy consulted, and only then
-does the handler run. Replies are sent after the commit, so no transaction waits on the network.
+It receives updates (long polling, or a webhook on the bot's own web server), turns each into a
+platform-neutral `Inbound` and hands it to the dispatcher — which commits it to the inbox before
+this channel acknowledges it to Telegram (the next offset, the webhook's 200). It sends what the
+outbox gives it, with inline buttons whose data is signed for the chat it goes to, so a pressed
+button can carry only what the bot itself offered there.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import base64
+import contextlib
+import hashlib
+import hmac
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any
 
+from aiohttp import web
 from telegram import (
+    Bot,
     BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
     BotCommandScopeChat,
     Chat,
+    ChatMember,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
     Message,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.ext import Application, BaseUpdateProcessor, CallbackContext, ExtBot
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.request import HTTPXRequest
 
-from bot.access import Caller, ChatKind, allowed_commands, authorize
-from bot.channels.turns import Turn, TurnHandler
-from bot.i18n import gettext as _
-from bot.i18n import set_language, use_language
-from bot.membership import identify, menu_owner, set_chat_active, set_person_active
-from bot.replies import Choice, Outgoing, Reply, split_text
+from bot.access import Caller, ChatKind, Role, allowed_commands
+from bot.delivery import ClaimedMessage
+from bot.http import HttpServer
+from bot.i18n import LANGUAGES, use_language
+from bot.membership import menu_owner
+from bot.outbox import Failure, SendFailure
+from bot.pipeline import TurnOutcome
+from bot.ratelimit import FloodLimiter
+from bot.replies import Attachment, Choice, Reply, split_text
+from bot.retry import backoff, retry
+from bot.turns import CHAT_MIGRATED, EDITED, MEMBER_CHANGE, Inbound, MemberChange, PhotoFetcher
 from bot.wiring import Wiring
 from storage.unit_of_work import UnitOfWork, unit_of_work
-
-if TYPE_CHECKING:
-    from bot.channels.telegram_delivery import OutboxWorker
-    from bot.channels.zalo import ZaloChannel
 
 PLATFORM = "telegram"
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
-SEND_ATTEMPTS = 3
+CALLBACK_LIMIT = 64  # bytes Telegram keeps of a button's data
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+PER_SECOND = 30  # Telegram's limit for one bot
+BROADCAST_PER_SECOND = 25  # broadcasts leave the rest of each second to people waiting for answers
+GROUP_PER_MINUTE = 18  # Telegram allows 20 per group chat
+MAX_GROUP_WAIT = 1.0
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+GONE = (ChatMember.LEFT, ChatMember.BANNED)
 
 log = logging.getLogger(__name__)
 
 
-class BotData:
-    """Typed `bot_data`: the wiring of the running bot and its outbox worker."""
-
-    wiring: Wiring
-    outbox: OutboxWorker | None = None
-    zalo: ZaloChannel | None = None  # the Zalo channel, when ZALO_BOT_TOKEN is set
+class StartupError(Exception):
+    """Telegram refused to start the bot in a way only a person can fix; `str()` is one line."""
 
 
-class WardContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]):
-    """PTB's callback context with typed access to our wiring."""
+class Signer:
+    """Button data signed for the chat it is sent to, checked when pressed: no forged payloads."""
 
-    @property
-    def wiring(self) -> Wiring:
-        return self.bot_data.wiring
+    LENGTH = 6  # base64 characters of the signature (36 bits: guessing takes billions of presses)
 
+    def __init__(self, token: str) -> None:
+        self._key = hashlib.sha256(b"wardbot button data\x00" + token.encode()).digest()
 
-WardApplication = Application[ExtBot[None], WardContext, dict[Any, Any], dict[Any, Any], BotData, Any]
+    def _mac(self, chat_id: str, data: str) -> str:
+        digest = hmac.new(self._key, f"{chat_id}\x00{data}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).decode()[: self.LENGTH]
 
+    def sign(self, chat_id: str, data: str) -> str:
+        signed = f"{data}|{self._mac(chat_id, data)}"
+        if len(signed.encode()) > CALLBACK_LIMIT:
+            raise ValueError(f"button data too long for Telegram: {data!r}")
+        return signed
 
-class PerChatUpdateProcessor(BaseUpdateProcessor):
-    """Handles different chats concurrently, but the updates of one chat strictly in order."""
-
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
-        super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiting: dict[int, int] = {}
-
-    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        chat = update.effective_chat if isinstance(update, Update) else None
-        if chat is None:
-            await coroutine
-            return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        self._waiting[chat.id] = self._waiting.get(chat.id, 0) + 1
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            self._waiting[chat.id] -= 1
-            if not self._waiting[chat.id]:
-                del self._waiting[chat.id]
-                del self._locks[chat.id]
-
-    async def initialize(self) -> None:
-        """Nothing to allocate."""
-
-    async def shutdown(self) -> None:
-        """Nothing to free."""
+    def verify(self, chat_id: str, signed: str) -> str | None:
+        """The data, when the bot signed it for this chat; None otherwise."""
+        data, _sep, mac = signed.rpartition("|")
+        if not data or not hmac.compare_digest(mac, self._mac(chat_id, data)):
+            return None
+        return data
 
 
 def chat_kind(chat: Chat) -> ChatKind | None:
@@ -107,265 +114,449 @@ def chat_kind(chat: Chat) -> ChatKind | None:
     return None
 
 
-PTBCallback = Callable[[Update, WardContext], Coroutine[Any, Any, None]]
-
-
-def turn(command: str) -> Callable[[TurnHandler], PTBCallback]:
-    """Make a PTB callback of a turn handler, guarded by the policy entry `command`.
-
-    The callback keeps the plain handler (`__wrapped__`) and its policy entry (`policy`), so other
-    channels route to the same function.
-    """
-
-    def decorate(handler: TurnHandler) -> PTBCallback:
-        @functools.wraps(handler)
-        async def callback(update: Update, context: WardContext) -> None:
-            await run_turn(command, handler, update, context)
-
-        callback.policy = command  # type: ignore[attr-defined]
-        return callback
-
-    return decorate
-
-
-def telegram_turn(
-    update: Update, context: WardContext, uow: UnitOfWork, caller: Caller, kind: ChatKind, out: Outgoing
-) -> Turn:
-    """A Telegram update as a platform-neutral turn."""
-    message = update.effective_message
-    query = update.callback_query
-    chat = update.effective_chat
-    text = "" if message is None or query is not None else (message.text or message.caption or "").strip()
-    username = context.bot.username or ""
-    first_word = text.split(maxsplit=1)[0].lower() if text else ""
-    fetch_photo = None
-    if message is not None and query is None and message.photo:
-        largest = message.photo[-1]
-
-        async def fetch_photo() -> bytes | None:
-            file = await largest.get_file()
-            return bytes(await file.download_as_bytearray())
-
-    return Turn(
-        uow=uow,
-        caller=caller,
-        chat=kind,
-        out=out,
-        wiring=context.wiring,
-        platform=PLATFORM,
-        chat_id=str(chat.id) if chat else "",
-        chat_title=chat.title or "" if chat else "",
-        text=text,
-        data=query.data or "" if query is not None else "",
-        args=list(context.args or []),
-        has_attachment=message is not None and query is None and not message.text,
-        addressed=kind is ChatKind.PRIVATE or first_word.endswith(f"@{username}".lower()),
-        bot_username=username,
-        event=update,
-        fetch_photo=fetch_photo,
-    )
-
-
-async def run_turn(command: str, handler: TurnHandler, update: Update, context: WardContext) -> None:
-    """Claim, identify, authorize, handle, commit, then reply."""
-    user, chat = update.effective_user, update.effective_chat
-    if user is None or chat is None or user.is_bot:
-        return
-    kind = chat_kind(chat)
-    if kind is None:
-        return
-    wiring = context.wiring
-    out = Outgoing()
-    notice: str | None = None
-    menus_changed: set[int] = set()
-    broadcast = False
-    async with unit_of_work(wiring.factory) as uow:
-        if not await uow.updates.claim(PLATFORM, update.update_id):
-            log.info("update %s was already handled; ignoring the redelivery", update.update_id)
-            return
-        caller = await identify(
-            uow,
-            PLATFORM,
-            str(user.id),
-            display_name=user.full_name,
-            client_language=user.language_code,
-            default_language=wiring.settings.default_language,
-            chat_external_id=str(chat.id),
-            chat_kind=kind,
-            chat_title=chat.title or "",
-        )
-        set_language(caller.language)
-        refusal = authorize(command, caller, kind)
-        if refusal is not None:
-            out.add(refusal)
-        else:
-            current = telegram_turn(update, context, uow, caller, kind, out)
-            await handler(current)
-            notice = current.notice
-            menus_changed = current.menus_changed
-            broadcast = current.broadcast
-    if update.callback_query is not None:
-        await _answer_callback(update, notice)
-    if broadcast:
-        for worker in (context.bot_data.outbox, context.bot_data.zalo):
-            if worker is not None:
-                worker.wake()
-    await send_replies(context.bot, update, out.replies, wiring)
-    for person_id in menus_changed:
-        await publish_menu(context.bot, wiring, person_id)
-
-
-async def publish_menu(bot: ExtBot[None], wiring: Wiring, person_id: int) -> None:
-    """The command menu of one person's private chat, from their roles (staff, heads)."""
-    async with unit_of_work(wiring.factory) as uow:
-        owner = await menu_owner(uow, person_id, wiring.settings.default_language)
-    if owner is None or owner.platform != PLATFORM:
-        return
-    caller = Caller(person_id=person_id, name="", language=owner.language, roles=owner.roles)
-    with use_language(owner.language):
-        commands = [BotCommand(name, text) for name, text in allowed_commands(caller, ChatKind.PRIVATE)]
-    try:
-        await bot.set_my_commands(commands, scope=BotCommandScopeChat(int(owner.external_id)))
-    except TelegramError as error:
-        log.info("could not publish the command menu of %s: %s", owner.external_id, error)
-
-
-async def _answer_callback(update: Update, notice: str | None) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    try:
-        await query.answer(notice)
-    except TelegramError as error:  # an answer that comes too late is harmless
-        log.info("could not answer callback query: %s", error)
-
-
-def keyboard(choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
-    """Inline buttons for a reply's choices."""
-    if not choices:
+def _network_trouble(error: BaseException) -> float | None:
+    """How long to wait before calling Telegram again after `error`, or None when waiting cannot help."""
+    if isinstance(error, RetryAfter):
+        delay = error.retry_after
+        return delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+    if isinstance(error, InvalidToken | BadRequest | Forbidden | Conflict):
         return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(choice.label, callback_data=choice.data) for choice in row] for row in choices]
-    )
-
-
-async def _with_retry(call: Callable[[], Awaitable[Any]]) -> Any:
-    """Retry a send after a 429 (as long as Telegram asks) or a 5xx/network error (with backoff)."""
-    for attempt in range(SEND_ATTEMPTS):
-        try:
-            return await call()
-        except RetryAfter as error:
-            if attempt == SEND_ATTEMPTS - 1:
-                raise
-            delay = error.retry_after
-            await asyncio.sleep(delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay))
-        except BadRequest:
-            raise
-        except NetworkError:
-            if attempt == SEND_ATTEMPTS - 1:
-                raise
-            await asyncio.sleep(0.5 * 2**attempt)
+    if isinstance(error, NetworkError):
+        return 2.0
     return None
 
 
-async def send_reply(
-    bot: ExtBot[None], chat_id: int | str, reply: Reply, edit_message: Message | None = None
-) -> None:
-    """Send one reply to one chat: text split to Telegram's limit, buttons on the last part."""
-    markup = keyboard(reply.choices)
-    attachment = reply.attachment
-    if attachment is None and reply.render is not None:
-        attachment = await asyncio.to_thread(reply.render)  # drawing is CPU work: off the event loop
-    if attachment is not None:
-        caption = reply.text if len(reply.text) <= CAPTION_LIMIT else None
-        content = InputFile(attachment.content, filename=attachment.filename)
-        if attachment.is_photo:
-            await _with_retry(
-                lambda: bot.send_photo(
-                    chat_id, content, caption=caption, reply_markup=markup if caption else None
-                )
-            )
-        else:
-            await _with_retry(
-                lambda: bot.send_document(
-                    chat_id, content, caption=caption, reply_markup=markup if caption else None
-                )
-            )
-        if caption is not None or not reply.text:
-            return
-    if reply.edit and edit_message is not None and len(reply.text) <= MESSAGE_LIMIT:
+class TelegramSender:
+    """Sends one outbox message through the Bot API, within Telegram's flood limits."""
+
+    platform = PLATFORM
+
+    def __init__(self, bot: Bot, signer: Signer) -> None:
+        self.bot, self.signer = bot, signer
+        self.limiter = FloodLimiter(PER_SECOND, GROUP_PER_MINUTE, broadcast_per_second=BROADCAST_PER_SECOND)
+        self._file_ids: dict[int, str] = {}
+        self._uploads: dict[int, asyncio.Lock] = {}
+
+    def keyboard(self, chat_id: str, choices: Sequence[Sequence[Choice]]) -> InlineKeyboardMarkup | None:
+        if not choices:
+            return None
+        return InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(choice.label, callback_data=self.signer.sign(chat_id, choice.data))
+                    for choice in row
+                ]
+                for row in choices
+            ]
+        )
+
+    async def typing(self, chat_id: str) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.bot.send_chat_action(int(chat_id), "typing")
+
+    async def deliver(
+        self, message: ClaimedMessage, attachment: Attachment | None, *, reply: bool
+    ) -> str | None:
         try:
-            await _with_retry(
-                lambda: bot.edit_message_text(
-                    reply.text,
-                    chat_id=edit_message.chat_id,
-                    message_id=edit_message.message_id,
+            return await self._deliver(message, attachment, reply=reply)
+        except RetryAfter as error:
+            delay = error.retry_after
+            seconds = delay.total_seconds() if hasattr(delay, "total_seconds") else float(delay)
+            raise SendFailure(Failure.RATE_LIMITED, str(error), retry_after=seconds) from None
+        except Forbidden as error:
+            raise SendFailure(Failure.BLOCKED, str(error)) from None
+        except ChatMigrated as error:
+            raise SendFailure(Failure.MIGRATED, str(error), new_chat_id=str(error.new_chat_id)) from None
+        except BadRequest as error:  # a NetworkError in PTB, but resending cannot help
+            raise SendFailure(Failure.REFUSED, str(error)) from None
+        except TelegramError as error:  # 5xx, network errors, time-outs
+            raise SendFailure(Failure.TRANSIENT, str(error)) from None
+
+    async def _pace(self, message: ClaimedMessage, *, first: bool, reply: bool) -> None:
+        await self.limiter.acquire(
+            message.chat_external_id,
+            message.is_group,
+            max_group_wait=MAX_GROUP_WAIT if first and not reply else None,
+            broadcast=not reply,
+        )
+
+    async def _deliver(
+        self, message: ClaimedMessage, attachment: Attachment | None, *, reply: bool
+    ) -> str | None:
+        chat = message.chat_external_id
+        markup = self.keyboard(chat, message.choices)
+        file_id: str | None = None
+        if attachment is not None:
+            caption = message.text if message.text and len(message.text) <= CAPTION_LIMIT else None
+            file_id = await self._send_file(
+                message, attachment, caption, markup if caption else None, reply=reply
+            )
+            if caption is not None or not message.text:
+                return file_id
+        if message.edit_message_id and len(message.text) <= MESSAGE_LIMIT:
+            try:
+                await self._pace(message, first=True, reply=reply)
+                await self.bot.edit_message_text(
+                    message.text,
+                    chat_id=int(chat),
+                    message_id=int(message.edit_message_id),
                     reply_markup=markup,
                 )
+                return file_id
+            except BadRequest as error:
+                if "not modified" in str(error).lower():
+                    return file_id
+                log.info("could not edit message %s, sending anew: %s", message.edit_message_id, error)
+        parts = split_text(message.text, MESSAGE_LIMIT)
+        for index, part in enumerate(parts):
+            await self._pace(message, first=index == 0 and attachment is None, reply=reply)
+            last = index == len(parts) - 1
+            await self.bot.send_message(int(chat), part, reply_markup=markup if last else None)
+        return file_id
+
+    async def _send_file(
+        self,
+        message: ClaimedMessage,
+        attachment: Attachment,
+        caption: str | None,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        reply: bool,
+    ) -> str | None:
+        """Upload once, then send Telegram's file_id; a refused file_id is uploaded afresh."""
+        stored = message.attachment
+        if stored is None:  # drawn for this message only
+            sent = await self._call_file(
+                message,
+                attachment,
+                InputFile(attachment.content, filename=attachment.filename),
+                caption,
+                markup,
+                reply=reply,
             )
-            return
-        except BadRequest as error:
-            if "not modified" in str(error).lower():
-                return
-            log.info("could not edit message %s, sending anew: %s", edit_message.message_id, error)
-    parts = split_text(reply.text, MESSAGE_LIMIT)
-    for index, part in enumerate(parts):
-        part_markup = markup if index == len(parts) - 1 else None
+            return None
+        known = self._file_ids.get(stored.id) or stored.file_id
+        if known is not None:
+            try:
+                await self._call_file(message, attachment, known, caption, markup, reply=reply)
+                return None
+            except BadRequest as error:
+                log.info("file_id of attachment %s refused (%s); uploading again", stored.id, error)
+                self._file_ids.pop(stored.id, None)
+        async with self._uploads.setdefault(stored.id, asyncio.Lock()):
+            known = self._file_ids.get(stored.id)
+            if known is not None:
+                await self._call_file(message, attachment, known, caption, markup, reply=reply)
+                return None
+            upload = InputFile(attachment.content, filename=attachment.filename)
+            sent = await self._call_file(message, attachment, upload, caption, markup, reply=reply)
+            file_id = _file_id(sent)
+            if file_id is not None:
+                self._file_ids[stored.id] = file_id
+            return file_id
 
-        async def send_part(text: str = part, buttons: InlineKeyboardMarkup | None = part_markup) -> Message:
-            return await bot.send_message(chat_id, text, reply_markup=buttons)
-
-        await _with_retry(send_part)
-
-
-async def mark_unreachable(wiring: Wiring, chat_id: int | str) -> None:
-    """A 403: the person blocked the bot or the bot left the chat; no more sends until they come back."""
-    async with unit_of_work(wiring.factory) as uow:
-        if int(chat_id) > 0:
-            await set_person_active(uow, PLATFORM, str(chat_id), False)
-        else:
-            await set_chat_active(uow, PLATFORM, str(chat_id), False)
-
-
-async def send_replies(bot: ExtBot[None], update: Update, replies: Sequence[Reply], wiring: Wiring) -> None:
-    """Send a turn's replies in order; a chat that refuses the bot (403) is marked inactive."""
-    chat = update.effective_chat
-    query = update.callback_query
-    edit_message = query.message if query is not None and isinstance(query.message, Message) else None
-    for reply in replies:
-        target: int | str = reply.chat if reply.chat is not None else (chat.id if chat else 0)
-        await deliver(bot, wiring, target, reply, edit_message if reply.chat is None else None)
-
-
-async def deliver(
-    bot: ExtBot[None], wiring: Wiring, target: int | str, reply: Reply, edit_message: Message | None = None
-) -> bool:
-    """Send one reply; True when it went out. A 403 marks the chat or person inactive."""
-    try:
-        await send_reply(bot, target, reply, edit_message)
-    except Forbidden as error:
-        log.info("chat %s does not accept messages from the bot: %s", target, error)
-        await mark_unreachable(wiring, target)
-        return False
-    except TelegramError as error:
-        log.warning("could not send a message to chat %s: %s", target, error)
-        return False
-    return True
+    async def _call_file(
+        self,
+        message: ClaimedMessage,
+        attachment: Attachment,
+        media: str | InputFile,
+        caption: str | None,
+        markup: InlineKeyboardMarkup | None,
+        *,
+        reply: bool,
+    ) -> Message:
+        await self._pace(message, first=True, reply=reply)
+        chat = int(message.chat_external_id)
+        if attachment.is_photo:
+            return await self.bot.send_photo(chat, media, caption=caption, reply_markup=markup)
+        return await self.bot.send_document(chat, media, caption=caption, reply_markup=markup)
 
 
-async def send_text(bot: ExtBot[None], wiring: Wiring, chat: int | str, text: str) -> bool:
-    """A plain message outside any update (jobs): retried, and a 403 marks the chat inactive."""
-    return await deliver(bot, wiring, chat, Reply(text))
+def _file_id(message: Message) -> str | None:
+    """Telegram's id of what was just uploaded, to send it again without uploading."""
+    if message.photo:
+        return message.photo[-1].file_id
+    if message.document is not None:
+        return message.document.file_id
+    return None
 
 
-async def on_error(update: object, context: WardContext) -> None:
-    """Log the failure and tell the user that nothing was saved, so they can simply try again."""
-    log.error("error while handling an update", exc_info=context.error)
-    if isinstance(update, Update) and update.effective_chat is not None:
+class TelegramChannel:
+    """Receives Telegram updates and sends through the Bot API."""
+
+    platform = PLATFORM
+
+    def __init__(
+        self,
+        wiring: Wiring,
+        *,
+        token: str,
+        base_url: str | None = None,
+        base_file_url: str | None = None,
+        poll_timeout: int = 30,
+    ) -> None:
+        self.wiring = wiring
+        self.poll_timeout = poll_timeout
+        request = HTTPXRequest(connection_pool_size=64, read_timeout=15.0, write_timeout=30.0)
+        updates_request = HTTPXRequest(connection_pool_size=2, read_timeout=5.0)
+        kwargs: dict[str, Any] = {}
+        if base_url:
+            kwargs["base_url"] = base_url
+            kwargs["base_file_url"] = base_file_url or base_url.replace("/bot", "/file/bot", 1)
+        self.bot = Bot(token, request=request, get_updates_request=updates_request, **kwargs)
+        self.signer = Signer(token)
+        self.sender = TelegramSender(self.bot, self.signer)
+        self.username = ""
+        self._receive: Any = None
+        self._poller: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._secret = ""
+
+    # --- lifecycle -------------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """getMe, retried while the network is down (one line per attempt); a refused token is final."""
         try:
-            await context.bot.send_message(
-                update.effective_chat.id,
-                _("Sorry, something went wrong and nothing was saved. Please try again in a moment."),
+            await retry(
+                self.bot.initialize,
+                classify=_network_trouble,
+                what="Connecting to Telegram (getMe)",
+                attempts=None,
             )
-        except TelegramError:
-            log.warning("could not tell chat %s about the error", update.effective_chat.id)
+        except InvalidToken:
+            raise StartupError(
+                "TELEGRAM_BOT_TOKEN: Telegram refused this token. Copy it again from @BotFather "
+                "(or revoke it there and use the new one)."
+            ) from None
+        self.username = self.bot.username or ""
+
+    async def start(self, receive: Any, http: HttpServer, *, webhook_secret: str | None) -> None:
+        """Publish commands, then receive by webhook (when WEBHOOK_URL is set) or by long polling."""
+        self._receive = receive
+        await self.publish_commands()
+        settings = self.wiring.settings
+        if settings.webhook_url is not None:
+            self._secret = webhook_secret or ""
+            path = "/" + settings.webhook_url.split("://", 1)[1].partition("/")[2]
+            http.route(settings.webhook_port, "POST", path, self._webhook)
+        else:
+            await retry(
+                self.bot.delete_webhook, classify=_network_trouble, what="deleteWebhook", attempts=None
+            )
+            self._stopping.clear()
+            self._poller = asyncio.get_running_loop().create_task(self._poll(), name="telegram-poller")
+
+    async def set_webhook(self) -> None:
+        """Tell Telegram where to post updates (after the web server listens)."""
+        settings = self.wiring.settings
+        assert settings.webhook_url is not None
+        await retry(
+            lambda: self.bot.set_webhook(
+                settings.webhook_url or "", secret_token=self._secret, allowed_updates=ALLOWED_UPDATES
+            ),
+            classify=_network_trouble,
+            what="setWebhook",
+            attempts=None,
+        )
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._poller is not None:
+            self._poller.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._poller
+            self._poller = None
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.bot.shutdown()
+
+    # --- receiving -------------------------------------------------------------------------------
+
+    async def _poll(self) -> None:
+        """Long polling: the next offset (Telegram's acknowledgement) only after the inbox has them."""
+        offset: int | None = None
+        failures = 0
+        while not self._stopping.is_set():
+            try:
+                updates = await self.bot.get_updates(
+                    offset=offset, timeout=self.poll_timeout, allowed_updates=ALLOWED_UPDATES
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                failures += 1
+                delay = _network_trouble(error) or backoff(failures, cap=30.0)
+                log.warning("getUpdates failed (%s); trying again in %.0f s", type(error).__name__, delay)
+                await asyncio.sleep(delay)
+                continue
+            failures = 0
+            if not updates:
+                continue
+            inbounds = [inbound for update in updates if (inbound := self.parse(update)) is not None]
+            await self._receive(inbounds)
+            offset = max(update.update_id for update in updates) + 1
+
+    async def _webhook(self, request: web.Request) -> web.Response:
+        """Refuse requests without the secret; answer 200 only once the update is in the inbox."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not self._secret or not hmac.compare_digest(given.encode(), self._secret.encode()):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), self.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        inbound = self.parse(update) if update is not None else None
+        if inbound is not None:
+            await self._receive([inbound])
+        return web.Response(status=200)
+
+    def parse(self, update: Update) -> Inbound | None:
+        """An update as plain values; None for what the bot does not serve."""
+        try:
+            return self._parse(update)
+        except Exception:
+            log.warning("could not read update %s; skipping it", update.update_id, exc_info=True)
+            return None
+
+    def _parse(self, update: Update) -> Inbound | None:
+        user, chat = update.effective_user, update.effective_chat
+        if user is None or chat is None or user.is_bot:
+            return None
+        kind = chat_kind(chat)
+        if kind is None:
+            return None
+        common: dict[str, Any] = {
+            "platform": PLATFORM,
+            "update_id": update.update_id,
+            "user_id": str(user.id),
+            "user_name": user.full_name,
+            "user_language": user.language_code,
+            "chat_id": str(chat.id),
+            "chat": kind,
+            "chat_title": chat.title or "",
+        }
+        if update.my_chat_member is not None:
+            change = update.my_chat_member
+            present = change.new_chat_member.status not in GONE
+            was_present = change.old_chat_member.status not in GONE
+            return Inbound(**common, event=MEMBER_CHANGE, member_change=MemberChange(present, was_present))
+        query = update.callback_query
+        if query is not None:
+            if not isinstance(query.message, Message):
+                return None
+            data = self.signer.verify(str(chat.id), query.data or "")
+            return Inbound(
+                **common,
+                data=data or "",
+                forged=data is None,
+                pressed_message=str(query.message.message_id),
+                callback_id=query.id,
+            )
+        message = update.effective_message
+        if message is None:
+            return None
+        if message.migrate_to_chat_id is not None:
+            return Inbound(**common, event=CHAT_MIGRATED, migrated_to=str(message.migrate_to_chat_id))
+        if message.migrate_from_chat_id is not None:
+            common["chat_id"] = str(message.migrate_from_chat_id)
+            return Inbound(**common, event=CHAT_MIGRATED, migrated_to=str(chat.id))
+        if message.new_chat_members or message.left_chat_member or message.new_chat_title:
+            return None  # service messages: the bot's own membership comes as my_chat_member
+        text = (message.text or message.caption or "").strip()
+        first_word = text.split(maxsplit=1)[0].lower() if text else ""
+        mention = f"@{self.username}".lower()
+        other_bot = (
+            kind is ChatKind.GROUP
+            and first_word.startswith("/")
+            and "@" in first_word
+            and not first_word.endswith(mention)
+        )
+        return Inbound(
+            **common,
+            text=text,
+            has_attachment=not message.text,
+            addressed=kind is ChatKind.PRIVATE or first_word.endswith(mention),
+            other_bot=other_bot,
+            event=EDITED if update.edited_message is not None else "",
+            photo_ref=message.photo[-1].file_id if message.photo else "",
+        )
+
+    # --- what the pipeline asks ------------------------------------------------------------------
+
+    async def resolve(self, uow: UnitOfWork, inbound: Inbound) -> Inbound:
+        return inbound
+
+    async def remember(self, uow: UnitOfWork, inbound: Inbound, replies: Sequence[Reply]) -> None:
+        """Nothing: button data is signed, so Telegram needs no record of the options offered."""
+
+    def photo_fetcher(self, inbound: Inbound) -> PhotoFetcher | None:
+        if not inbound.photo_ref:
+            return None
+
+        async def fetch() -> bytes | None:
+            try:
+                file = await self.bot.get_file(inbound.photo_ref)
+                return bytes(await file.download_as_bytearray())
+            except TelegramError as error:
+                log.info("could not download a photo: %s", error)
+                return None
+
+        return fetch
+
+    async def after_turn(self, inbound: Inbound, outcome: TurnOutcome) -> None:
+        """Answer a pressed button (its toast), then refresh the menus of people whose roles changed."""
+        if inbound.callback_id:
+            try:
+                await self.bot.answer_callback_query(inbound.callback_id, outcome.notice)
+            except TelegramError as error:  # an answer that comes too late is harmless
+                log.info("could not answer callback query: %s", error)
+        for person_id in outcome.menus_changed:
+            await self.publish_menu(person_id)
+
+    # --- command menus ---------------------------------------------------------------------------
+
+    async def publish_commands(self) -> None:
+        """setMyCommands for private and group chats, in every language, then each staff member's menu."""
+        default = self.wiring.settings.default_language
+        for kind, scope in (
+            (ChatKind.PRIVATE, BotCommandScopeAllPrivateChats()),
+            (ChatKind.GROUP, BotCommandScopeAllGroupChats()),
+        ):
+            for language in (None, *LANGUAGES):
+                caller = Caller(
+                    person_id=0,
+                    name="",
+                    language=language or default,
+                    roles=frozenset({Role.ANYONE}),
+                    chat_group_id=0 if kind is ChatKind.GROUP else None,
+                )
+                with use_language(language or default):
+                    commands = [BotCommand(name, text) for name, text in allowed_commands(caller, kind)]
+                await self._set_commands(commands, scope, language)
+        async with unit_of_work(self.wiring.factory) as uow:
+            staff = [person.id for person in await uow.people.staff() if person.platform == PLATFORM]
+        for person_id in staff:
+            await self.publish_menu(person_id)
+
+    async def _set_commands(
+        self, commands: list[BotCommand], scope: BotCommandScope, language: str | None
+    ) -> None:
+        async def call() -> bool:
+            return await self.bot.set_my_commands(commands, scope=scope, language_code=language)
+
+        await retry(call, classify=_network_trouble, what="setMyCommands")
+
+    async def publish_menu(self, person_id: int) -> None:
+        """The command menu of one person's private chat, from their roles (staff, heads)."""
+        async with unit_of_work(self.wiring.factory) as uow:
+            owner = await menu_owner(uow, person_id, self.wiring.settings.default_language)
+        if owner is None or owner.platform != PLATFORM:
+            return
+        caller = Caller(person_id=person_id, name="", language=owner.language, roles=owner.roles)
+        with use_language(owner.language):
+            commands = [BotCommand(name, text) for name, text in allowed_commands(caller, ChatKind.PRIVATE)]
+        try:
+            await self.bot.set_my_commands(commands, scope=BotCommandScopeChat(int(owner.external_id)))
+        except TelegramError as error:
+            log.info("could not publish the command menu of %s: %s", owner.external_id, error)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -69,7 +69,7 @@ class OutboxRepository:
         )
         counts: dict[int, dict[str, int]] = {}
         for broadcast_id, status, count in rows:
-            counts.setdefault(broadcast_id, {})[status] = int(count)
+            counts.setdefault(int(broadcast_id or 0), {})[status] = int(count)
         return counts
 
     async def labels(
@@ -84,7 +84,7 @@ class OutboxRepository:
             )
             .order_by(OutboxMessage.id)
         )
-        return [(int(b), str(s), str(label)) for b, s, label in rows]
+        return [(int(b or 0), str(s), str(label)) for b, s, label in rows]
 
     # --- messages --------------------------------------------------------------------------------
 
@@ -92,31 +92,42 @@ class OutboxRepository:
         return await self.session.get(OutboxMessage, message_id)
 
     async def due(
-        self, platform: str, now: datetime, limit: int, *, skip_chats: Collection[str] = ()
+        self, platforms: Collection[str], now: datetime, limit: int, *, skip_chats: Collection[str] = ()
     ) -> Sequence[OutboxMessage]:
-        """Pending messages of `platform` whose time has come, oldest first."""
-        query = select(OutboxMessage).where(
-            OutboxMessage.status == PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            OutboxMessage.platform == platform,
+        """Messages of `platforms` whose time has come (or whose worker's lease ran out), oldest first.
+
+        On PostgreSQL the rows are locked and rows another worker is claiming are skipped.
+        """
+        due = or_(
+            and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
+            and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until < now),
         )
+        query = select(OutboxMessage).where(due, OutboxMessage.platform.in_(list(platforms)))
         if skip_chats:
             query = query.where(OutboxMessage.chat_external_id.not_in(list(skip_chats)))
-        rows = await self.session.scalars(query.order_by(OutboxMessage.id).limit(limit))
+        query = query.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
+        rows = await self.session.scalars(query)
         return rows.all()
 
-    async def next_due(self, platform: str) -> datetime | None:
-        """When the earliest pending message of `platform` comes due."""
-        return await self.session.scalar(
-            select(func.min(OutboxMessage.next_attempt_at)).where(
-                OutboxMessage.status == PENDING, OutboxMessage.platform == platform
+    async def retarget(self, platform: str, old_chat: str, new_chat: str) -> int:
+        """Unsent messages to `old_chat` go to `new_chat` instead."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.platform == platform,
+                OutboxMessage.chat_external_id == old_chat,
+                OutboxMessage.status.in_(OPEN_STATUSES),
             )
+            .values(chat_external_id=new_chat)
         )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def reset_sending(self) -> int:
         """Every message left 'sending' by a stopped process goes back to 'pending'; returns how many."""
         result = await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.status == SENDING).values(status=PENDING)
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING)
+            .values(status=PENDING, claimed_by=None, lease_until=None)
         )
         return int(getattr(result, "rowcount", 0) or 0)
 

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from bot.delivery import (
     BLOCKED,
     FAILED,
-    MAX_ATTEMPTS,
     PENDING,
     SENDING,
     SENT,
@@ -99,7 +98,7 @@ async def test_identical_attachments_are_stored_once_per_broadcast(wiring: Wirin
             now=NOW,
         )
         assert await uow.session.scalar(select(func.count()).select_from(OutboxAttachment)) == 2
-        claimed = await claim_due(uow, platform=TG, now=NOW, limit=10)
+        claimed = await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=10)
     by_chat = {m.chat_external_id: m for m in claimed}
     assert by_chat["1"].attachment == by_chat["2"].attachment
     assert by_chat["1"].attachment is not None and by_chat["1"].attachment.content == b"\x89PNG chart"
@@ -147,8 +146,10 @@ async def test_claim_takes_due_messages_oldest_first_and_recovery_returns_them(w
     await enqueue(wiring, [private(4)], now=NOW + timedelta(minutes=5))  # not due yet
     await enqueue(wiring, [Recipient("zalo", "z", "z", False)])  # another platform
     async with unit_of_work(wiring.factory) as uow:
-        first = await claim_due(uow, platform=TG, now=NOW, limit=2)
-        skipping = await claim_due(uow, platform=TG, now=NOW, limit=5, skip_chats={"3"})
+        first = await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=2)
+        skipping = await claim_due(
+            uow, platforms=[TG], claimed_by="worker", now=NOW, limit=5, skip_chats={"3"}
+        )
     assert [m.chat_external_id for m in first] == ["1", "2"]
     assert all(m.attempts == 1 for m in first)
     assert skipping == []
@@ -157,16 +158,21 @@ async def test_claim_takes_due_messages_oldest_first_and_recovery_returns_them(w
     async with unit_of_work(wiring.factory) as uow:
         assert await recover_in_flight(uow) == 2
     async with unit_of_work(wiring.factory) as uow:
-        again = await claim_due(uow, platform=TG, now=NOW + timedelta(minutes=5), limit=10)
+        again = await claim_due(
+            uow, platforms=[TG], claimed_by="worker", now=NOW + timedelta(minutes=5), limit=10
+        )
     assert [m.chat_external_id for m in again] == ["1", "2", "3", "4"]
     assert [m.attempts for m in again] == [2, 2, 1, 1]
 
 
-async def test_outcomes_and_the_attempt_limit(wiring: Wiring) -> None:
+async def test_outcomes_and_giving_up_after_the_wards_hours(wiring: Wiring) -> None:
     chart = Attachment(b"png", "c.png", is_photo=True)
     await enqueue(wiring, [private(1), private(2), private(3), private(4), private(5)], attachment=chart)
     async with unit_of_work(wiring.factory) as uow:
-        claimed = {m.chat_external_id: m.id for m in await claim_due(uow, platform=TG, now=NOW, limit=10)}
+        claimed = {
+            m.chat_external_id: m.id
+            for m in await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=10)
+        }
         await mark_sent(uow, claimed["1"], now=NOW, file_id="photo-1")
         await mark_sent(uow, claimed["5"], now=NOW, file_id="photo-2")  # the first file_id is kept
         await mark_blocked(uow, claimed["2"], error="Forbidden")
@@ -178,26 +184,35 @@ async def test_outcomes_and_the_attempt_limit(wiring: Wiring) -> None:
     assert await statuses(wiring) == {"1": SENT, "2": BLOCKED, "3": FAILED, "4": PENDING, "5": SENT}
 
     moment = NOW
-    for attempt in range(2, MAX_ATTEMPTS + 1):
-        moment += timedelta(minutes=1)
+    for attempt in range(2, 40):  # an outage of hours: retried as long as the message is young enough
+        moment += timedelta(hours=1)
         async with unit_of_work(wiring.factory) as uow:
-            (message,) = await claim_due(uow, platform=TG, now=moment, limit=10)
+            (message,) = await claim_due(uow, platforms=[TG], claimed_by="worker", now=moment, limit=10)
             assert message.attempts == attempt
             assert message.attachment is not None and message.attachment.file_id == "photo-1"
-            retried = await mark_retry(uow, message.id, at=moment, error="Bad Gateway")
-        assert retried == (attempt < MAX_ATTEMPTS)
+            give_up = moment - timedelta(hours=24)
+            retried = await mark_retry(
+                uow, message.id, at=moment, error="Bad Gateway", give_up_before=give_up
+            )
+        assert retried == (moment - NOW <= timedelta(hours=24)), attempt
+        if not retried:
+            break
     assert (await statuses(wiring))["4"] == FAILED
 
 
 async def test_waits_asked_by_the_platform_and_releases_cost_no_attempt(wiring: Wiring) -> None:
     await enqueue(wiring, [private(1)])
-    for _ in range(MAX_ATTEMPTS + 2):
+    for _ in range(12):
         async with unit_of_work(wiring.factory) as uow:
-            (message,) = await claim_due(uow, platform=TG, now=NOW + timedelta(hours=1), limit=1)
+            (message,) = await claim_due(
+                uow, platforms=[TG], claimed_by="worker", now=NOW + timedelta(hours=1), limit=1
+            )
             assert message.attempts == 1
             assert await mark_retry(uow, message.id, at=NOW, error="429", counts=False)
         async with unit_of_work(wiring.factory) as uow:
-            (message,) = await claim_due(uow, platform=TG, now=NOW + timedelta(hours=1), limit=1)
+            (message,) = await claim_due(
+                uow, platforms=[TG], claimed_by="worker", now=NOW + timedelta(hours=1), limit=1
+            )
             await release(uow, message.id)
     assert await statuses(wiring) == {"1": PENDING}
 
@@ -212,7 +227,10 @@ async def test_a_finished_broadcast_is_reported_once_in_the_requesters_language(
     assert broadcast is not None and quiet is not None
 
     async with unit_of_work(wiring.factory) as uow:
-        claimed = {m.chat_external_id: m.id for m in await claim_due(uow, platform=TG, now=NOW, limit=3)}
+        claimed = {
+            m.chat_external_id: m.id
+            for m in await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=3)
+        }
         await mark_sent(uow, claimed["1"], now=NOW)
         await mark_blocked(uow, claimed["2"], error="Forbidden")
         await mark_failed(uow, claimed["3"], error="Bad Request")
@@ -221,7 +239,7 @@ async def test_a_finished_broadcast_is_reported_once_in_the_requesters_language(
     assert early[0].requested_by is None and early[0].requested_by_platform is None
 
     async with unit_of_work(wiring.factory) as uow:
-        (last,) = await claim_due(uow, platform=TG, now=NOW, limit=3)
+        (last,) = await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=3)
         await mark_sent(uow, last.id, now=NOW)
         (report,) = await finished_broadcasts(uow, now=NOW + timedelta(seconds=5))
         assert await finished_broadcasts(uow, now=NOW) == []
@@ -256,5 +274,5 @@ async def test_choices_survive_the_round_trip(wiring: Wiring) -> None:
             requested_by=None,
             now=NOW,
         )
-        (message,) = await claim_due(uow, platform=TG, now=NOW, limit=1)
+        (message,) = await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=1)
     assert message.choices == choices and message.text == "Bảng xếp hạng"

@@ -9,12 +9,6 @@ from collections import Counter
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.channels.telegram_delivery import (
-    FloodLimiter,
-    OutboxWorker,
-    RollingWindow,
-    wake_outbox,
-)
 from bot.delivery import (
     BLOCKED,
     SENDING,
@@ -29,6 +23,8 @@ from bot.delivery import (
 )
 from bot.i18n import use_language
 from bot.membership import choose_language, set_staff
+from bot.outbox import OutboxWorker
+from bot.ratelimit import FloodLimiter, RollingWindow
 from bot.replies import Attachment
 from bot.simulator import FakeBotApi
 from bot.wiring import Wiring
@@ -53,10 +49,16 @@ def wiring_of(running: RunningBot) -> Wiring:
 
 
 def worker_of(running: RunningBot) -> OutboxWorker:
-    assert running.application is not None
-    worker = running.application.bot_data.outbox
-    assert worker is not None and worker.running
+    assert running.app is not None
+    worker = running.app.outbox
+    assert worker.running
     return worker
+
+
+def slow_down(running: RunningBot, per_second: int) -> None:
+    """Telegram's sender paced slower than Telegram's limits."""
+    assert running.app is not None and running.app.telegram is not None
+    running.app.telegram.sender.limiter = FloodLimiter(per_second, 18)
 
 
 async def broadcast(
@@ -79,8 +81,7 @@ async def broadcast(
             key=key,
             now=wiring.clock(),
         )
-    assert running.application is not None
-    wake_outbox(running.application)
+    worker_of(running).wake()
     return broadcast_id
 
 
@@ -214,7 +215,7 @@ async def test_a_kill_mid_broadcast_loses_nothing_and_resends_only_what_was_in_f
 ) -> None:
     fake = running.fake
     wiring = wiring_of(running)
-    worker_of(running).limiter = FloodLimiter(per_second=10)  # slow enough to kill it half-way
+    slow_down(running, 10)  # slow enough to kill it half-way
     people = list(range(1501, 1531))
     since = fake.mark()
     broadcast_id = await broadcast(running, [(private(p), Outgoing("Mời họp")) for p in people])
@@ -251,7 +252,7 @@ async def test_a_kill_mid_broadcast_loses_nothing_and_resends_only_what_was_in_f
 
 async def test_interactive_replies_do_not_wait_behind_a_broadcast(running: RunningBot) -> None:
     fake = running.fake
-    worker_of(running).limiter = FloodLimiter(per_second=10)
+    slow_down(running, 10)
     broadcast_id = await broadcast(running, [(private(p), Outgoing("Tin")) for p in range(1601, 1701)])
     assert broadcast_id is not None
     await fake.wait_for(5)
@@ -298,6 +299,7 @@ def test_the_rolling_window_and_the_limiter_pace_by_their_clock() -> None:
     for _ in range(18):
         assert limiter.waits("-1", True) == (0.0, 0.0)
         limiter.overall.record(now[0])
+        limiter.broadcasts.record(now[0])
         limiter.groups["-1"].record(now[0])
         now[0] += 1.0
     assert limiter.group_wait("-1") == 60 - 18 and limiter.saturated_groups() == {"-1"}
@@ -320,9 +322,10 @@ async def test_the_global_limit_holds_in_any_second() -> None:
 
 async def test_a_busy_group_chat_is_handed_back_without_holding_up_others(running: RunningBot) -> None:
     fake = running.fake
-    worker = worker_of(running)
+    assert running.app is not None and running.app.telegram is not None
+    limiter = running.app.telegram.sender.limiter
     for _ in range(17):  # the chat had 17 messages this minute: room for one more
-        worker.limiter.groups.setdefault("-4001", RollingWindow(18, 60.0)).record(time.monotonic())
+        limiter.groups.setdefault("-4001", RollingWindow(18, 60.0)).record(time.monotonic())
     since = fake.mark()
     targets = [group(-4001)] * 4 + [private(p) for p in (1901, 1902, 1903)]
     broadcast_id = await broadcast(running, [(t, Outgoing("Tin")) for t in targets])

@@ -1,0 +1,80 @@
+"""The durable inbox: updates as received, until handled exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import InboxUpdate
+
+
+class InboxRepository:
+    """Inbox rows inside the caller's transaction; flushes, never commits."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add_many(
+        self, rows: Sequence[tuple[str, int, str, str]], *, now: datetime
+    ) -> dict[tuple[str, int], int]:
+        """Record (platform, update_id, chat_key, payload) rows; a redelivered update is not added again.
+
+        Returns the inbox id of each update that is new.
+        """
+        if not rows:
+            return {}
+        values = [
+            {"platform": p, "update_id": u, "chat_key": c, "payload": body, "received_at": now}
+            for p, u, c, body in rows
+        ]
+        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(InboxUpdate)
+            .values(values)
+            .on_conflict_do_nothing(index_elements=["platform", "update_id"])
+            .returning(InboxUpdate.id, InboxUpdate.platform, InboxUpdate.update_id)
+        )
+        result = await self.session.execute(statement)
+        return {(platform, int(update_id)): int(inbox_id) for inbox_id, platform, update_id in result}
+
+    async def claim(self, inbox_id: int, *, now: datetime) -> bool:
+        """Mark an update handled, in the transaction of its effects; False when it already was."""
+        result = await self.session.execute(
+            update(InboxUpdate)
+            .where(InboxUpdate.id == inbox_id, InboxUpdate.handled_at.is_(None))
+            .values(handled_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def unhandled(self, *, limit: int = 10_000) -> Sequence[InboxUpdate]:
+        """Updates received but not handled (a crash, a stop), oldest first."""
+        rows = await self.session.scalars(
+            select(InboxUpdate).where(InboxUpdate.handled_at.is_(None)).order_by(InboxUpdate.id).limit(limit)
+        )
+        return rows.all()
+
+    async def earlier_unhandled(self, chat_key: str, inbox_id: int) -> Sequence[InboxUpdate]:
+        """Updates of the same chat received before this one and not yet handled (another worker's)."""
+        rows = await self.session.scalars(
+            select(InboxUpdate)
+            .where(
+                InboxUpdate.chat_key == chat_key,
+                InboxUpdate.handled_at.is_(None),
+                InboxUpdate.id < inbox_id,
+            )
+            .order_by(InboxUpdate.id)
+        )
+        return rows.all()
+
+    async def forget_handled_before(self, moment: datetime) -> int:
+        """Drop handled updates older than any redelivery could be (Telegram keeps updates 24 hours)."""
+        result = await self.session.execute(
+            delete(InboxUpdate).where(InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < moment)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
