@@ -105,6 +105,7 @@ class WardBot:
         await sync_ward_groups(wiring.factory, wiring.ward)
         if self.telegram is not None:
             await self.telegram.connect()
+        await self.outbox.recover_now()
         await self.dispatcher.recover()
         if self.telegram is not None:
             await self.telegram.start(self.dispatcher.receive, self.http, webhook_secret=self.webhook_secret)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot import logs
 from bot.settings import Settings, SettingsError, load_settings
 from bot.ward_config import WardConfigError
 
@@ -19,18 +19,6 @@ TELEGRAM = "telegram"
 
 Command = Callable[[argparse.Namespace, Settings], int]
 SessionFactory = async_sessionmaker[AsyncSession]
-
-
-def _configure_logging(verbose: bool) -> None:
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # httpx logs every request URL, and Bot API URLs carry the token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
-    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
-    logging.getLogger("matplotlib").setLevel(logging.WARNING)
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -155,6 +143,7 @@ def _groups_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _groups_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.export import plain_text
     from bot.membership import group_lines
     from storage.unit_of_work import unit_of_work
 
@@ -175,7 +164,7 @@ def _groups_list(args: argparse.Namespace, settings: Settings) -> int:
                 line.deputy or "",
                 chat,
             ]
-            print("\t".join(cells))
+            print("\t".join(plain_text(cell) for cell in cells))
         return 0
 
     return _with_database(settings, work)
@@ -372,9 +361,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse, load settings, dispatch; configuration problems print one line and exit 2."""
     args = build_parser().parse_args(argv)
-    _configure_logging(args.verbose)
+    logs.configure(args.verbose)
     try:
         settings = load_settings()
+        logs.protect(settings.secrets())
         handler: Command = args.handler
         return handler(args, settings)
     except (SettingsError, WardConfigError, UsageError) as error:

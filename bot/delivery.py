@@ -260,9 +260,12 @@ async def recipients(
     return list(found.values())
 
 
-async def recover_in_flight(uow: UnitOfWork) -> int:
-    """At start-up: what a stopped process left 'sending' is sent again (it may have gone out once)."""
-    return await uow.outbox.reset_sending()
+async def recover_in_flight(uow: UnitOfWork, *, instance: str = "") -> int:
+    """At start-up: what a stopped process left 'sending' is sent again (it may have gone out once).
+
+    Rows this process (`instance`) already claimed are its own replies in flight, not left-overs.
+    """
+    return await uow.outbox.reset_sending(keep_claimed_by=instance)
 
 
 async def claim_due(

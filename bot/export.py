@@ -156,7 +156,18 @@ def _number(value: float | None) -> int | float | None:
 
 
 def _csv_text(cell: object) -> str:
-    return repr(cell) if isinstance(cell, float) else str(cell)
+    return repr(cell) if isinstance(cell, float) else plain_text(str(cell))
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def plain_text(text: str) -> str:
+    """Text for a CSV or tab-separated cell that Excel will never read as a formula (OWASP's rule).
+
+    A name like `=HYPERLINK(…)` typed by anyone would otherwise run when the file is opened.
+    """
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def _indicator_formats(indicators: Sequence[Indicator], *, first_column: int) -> dict[int, str]:
@@ -235,11 +246,14 @@ def _fill(
     wrap = Alignment(wrap_text=True, vertical="top")
     for column, text in enumerate(header, start=1):
         cell = sheet.cell(row=1, column=column, value=text)
+        cell.data_type = "s"  # text, never a formula, whatever it starts with
         cell.font = bold
         cell.alignment = wrap
     for row_index, row in enumerate(rows, start=2):
         for column, value in enumerate(row, start=1):
             cell = sheet.cell(row=row_index, column=column, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # a group or person named "=…" stays text
             if text_columns and column in text_columns:
                 cell.number_format = "@"
             elif formats and column in formats and value is not None:

@@ -121,6 +121,12 @@ class OutboxWorker:
     def running(self) -> bool:
         return self._task is not None and not self._task.done()
 
+    async def recover_now(self) -> None:
+        """Take back what a stopped process left 'sending', before this one handles any update."""
+        if self.recover:
+            await self._recover()
+            self.recover = False
+
     def start(self) -> None:
         """Run as a task of the current event loop, beside the update handlers."""
         if self.running or not self.senders:
@@ -188,7 +194,7 @@ class OutboxWorker:
     async def _recover(self) -> None:
         """Before the first claim: what this (single) process left 'sending' is sent again now."""
         async with unit_of_work(self.wiring.factory) as uow:
-            recovered = await recover_in_flight(uow)
+            recovered = await recover_in_flight(uow, instance=self.wiring.instance)
         if recovered:
             log.info(
                 "%s outbox message(s) were in flight when the bot stopped; sending them again", recovered

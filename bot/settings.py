@@ -116,6 +116,14 @@ class Settings(BaseSettings):
             )
         return self
 
+    def secrets(self) -> list[str]:
+        """What must never appear in a log: the tokens (whole and their secret part) and webhook secrets."""
+        found = [self.webhook_secret or "", self.zalo_webhook_secret or ""]
+        for token in (self.telegram_bot_token, self.zalo_bot_token):
+            if token:
+                found += [token, token.partition(":")[2]]
+        return [value for value in found if value]
+
     @property
     def webhook_mode(self) -> bool:
         """Webhook when a public URL is configured, long polling otherwise."""

