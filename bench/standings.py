@@ -36,7 +36,7 @@ from bot.standings import compute_standings
 from bot.ward_config import Bands
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
-from storage.models import Catalogue, Report, ReportValue, ResidentialGroup
+from storage.models import Catalogue, Report, ReportValue, ResidentialGroup, Ward
 from storage.unit_of_work import unit_of_work
 
 SEED = 7
@@ -51,6 +51,8 @@ SMALL_WARD = 30
 QUICK_SMALL_WARD = 3
 
 T = TypeVar("T")
+
+WARD_ID = 1
 
 
 # --- the generated ward ---------------------------------------------------------------------
@@ -109,6 +111,7 @@ async def build_ward(
     group_rows: list[dict[str, Any]] = [
         {
             "id": number,
+            "ward_id": WARD_ID,
             "code": f"TDP{number:03d}",
             "name": f"Tổ dân phố số {number}",
             "households": rng.randint(80, 900),
@@ -161,6 +164,9 @@ async def build_ward(
                     "created_at": created,
                 }
             ],
+        )
+        await connection.execute(
+            insert(Ward), [{"id": WARD_ID, "code": "P1", "name": "Phường", "created_at": created}]
         )
         await connection.execute(insert(ResidentialGroup), group_rows)
         if report_rows:
@@ -228,7 +234,7 @@ async def naive_year_standings(
 ) -> list[Standing]:
     """The obvious way, for comparison: loop over groups and months, one query each."""
     async with unit_of_work(factory) as uow:
-        groups = await uow.groups.all()
+        groups = await uow.groups.all(WARD_ID)
         monthly: list[list[Standing]] = []
         for month in period.months:
             figures: list[GroupFigures] = []
@@ -263,7 +269,7 @@ async def measure_ward(
 
         async def run(period: Period = period) -> list[Standing]:
             async with unit_of_work(factory) as uow:
-                return (await compute_standings(uow, period, indicators, bands)).standings
+                return (await compute_standings(uow, period, indicators, bands, ward_id=WARD_ID)).standings
 
         with counter.measure() as queries:
             await run()

@@ -47,6 +47,9 @@ class Caller:
     deputy_of: tuple[int, ...] = ()
     follows: tuple[int, ...] = ()
     chat_group_id: int | None = None  # the residential group whose chat this update came from
+    ward_id: int | None = (
+        None  # the ward this person acts in: as staff, head, deputy, follower or in its chat
+    )
 
     @property
     def reports_for(self) -> tuple[int, ...]:

@@ -20,13 +20,13 @@ from bot.standings import StandingsResult, compute_standings
 from bot.standings_view import chart_attachment, standings_table
 from bot.ward_config import WardFile
 from bot.wiring import Wiring
-from storage.unit_of_work import UnitOfWork, unit_of_work
+from storage.unit_of_work import unit_of_work
 
 CATCH_UP = timedelta(days=7)  # a bot that was down longer posts only the newest month, late
 
 
-def standings_key(month: Month) -> str:
-    return f"standings:{month}"
+def standings_key(ward_id: int, month: Month) -> str:
+    return f"standings:{ward_id}:{month}"
 
 
 def month_to_post(now: datetime, ward: WardFile, tz: ZoneInfo) -> Month | None:
@@ -46,23 +46,30 @@ def next_post_time(now: datetime, ward: WardFile, tz: ZoneInfo) -> datetime:
     return lock_time(month, ward.ward.report_deadline_day, tz)
 
 
-async def _already_posted(uow: UnitOfWork, month: Month) -> bool:
-    return await uow.outbox.broadcast_by_key(standings_key(month)) is not None
-
-
 async def post_due_standings(wiring: Wiring, *, platform: str | None = None) -> int | None:
-    """Enqueue the due month's standings once; returns the broadcast id, or None when nothing was due."""
-    factory, ward, tz = wiring.factory, wiring.ward, wiring.timezone
+    """Enqueue each ward's due month's standings once; returns a broadcast id, or None when none was due."""
+    posted = None
+    for ward_id in sorted(wiring.wards):
+        posted = await _post_ward(wiring, ward_id, platform=platform) or posted
+    return posted
+
+
+async def _post_ward(wiring: Wiring, ward_id: int, *, platform: str | None) -> int | None:
+    factory, ward, tz = wiring.factory, wiring.ward_of(ward_id), wiring.timezone_of(ward_id)
     now, default_language = wiring.clock(), wiring.settings.default_language
     month = month_to_post(now, ward, tz)
     if month is None:
         return None
     async with unit_of_work(factory) as uow:
-        if await _already_posted(uow, month):
+        if await uow.outbox.broadcast_by_key(standings_key(ward_id, month)) is not None:
             return None
-        result = await compute_standings(uow, month_period(month), ward.indicators, ward.ward.bands)
-        chats = [(chat, chat.group.code if chat.group else None) for chat in await uow.chats.linked_active()]
-        staff = [person for person in await uow.people.staff() if person.active]
+        result = await compute_standings(
+            uow, month_period(month), ward.indicators, ward.ward.bands, ward_id=ward_id
+        )
+        chats = [
+            (chat, chat.group.code if chat.group else None) for chat in await uow.chats.linked_active(ward_id)
+        ]
+        staff = [person for person in await uow.people.staff(ward_id) if person.active]
     if not any(s.score is not None for s in result.standings):
         chart: Attachment | None = None
     else:
@@ -97,8 +104,9 @@ async def post_due_standings(wiring: Wiring, *, platform: str | None = None) -> 
             title=title,
             messages=messages,
             requested_by=None,
-            key=standings_key(month),
+            key=standings_key(ward_id, month),
             now=now,
+            ward_id=ward_id,
         )
 
 

@@ -14,8 +14,6 @@ import signal
 from types import TracebackType
 from typing import Self
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 import conversations  # noqa: F401  (registers the multi-step flows)
 import handlers  # noqa: F401  (registers the single-step commands)
 from bot.channels.telegram import TelegramChannel
@@ -28,6 +26,7 @@ from bot.outbox import OutboxWorker, Sender
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.ward_config import WardFile, default_ward_file, load_ward_config
+from bot.wards import sync_wards
 from bot.wiring import Wiring
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
@@ -60,13 +59,17 @@ def make_wiring(settings: Settings, ward: WardFile) -> Wiring:
     return Wiring(settings=settings, ward=ward, engine=engine, factory=create_session_factory(engine))
 
 
-async def sync_ward_groups(factory: async_sessionmaker[AsyncSession], ward: WardFile) -> None:
-    """Create or update the ward file's [[groups]] (groups added in chat or by CSV are kept)."""
-    if not ward.groups:
-        return
-    rows = [GroupRow(g.code, g.name, g.households, g.block) for g in ward.groups]
-    async with unit_of_work(factory) as uow:
-        await upsert_groups(uow, rows, actor_label="ward file")
+async def prepare(wiring: Wiring, *, groups: bool = True) -> None:
+    """The deployment's wards in the database (`wiring.wards` filled), with their ward files' groups.
+
+    Groups added in chat or by CSV are kept.
+    """
+    async with unit_of_work(wiring.factory) as uow:
+        wiring.wards = await sync_wards(uow, wiring.all_ward_files)
+        for ward_id, ward in wiring.wards.items():
+            if groups and ward.groups:
+                rows = [GroupRow(g.code, g.name, g.households, g.block) for g in ward.groups]
+                await upsert_groups(uow, ward_id, rows, actor_label="ward file")
 
 
 class WardBot:
@@ -102,7 +105,7 @@ class WardBot:
     async def start(self) -> None:
         """Connect, handle what the last run left, then receive, send and follow the schedules."""
         wiring = self.wiring
-        await sync_ward_groups(wiring.factory, wiring.ward)
+        await prepare(wiring)
         if self.telegram is not None:
             await self.telegram.connect()
         await self.outbox.recover_now()

@@ -113,8 +113,8 @@ async def taking_part(uow: UnitOfWork, campaign: Campaign) -> Sequence[Residenti
     """The groups of the campaign: fixed at launch, or (while preparing) every group of its block."""
     if campaign.launched_at is not None:
         ids = {link.group_id for link in campaign.groups}
-        return [g for g in await uow.campaigns.groups_in(None) if g.id in ids]
-    return await uow.campaigns.groups_in(campaign.block)
+        return [g for g in await uow.campaigns.groups_in(campaign.ward_id, None) if g.id in ids]
+    return await uow.campaigns.groups_in(campaign.ward_id, campaign.block)
 
 
 async def launch(
@@ -126,7 +126,7 @@ async def launch(
         raise CampaignError("already_launched")
     if campaign.starts_on is None:
         raise CampaignError("incomplete")
-    groups = await uow.campaigns.groups_in(campaign.block)
+    groups = await uow.campaigns.groups_in(campaign.ward_id, campaign.block)
     if not groups:
         raise CampaignError("no_groups")
     group_ids = [g.id for g in groups]
@@ -140,7 +140,7 @@ async def launch(
         messages.append((chat, Outgoing(public, attachment=photo)))
         taken.add((chat.platform, chat.chat_external_id))
     in_campaign = set(group_ids)
-    for membership in await uow.groups.leaders():
+    for membership in await uow.groups.leaders(campaign.ward_id):
         person = membership.person
         key = (person.platform, person.external_id)
         if membership.group_id not in in_campaign or not person.active or key in taken:
@@ -200,10 +200,10 @@ async def pledge(
     return "signed"
 
 
-async def campaign_lines(uow: UnitOfWork) -> list[CampaignLine]:
-    """Every launched campaign with its dates, groups, pledges and delivery."""
-    campaigns = list(await uow.campaigns.launched())
-    codes = {g.id: g.code for g in await uow.campaigns.groups_in(None)}
+async def campaign_lines(uow: UnitOfWork, ward_id: int) -> list[CampaignLine]:
+    """Every launched campaign of the ward with its dates, groups, pledges and delivery."""
+    campaigns = list(await uow.campaigns.launched(ward_id))
+    codes = {g.id: g.code for g in await uow.campaigns.groups_in(ward_id, None)}
     broadcast_ids = [c.launch_broadcast_id for c in campaigns if c.launch_broadcast_id is not None]
     delivery = await uow.outbox.status_counts(broadcast_ids) if broadcast_ids else {}
     lines = []
@@ -234,6 +234,7 @@ async def campaign_standings(
         window(campaign, today),
         ward.indicators,
         ward.ward.bands,
+        ward_id=campaign.ward_id,
         indicator_weights=weights_of(campaign),
         group_ids=[link.group_id for link in campaign.groups],
     )
@@ -256,7 +257,7 @@ async def review(
     group_codes = {g.id: g.code for g in await taking_part(uow, campaign)}
     chats = [
         c
-        for c in await uow.chats.linked_active()
+        for c in await uow.chats.linked_active(campaign.ward_id)
         if c.group_id in group_codes and platform in (None, c.platform)
     ]
     with use_language(default_language):
@@ -281,7 +282,13 @@ async def review(
             for chat in chats
         ]
     return await enqueue_broadcast(
-        uow, kind=f"review-{kind}", title=heading, messages=messages, requested_by=requested_by, now=now
+        uow,
+        kind=f"review-{kind}",
+        ward_id=campaign.ward_id,
+        title=heading,
+        messages=messages,
+        requested_by=requested_by,
+        now=now,
     )
 
 
@@ -300,13 +307,14 @@ async def award(
         text = _("🎖 AWARD: {group} ({code})\n{citation}").format(
             group=group.name, code=group.code, citation=citation
         )
-    everyone = await recipients(uow, None, chats=True, platform=platform)
+    everyone = await recipients(uow, None, ward_id=group.ward_id, chats=True, platform=platform)
     leaders = await recipients(uow, [group.id], chats=False, leaders=True, platform=platform)
     seen = {(r.platform, r.chat_external_id) for r in everyone}
     targets = everyone + [r for r in leaders if (r.platform, r.chat_external_id) not in seen]
     return await enqueue_broadcast(
         uow,
         kind="award",
+        ward_id=group.ward_id,
         title=_("Award for {code}").format(code=group.code),
         messages=[(r, Outgoing(text)) for r in targets],
         requested_by=requested_by,

@@ -8,17 +8,16 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot import logs
 from bot.settings import Settings, SettingsError, load_settings
 from bot.ward_config import WardConfigError
+from bot.wards import ward_code
+from bot.wiring import Wiring
 
 EXIT_USAGE = 2
 TELEGRAM = "telegram"
 
 Command = Callable[[argparse.Namespace, Settings], int]
-SessionFactory = async_sessionmaker[AsyncSession]
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
@@ -51,24 +50,35 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _with_database(settings: Settings, work: Callable[[SessionFactory], Awaitable[int]]) -> int:
-    """Migrate and take in the ward file's groups, then run `work(factory)` on one short-lived engine."""
-    from bot.application import load_ward, migrate, sync_ward_groups
-    from storage.engine import create_engine, create_session_factory
+def _with_database(settings: Settings, work: Callable[[Wiring], Awaitable[int]]) -> int:
+    """Migrate and take in the ward files, then run `work(wiring)` on one short-lived engine."""
+    from bot.application import load_ward, make_wiring, migrate, prepare
 
     ward = load_ward(settings)
 
     async def main() -> int:
         await migrate(settings)
-        engine = create_engine(settings.database_url)
+        wiring = make_wiring(settings, ward)
         try:
-            factory = create_session_factory(engine)
-            await sync_ward_groups(factory, ward)
-            return await work(factory)
+            await prepare(wiring)
+            return await work(wiring)
         finally:
-            await engine.dispose()
+            await wiring.engine.dispose()
 
     return asyncio.run(main())
+
+
+def _ward(wiring: Wiring, code: str | None) -> int:
+    """The ward named by --ward CODE; the only ward when not given."""
+    codes = {ward_code(file): ward_id for ward_id, file in wiring.wards.items()}
+    if code is None:
+        if wiring.single_ward_id is not None:
+            return wiring.single_ward_id
+        raise UsageError(f"several wards are served: add --ward CODE (one of {', '.join(sorted(codes))})")
+    found = codes.get(code.strip().upper())
+    if found is None:
+        raise UsageError(f"--ward {code}: no such ward (the wards are {', '.join(sorted(codes))})")
+    return found
 
 
 def _admin_add(args: argparse.Namespace, settings: Settings) -> int:
@@ -76,10 +86,21 @@ def _admin_add(args: argparse.Namespace, settings: Settings) -> int:
     from bot.membership import set_staff
     from storage.unit_of_work import unit_of_work
 
-    async def work(factory: SessionFactory) -> int:
-        async with unit_of_work(factory) as uow:
-            person = await set_staff(uow, args.platform, _account(args), name=args.name, is_staff=True)
-        print(f"{args.user_id} is now ward staff ({person.display_name or 'no name yet'}).")
+    async def work(wiring: Wiring) -> int:
+        ward_id = None if args.province else _ward(wiring, args.ward)
+        async with unit_of_work(wiring.factory) as uow:
+            person = await set_staff(
+                uow,
+                args.platform,
+                _account(args),
+                name=args.name,
+                is_staff=not args.province,
+                ward_id=ward_id,
+            )
+            if args.province:
+                person.is_province = True
+        role = "province staff" if args.province else "ward staff"
+        print(f"{args.user_id} is now {role} ({person.display_name or 'no name yet'}).")
         return 0
 
     return _with_database(settings, work)
@@ -90,13 +111,14 @@ def _admin_remove(args: argparse.Namespace, settings: Settings) -> int:
     from bot.membership import set_staff
     from storage.unit_of_work import unit_of_work
 
-    async def work(factory: SessionFactory) -> int:
-        async with unit_of_work(factory) as uow:
+    async def work(wiring: Wiring) -> int:
+        async with unit_of_work(wiring.factory) as uow:
             person = await uow.people.find(args.platform, _account(args))
-            if person is None or not person.is_staff:
+            if person is None or not (person.is_staff or person.is_province):
                 print(f"{args.user_id} is not ward staff; nothing changed.", file=sys.stderr)
                 return 1
             await set_staff(uow, args.platform, _account(args), name=None, is_staff=False)
+            person.is_province = False
         print(f"{args.user_id} is no longer ward staff.")
         return 0
 
@@ -106,13 +128,15 @@ def _admin_remove(args: argparse.Namespace, settings: Settings) -> int:
 def _admin_list(args: argparse.Namespace, settings: Settings) -> int:
     from storage.unit_of_work import unit_of_work
 
-    async def work(factory: SessionFactory) -> int:
-        async with unit_of_work(factory) as uow:
-            staff = await uow.people.staff()
+    async def work(wiring: Wiring) -> int:
+        async with unit_of_work(wiring.factory) as uow:
+            staff = list(await uow.people.staff(None)) + list(await uow.people.province_staff())
+            codes = {ward.id: ward.code for ward in await uow.wards.all()}
         if not staff:
             print("No ward staff yet. Add one with: wardbot admin add TELEGRAM_USER_ID --name NAME")
         for person in staff:
-            print(f"{person.external_id}\t{person.platform}\t{person.display_name}")
+            where = "province" if person.is_province else codes.get(person.ward_id or 0, "")
+            print(f"{person.external_id}\t{person.platform}\t{person.display_name}\t{where}")
         return 0
 
     return _with_database(settings, work)
@@ -131,9 +155,11 @@ def _groups_import(args: argparse.Namespace, settings: Settings) -> int:
     for problem in problems:
         print(f"{path}: line {problem.line}: {problem.problem}", file=sys.stderr)
 
-    async def work(factory: SessionFactory) -> int:
-        async with unit_of_work(factory) as uow:
-            created, updated = await upsert_groups(uow, rows, actor_label=f"import {path.name}")
+    async def work(wiring: Wiring) -> int:
+        async with unit_of_work(wiring.factory) as uow:
+            created, updated = await upsert_groups(
+                uow, _ward(wiring, args.ward), rows, actor_label=f"import {path.name}"
+            )
         unchanged = len(rows) - created - updated
         skipped = len(problems)
         print(f"{created} groups added, {updated} updated, {unchanged} unchanged, {skipped} lines skipped.")
@@ -147,9 +173,9 @@ def _groups_list(args: argparse.Namespace, settings: Settings) -> int:
     from bot.membership import group_lines
     from storage.unit_of_work import unit_of_work
 
-    async def work(factory: SessionFactory) -> int:
-        async with unit_of_work(factory) as uow:
-            lines = await group_lines(uow)
+    async def work(wiring: Wiring) -> int:
+        async with unit_of_work(wiring.factory) as uow:
+            lines = await group_lines(uow, _ward(wiring, args.ward))
         if not lines:
             print("No groups yet. Add them in the ward file, with /addgroup or with: wardbot groups import")
         print("code\tname\thouseholds\tblock\thead\tdeputy\tchat")
@@ -174,9 +200,9 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
     from bot.membership import audit_lines
     from storage.unit_of_work import unit_of_work
 
-    async def work(factory: SessionFactory) -> int:
-        async with unit_of_work(factory) as uow:
-            lines = await audit_lines(uow, args.last)
+    async def work(wiring: Wiring) -> int:
+        async with unit_of_work(wiring.factory) as uow:
+            lines = await audit_lines(uow, args.last, None if args.ward is None else _ward(wiring, args.ward))
         if not lines:
             print("The audit log is empty.")
         for line in lines:
@@ -208,11 +234,15 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     out = Path(args.out or f"bao-cao-{period.key}.{args.format}")
 
-    async def work(factory: SessionFactory) -> int:
-        async with unit_of_work(factory) as uow:
+    async def work(wiring: Wiring) -> int:
+        ward_id = _ward(wiring, args.ward)
+        ward = wiring.ward_of(ward_id)
+        tz = wiring.timezone_of(ward_id)
+        async with unit_of_work(wiring.factory) as uow:
             data = await export_data(
                 uow,
                 period,
+                ward_id=ward_id,
                 ward_name=ward.ward.name,
                 indicators=ward.indicators,
                 bands=ward.ward.bands,
@@ -306,6 +336,8 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("user_id", metavar="USER_ID", help="the Telegram user id (a number) or the Zalo user id")
     add.add_argument("--platform", choices=(TELEGRAM, "zalo"), default=TELEGRAM, help="default telegram")
     add.add_argument("--name", help="the staff member's name, shown in lists")
+    add.add_argument("--ward", metavar="CODE", help="the ward they serve (needed when there are several)")
+    add.add_argument("--province", action="store_true", help="province staff: read every ward")
     add.set_defaults(handler=_admin_add)
     listing = admin_commands.add_parser("list", help="list ward staff", description="List ward staff.")
     listing.set_defaults(handler=_admin_list)
@@ -328,10 +360,12 @@ def build_parser() -> argparse.ArgumentParser:
         "importing again updates instead of duplicating.",
     )
     group_import.add_argument("file", metavar="FILE.csv")
+    group_import.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
     group_import.set_defaults(handler=_groups_import)
     group_list = groups_commands.add_parser(
         "list", help="list groups", description="List groups with their heads, deputies and chats."
     )
+    group_list.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
     group_list.set_defaults(handler=_groups_list)
 
     audit = commands.add_parser(
@@ -342,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument(
         "--last", type=_positive, default=50, metavar="N", help="how many entries (default 50)"
     )
+    audit.add_argument("--ward", metavar="CODE", help="only this ward's entries")
     audit.set_defaults(handler=_audit)
 
     export = commands.add_parser(
@@ -354,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FILE", help="where to write (default bao-cao-PERIOD.xlsx)")
     export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="default xlsx")
     export.add_argument("--language", choices=("vi", "en"), default="vi", help="headers (default vi)")
+    export.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
     export.set_defaults(handler=_export)
     return parser
 

@@ -122,12 +122,13 @@ async def enqueue_broadcast(
     requested_by: int | None,
     key: str | None = None,
     now: datetime,
+    ward_id: int | None = None,
 ) -> int | None:
     """Write a broadcast and its messages; None (and nothing written) when `key` was used before."""
     if key is not None and await uow.outbox.broadcast_by_key(key) is not None:
         return None
     broadcast = await uow.outbox.add_broadcast(
-        Broadcast(kind=kind, key=key, title=title, requested_by=requested_by, created_at=now)
+        Broadcast(kind=kind, key=key, title=title, requested_by=requested_by, created_at=now, ward_id=ward_id)
     )
     stored: dict[tuple[str, str, bool], int] = {}
     rows: list[OutboxMessage] = []
@@ -236,25 +237,28 @@ async def recipients(
     uow: UnitOfWork,
     group_ids: Collection[int] | None,
     *,
+    ward_id: int | None = None,
     chats: bool = True,
     leaders: bool = False,
     followers: bool = False,
     staff: bool = False,
     platform: str | None = None,
 ) -> list[Recipient]:
-    """Who a broadcast to these groups (all when None) reaches: only active chats and people, each once."""
+    """Who a broadcast to these groups (all of the ward when None) reaches: active chats and people."""
     found: dict[tuple[str, str], Recipient] = {}
 
     def add(recipient: Recipient) -> None:
         found.setdefault((recipient.platform, recipient.chat_external_id), recipient)
 
     if chats:
-        for chat in await uow.outbox.active_group_chats(group_ids, platform):
+        for chat in await uow.outbox.active_group_chats(group_ids, platform, ward_id=ward_id):
             add(Recipient(chat.platform, chat.external_id, chat.title or chat.external_id, True))
     roles = [*((HEAD, DEPUTY) if leaders else ()), *((FOLLOWER,) if followers else ())]
-    people = list(await uow.outbox.active_members(group_ids, roles, platform)) if roles else []
+    people = (
+        list(await uow.outbox.active_members(group_ids, roles, platform, ward_id=ward_id)) if roles else []
+    )
     if staff:
-        people += await uow.outbox.active_staff(platform)
+        people += await uow.outbox.active_staff(platform, ward_id=ward_id)
     for person in people:
         add(Recipient(person.platform, person.external_id, person.display_name or person.external_id, False))
     return list(found.values())

@@ -7,7 +7,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from bot.application import WardBot, load_ward, make_wiring, sync_ward_groups
+from bot.application import WardBot, load_ward, make_wiring, prepare
 from bot.channels.telegram import PLATFORM, TelegramChannel
 from bot.membership import HEAD as HEAD_ROLE
 from bot.membership import follow, link_chat, set_staff
@@ -48,10 +48,10 @@ def _full_name(user: FakeUser) -> str:
 
 async def seed_demo(wiring: Wiring) -> None:
     """Staff Hoa; Nam heads the first group, whose chat is linked; Lan follows it."""
-    await sync_ward_groups(wiring.factory, wiring.ward)
+    await prepare(wiring)
     async with unit_of_work(wiring.factory) as uow:
         await set_staff(uow, PLATFORM, str(STAFF.id), name=_full_name(STAFF), is_staff=True)
-        group = (await uow.groups.all())[0]
+        group = (await uow.groups.all(wiring.first_ward_id))[0]
         head = await uow.people.ensure(PLATFORM, str(HEAD.id), display_name=_full_name(HEAD))
         resident = await uow.people.ensure(PLATFORM, str(RESIDENT.id), display_name=_full_name(RESIDENT))
         await uow.groups.add_membership(head.id, group.id, HEAD_ROLE)

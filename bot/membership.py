@@ -90,10 +90,15 @@ async def audit(
     group_id: int | None = None,
     subject: int | None = None,
     detail: str = "",
+    ward_id: int | None = None,
 ) -> None:
-    """Record one membership change."""
+    """Record one membership change (in the group's ward when no ward is given)."""
+    if ward_id is None and group_id is not None:
+        group = await uow.groups.get(group_id)
+        ward_id = group.ward_id if group is not None else None
     await uow.audit.add(
         AuditEntry(
+            ward_id=ward_id,
             action=action,
             actor_id=actor,
             actor_label=actor_label,
@@ -115,8 +120,11 @@ async def identify(
     chat_external_id: str | None = None,
     chat_kind: str = "private",
     chat_title: str = "",
+    default_ward_id: int | None = None,
 ) -> Caller:
-    """The caller behind an update, registered on first sight, with their roles and this chat's group."""
+    """The caller behind an update, registered on first sight, with their roles, this chat's group and
+    the ward they act in: this group chat's, else the ward they serve, lead or follow in, else
+    `default_ward_id` (the only ward of a one-ward deployment)."""
     person = await uow.people.ensure(
         platform, external_id, display_name=display_name, client_language=client_language
     )
@@ -128,8 +136,10 @@ async def identify(
     head_of: list[int] = []
     deputy_of: list[int] = []
     follows: list[int] = []
+    wards: dict[str, int] = {}
     for membership in await uow.groups.memberships_of(person.id):
         {HEAD: head_of, DEPUTY: deputy_of, FOLLOWER: follows}[membership.role].append(membership.group_id)
+        wards.setdefault(membership.role, membership.group.ward_id)
     if head_of:
         roles.add(Role.HEAD)
     if deputy_of:
@@ -137,11 +147,29 @@ async def identify(
     if follows:
         roles.add(Role.RESIDENT)
     chat_group_id: int | None = None
+    chat_ward: int | None = None
     if chat_external_id is not None and chat_kind != "private":
         chat = await uow.chats.ensure(platform, chat_external_id, chat_kind, chat_title)
         if not chat.active:
             chat.active = True
         chat_group_id = chat.group_id
+        group = await uow.groups.get(chat.group_id) if chat.group_id is not None else None
+        chat_ward = group.ward_id if group is not None else None
+    ward_id = next(
+        (
+            ward
+            for ward in (
+                chat_ward,
+                person.ward_id if person.is_staff else None,
+                wards.get(HEAD),
+                wards.get(DEPUTY),
+                wards.get(FOLLOWER),
+                default_ward_id,
+            )
+            if ward is not None
+        ),
+        None,
+    )
     return Caller(
         person_id=person.id,
         name=person.display_name,
@@ -151,6 +179,7 @@ async def identify(
         deputy_of=tuple(deputy_of),
         follows=tuple(follows),
         chat_group_id=chat_group_id,
+        ward_id=ward_id,
     )
 
 
@@ -198,9 +227,14 @@ async def set_staff(
     name: str | None,
     is_staff: bool,
     actor_label: str = "command line",
+    ward_id: int | None = None,
 ) -> Person:
-    """Make someone ward staff (or stop that), creating them if the bot has not met them yet."""
+    """Make someone staff of a ward (the first ward when not given), or stop that; creating them if
+    the bot has not met them yet."""
     person = await uow.people.ensure(platform, external_id, display_name=name)
+    if is_staff:
+        wards = [ward.id for ward in await uow.wards.all()]
+        person.ward_id = ward_id if ward_id is not None else (person.ward_id or min(wards, default=None))
     if person.is_staff != is_staff:
         person.is_staff = is_staff
         await audit(
@@ -209,6 +243,7 @@ async def set_staff(
             actor=None,
             actor_label=actor_label,
             subject=person.id,
+            ward_id=person.ward_id,
         )
     return person
 
@@ -221,6 +256,7 @@ def _next_code(existing: set[str]) -> str:
 
 async def add_group(
     uow: UnitOfWork,
+    ward_id: int,
     name: str,
     households: int,
     *,
@@ -234,19 +270,19 @@ async def add_group(
         raise MembershipError("name_missing")
     if not 0 <= households <= 100_000:
         raise MembershipError("households_range")
-    code = (code or _next_code(await uow.groups.codes())).upper()
+    code = (code or _next_code(await uow.groups.codes(ward_id))).upper()
     if not CODE_PATTERN.match(code):
         raise MembershipError("bad_code", code=code)
-    if await uow.groups.by_code(code) is not None:
+    if await uow.groups.by_code(code, ward_id) is not None:
         raise MembershipError("code_taken", code=code)
-    group = await uow.groups.add(code, name[:200], households, block)
+    group = await uow.groups.add(ward_id, code, name[:200], households, block)
     await audit(uow, "group_added", actor=actor, group_id=group.id, detail=f"{code} {name}")
     return group
 
 
-async def require_group(uow: UnitOfWork, code: str) -> ResidentialGroup:
-    """The group with this code, or a `MembershipError('no_group')`."""
-    group = await uow.groups.by_code(code)
+async def require_group(uow: UnitOfWork, code: str, ward_id: int | None) -> ResidentialGroup:
+    """The ward's group with this code, or a `MembershipError('no_group')`."""
+    group = await uow.groups.by_code(code, ward_id)
     if group is None:
         raise MembershipError("no_group", code=code.strip().upper())
     return group
@@ -455,15 +491,15 @@ async def unfollow(uow: UnitOfWork, person_id: int, group: ResidentialGroup | No
     return dropped
 
 
-async def group_lines(uow: UnitOfWork) -> list[GroupLine]:
-    """Every group with its head, deputy and chat, for staff."""
+async def group_lines(uow: UnitOfWork, ward_id: int | None) -> list[GroupLine]:
+    """Every group of the ward with its head, deputy and chat, for staff."""
     leaders: dict[tuple[int, str], str] = {
         (m.group_id, m.role): m.person.display_name or m.person.external_id
-        for m in await uow.groups.leaders()
+        for m in await uow.groups.leaders(ward_id)
     }
     chats = {chat.group_id: chat for chat in await uow.chats.linked()}
     lines = []
-    for group in await uow.groups.all():
+    for group in await uow.groups.all(ward_id):
         chat = chats.get(group.id)
         lines.append(
             GroupLine(
@@ -492,12 +528,12 @@ class AuditLine:
     detail: str
 
 
-async def audit_lines(uow: UnitOfWork, count: int) -> list[AuditLine]:
-    """The newest `count` entries, oldest first."""
-    entries = list(await uow.audit.last(count))
+async def audit_lines(uow: UnitOfWork, count: int, ward_id: int | None = None) -> list[AuditLine]:
+    """The newest `count` entries (of one ward, when given), oldest first."""
+    entries = list(await uow.audit.last(count, ward_id))
     mentioned = {e.actor_id for e in entries} | {e.subject_id for e in entries}
     people = {p.id: p for p in await uow.people.by_ids(mentioned)}
-    groups = {g.id: g.code for g in await uow.groups.all()}
+    groups = {g.id: g.code for g in await uow.groups.all(ward_id)}
 
     def who(person_id: int | None) -> str:
         person = people.get(person_id) if person_id is not None else None
@@ -527,13 +563,15 @@ class GroupRow:
     has_block: bool = True  # False when the file has no block column: keep what is stored
 
 
-async def upsert_groups(uow: UnitOfWork, rows: Sequence[GroupRow], *, actor_label: str) -> tuple[int, int]:
-    """Create or update groups by code; returns (created, updated). Re-running changes nothing more."""
+async def upsert_groups(
+    uow: UnitOfWork, ward_id: int, rows: Sequence[GroupRow], *, actor_label: str
+) -> tuple[int, int]:
+    """Create or update a ward's groups by code; returns (created, updated). Re-running changes nothing."""
     created = updated = 0
     for row in rows:
-        group = await uow.groups.by_code(row.code)
+        group = await uow.groups.by_code(row.code, ward_id)
         if group is None:
-            group = await uow.groups.add(row.code.upper(), row.name, row.households, row.block)
+            group = await uow.groups.add(ward_id, row.code.upper(), row.name, row.households, row.block)
             await audit(
                 uow,
                 "group_added",

@@ -95,6 +95,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
             chat_external_id=inbound.chat_id,
             chat_kind=inbound.chat,
             chat_title=inbound.chat_title,
+            default_ward_id=wiring.single_ward_id,
         )
         set_language(caller.language)
         inbound = await channel.resolve(uow, inbound)
@@ -117,6 +118,8 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
                     chat=inbound.chat,
                     out=out,
                     wiring=wiring,
+                    ward_id=caller.ward_id if caller.ward_id is not None else wiring.first_ward_id,
+                    ward=wiring.ward_of(caller.ward_id),
                     platform=inbound.platform,
                     chat_id=inbound.chat_id,
                     chat_title=inbound.chat_title,

@@ -50,21 +50,28 @@ def next_round_time(now: datetime, ward: WardFile, tz: ZoneInfo) -> datetime | N
 
 
 async def send_due_reminders(wiring: Wiring, *, platform: str | None = None) -> int | None:
-    """Queue the due round once; returns the broadcast id, or None when nothing was due or left to remind."""
-    factory, ward, tz = wiring.factory, wiring.ward, wiring.timezone
+    """Queue each ward's due round once; returns a broadcast id, or None when nothing was due."""
+    queued = None
+    for ward_id in sorted(wiring.wards):
+        queued = await _remind_ward(wiring, ward_id, platform=platform) or queued
+    return queued
+
+
+async def _remind_ward(wiring: Wiring, ward_id: int, *, platform: str | None) -> int | None:
+    factory, ward, tz = wiring.factory, wiring.ward_of(ward_id), wiring.timezone_of(ward_id)
     now, default_language = wiring.clock(), wiring.settings.default_language
     due = due_round(now, ward, tz)
     if due is None:
         return None
     month, days = due
-    key = f"reminder:{month}:{days}"
+    key = f"reminder:{ward_id}:{month}:{days}"
     async with unit_of_work(factory) as uow:
         if await uow.outbox.broadcast_by_key(key) is not None:
             return None
-        reported = await uow.reports.reported_groups(str(month))
+        reported = await uow.reports.reported_groups(str(month), ward_id)
         deadline = deadline_date(month, ward.ward.report_deadline_day).strftime("%d/%m/%Y")
         messages: list[tuple[Recipient, Outgoing]] = []
-        for membership in await uow.groups.leaders():
+        for membership in await uow.groups.leaders(ward_id):
             person = membership.person
             if (
                 membership.group_id in reported
@@ -91,5 +98,12 @@ async def send_due_reminders(wiring: Wiring, *, platform: str | None = None) -> 
         with use_language(default_language):
             title = _("Reminders for {month}").format(month=month_in_sentence(month, default_language))
         return await enqueue_broadcast(
-            uow, kind="reminder", title=title, messages=messages, requested_by=None, key=key, now=now
+            uow,
+            kind="reminder",
+            title=title,
+            messages=messages,
+            requested_by=None,
+            key=key,
+            now=now,
+            ward_id=ward_id,
         )

@@ -66,6 +66,7 @@ async def compute_standings(
     indicators: Sequence[Indicator],
     bands: Bands,
     *,
+    ward_id: int | None,
     indicator_weights: Mapping[str, float] | None = None,
     group_ids: Collection[int] | None = None,
 ) -> StandingsResult:
@@ -76,28 +77,29 @@ async def compute_standings(
     catalogue score by key: a figure the old version lacked counts as blank.
     """
     scoring = weighted(indicators, indicator_weights)
-    groups = await uow.standings.groups(group_ids)
+    groups = await uow.standings.groups(ward_id, group_ids)
     scored_keys = [indicator.key for indicator in scoring if indicator.scored]
-    values = await _values(uow, period, group_ids=group_ids, keys=scored_keys)
+    values = await _values(uow, period, ward_id=ward_id, group_ids=group_ids, keys=scored_keys)
     return _standings(period, groups, values, scoring, bands)
 
 
 async def completeness(
-    uow: UnitOfWork, year: int, *, now: datetime, ward: WardSettings, tz: ZoneInfo
+    uow: UnitOfWork, year: int, *, ward_id: int | None, now: datetime, ward: WardSettings, tz: ZoneInfo
 ) -> list[CompletenessRow]:
     """Per group, by code: months of `year` already past their deadline, reports, reports on time.
 
     Only locked months are expected, so the table never blames a group for a month it
     may still report.
     """
-    groups = await uow.standings.groups()
-    return await _completeness(uow, groups, year, now=now, ward=ward, tz=tz)
+    groups = await uow.standings.groups(ward_id)
+    return await _completeness(uow, groups, year, ward_id=ward_id, now=now, ward=ward, tz=tz)
 
 
 async def export_data(
     uow: UnitOfWork,
     period: Period,
     *,
+    ward_id: int | None,
     ward_name: str,
     indicators: Sequence[Indicator],
     bands: Bands,
@@ -110,8 +112,9 @@ async def export_data(
     Completeness covers the year the period ends in. Three queries in all: the groups and
     values are read once and shared by the values sheet and the standings.
     """
-    groups = await uow.standings.groups()
-    values = await _values(uow, period, group_ids=None, keys=[indicator.key for indicator in indicators])
+    groups = await uow.standings.groups(ward_id)
+    keys = [indicator.key for indicator in indicators]
+    values = await _values(uow, period, ward_id=ward_id, group_ids=None, keys=keys)
     result = _standings(period, groups, values, tuple(indicators), bands)
     by_id = {group.id: group for group in groups}
     value_rows: list[ValueRow] = [
@@ -126,16 +129,23 @@ async def export_data(
         indicators=tuple(indicators),
         value_rows=value_rows,
         standings=result.standings,
-        completeness=await _completeness(uow, groups, period.last.year, now=now, ward=ward, tz=tz),
+        completeness=await _completeness(
+            uow, groups, period.last.year, ward_id=ward_id, now=now, ward=ward, tz=tz
+        ),
     )
 
 
 async def _values(
-    uow: UnitOfWork, period: Period, *, group_ids: Collection[int] | None, keys: Collection[str]
+    uow: UnitOfWork,
+    period: Period,
+    *,
+    ward_id: int | None,
+    group_ids: Collection[int] | None,
+    keys: Collection[str],
 ) -> dict[tuple[int, str], Values]:
     """Submitted values (only `keys`) by (group id, month) for the period, from one query."""
     months = [str(month) for month in period.months]
-    return await uow.standings.report_values(months, group_ids=group_ids, keys=keys)
+    return await uow.standings.report_values(months, ward_id=ward_id, group_ids=group_ids, keys=keys)
 
 
 def _standings(
@@ -178,6 +188,7 @@ async def _completeness(
     groups: Sequence[ResidentialGroup],
     year: int,
     *,
+    ward_id: int | None,
     now: datetime,
     ward: WardSettings,
     tz: ZoneInfo,
@@ -186,7 +197,7 @@ async def _completeness(
     submitted: dict[int, int] = {}
     on_time: dict[int, int] = {}
     if months:
-        for group_id, _month, in_time in await uow.standings.reports(months):
+        for group_id, _month, in_time in await uow.standings.reports(months, ward_id=ward_id):
             submitted[group_id] = submitted.get(group_id, 0) + 1
             if in_time:
                 on_time[group_id] = on_time.get(group_id, 0) + 1

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.access import Caller, ChatKind
 from bot.replies import Choice, Replies
+from bot.ward_config import WardFile
 from bot.wiring import Wiring
 from storage.unit_of_work import UnitOfWork
 
@@ -79,6 +82,8 @@ class Turn:
     chat: ChatKind
     out: Replies
     wiring: Wiring
+    ward_id: int  # the ward the caller acts in (the deployment's first when theirs is not known)
+    ward: WardFile  # that ward's file
     platform: str
     chat_id: str
     chat_title: str = ""
@@ -98,6 +103,15 @@ class Turn:
     async def photo(self) -> bytes | None:
         """The photo sent with this message, downloaded; None without one."""
         return await self.fetch_photo() if self.fetch_photo is not None else None
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The ward's timezone."""
+        return self.wiring.timezone_of(self.ward_id)
+
+    def now(self) -> datetime:
+        """The current time in the ward's timezone."""
+        return self.wiring.clock().astimezone(self.timezone)
 
     def invite_link(self, code: str) -> str:
         """How an invited person redeems `code`: Telegram's deep link, or the message to send elsewhere."""

@@ -27,6 +27,32 @@ class Wiring:
     factory: async_sessionmaker[AsyncSession]
     clock: Callable[[], datetime] = field(default=utcnow)
     instance: str = field(default_factory=lambda: instance_name())
+    wards: dict[int, WardFile] = field(default_factory=dict)  # by ward id, filled at start-up
+    ward_files: tuple[WardFile, ...] = ()  # every ward of the deployment; just `ward` when empty
+
+    @property
+    def all_ward_files(self) -> tuple[WardFile, ...]:
+        return self.ward_files or (self.ward,)
+
+    def ward_of(self, ward_id: int | None) -> WardFile:
+        """A ward's file; the deployment's first ward when `ward_id` is unknown."""
+        if ward_id is not None and ward_id in self.wards:
+            return self.wards[ward_id]
+        return self.ward
+
+    @property
+    def first_ward_id(self) -> int:
+        """The deployment's first ward: where people who belong to no ward yet are answered from."""
+        return min(self.wards, default=0)
+
+    @property
+    def single_ward_id(self) -> int | None:
+        """The ward of a one-ward deployment, where everyone belongs to it; None with several."""
+        return next(iter(self.wards)) if len(self.wards) == 1 else None
+
+    def timezone_of(self, ward_id: int | None) -> ZoneInfo:
+        """A ward's timezone (its ward file wins over the TIMEZONE setting)."""
+        return ZoneInfo(self.ward_of(ward_id).ward.timezone or self.settings.timezone)
 
     @property
     def timezone(self) -> ZoneInfo:

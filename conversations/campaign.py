@@ -63,7 +63,9 @@ TEXT_LIMIT = 3000
 @command("campaign")
 async def start_campaign(turn: Turn) -> None:
     """A new campaign: ask its title."""
-    campaign = await turn.uow.campaigns.add(Campaign(title="", created_by=turn.caller.person_id))
+    campaign = await turn.uow.campaigns.add(
+        Campaign(title="", created_by=turn.caller.person_id, ward_id=turn.ward_id)
+    )
     await _go(turn, TITLE, {"campaign": campaign.id})
 
 
@@ -80,7 +82,7 @@ async def on_button(turn: Turn) -> None:
     if campaign is None:
         return
     state, data = conversation.state, turn.data
-    today = turn.wiring.now().date()
+    today = turn.now().date()
     if state == START and data == TODAY:
         campaign.starts_on = today
         await _next(turn, campaign, step, END)
@@ -88,7 +90,7 @@ async def on_button(turn: Turn) -> None:
         campaign.ends_on = None
         await _next(turn, campaign, step, GROUPS)
     elif state == GROUPS and (data == ALL_GROUPS or data.startswith(BLOCK)):
-        blocks = await turn.uow.campaigns.blocks()
+        blocks = await turn.uow.campaigns.blocks(campaign.ward_id)
         index = data.removeprefix(BLOCK)
         chosen = data != ALL_GROUPS and index.isdigit() and int(index) < len(blocks)
         campaign.block = blocks[int(index)] if chosen else None
@@ -173,7 +175,7 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
             campaign.ends_on = day
             await _next(turn, campaign, step, GROUPS)
     elif state == CRITERIA and (found := WEIGHT.match(text)):
-        criteria = scored_indicators(turn.wiring.ward.indicators)
+        criteria = scored_indicators(turn.ward.indicators)
         number, weight = int(found.group(1)), float(found.group(2).replace(",", "."))
         if 1 <= number <= len(criteria):
             weights = _current_weights(turn, campaign)
@@ -228,10 +230,10 @@ async def _go(turn: Turn, state: str, step: dict[str, Any]) -> None:
             [[Choice(_("No end date"), OPEN_END)]],
         )
     elif state == GROUPS:
-        all_groups = await turn.uow.campaigns.groups_in(None)
+        all_groups = await turn.uow.campaigns.groups_in(campaign.ward_id, None)
         choices = [[Choice(_("All groups ({count})").format(count=len(all_groups)), ALL_GROUPS)]]
-        for index, block in enumerate(await turn.uow.campaigns.blocks()):
-            count = len(await turn.uow.campaigns.groups_in(block))
+        for index, block in enumerate(await turn.uow.campaigns.blocks(campaign.ward_id)):
+            count = len(await turn.uow.campaigns.groups_in(campaign.ward_id, block))
             choices.append([Choice(f"{block} ({count})", f"{BLOCK}{index}")])
         turn.reply(_("Which groups take part?"), choices)
     elif state == CRITERIA:
@@ -257,7 +259,7 @@ async def _ask_criteria(turn: Turn, campaign: Campaign) -> None:
     lines = [_("Which criteria count in this campaign's standings? Press one to include or leave it out.")]
     lines.append(_("To change a weight type its number and the weight, for example: 2 20"))
     choices = [[Choice(_("✔️ Use the ward's criteria"), WARD_CRITERIA)]]
-    for number, indicator in enumerate(scored_indicators(turn.wiring.ward.indicators), start=1):
+    for number, indicator in enumerate(scored_indicators(turn.ward.indicators), start=1):
         weight = weights.get(indicator.key, 0.0)
         mark = "✅" if weight > 0 else "⬜"
         label = f"{mark} {number}. {indicator.label_in(language)}"
@@ -283,7 +285,7 @@ async def _preview(turn: Turn, campaign: Campaign) -> None:
         _("the ward's criteria")
         if criteria is None
         else ", ".join(
-            i.label_in(current_language()) for i in turn.wiring.ward.indicators if criteria.get(i.key, 0) > 0
+            i.label_in(current_language()) for i in turn.ward.indicators if criteria.get(i.key, 0) > 0
         )
     )
     turn.reply(
@@ -343,7 +345,7 @@ async def _campaign(turn: Turn, step: dict[str, Any]) -> Campaign | None:
 
 
 def _ward_weight(turn: Turn, key: str) -> float:
-    return next((i.weight for i in turn.wiring.ward.indicators if i.key == key), 0.0)
+    return next((i.weight for i in turn.ward.indicators if i.key == key), 0.0)
 
 
 def _current_weights(turn: Turn, campaign: Campaign) -> dict[str, float]:
@@ -351,7 +353,7 @@ def _current_weights(turn: Turn, campaign: Campaign) -> dict[str, float]:
     chosen = weights_of(campaign)
     return {
         i.key: (chosen.get(i.key, 0.0) if chosen is not None else i.weight)
-        for i in scored_indicators(turn.wiring.ward.indicators)
+        for i in scored_indicators(turn.ward.indicators)
     }
 
 

@@ -74,7 +74,7 @@ async def _open_report(turn: Turn) -> None:
     if group is None:
         return
     wiring = turn.wiring
-    months = await reportable_months(turn.uow, group.id, wiring.clock(), wiring.ward.ward, wiring.timezone)
+    months = await reportable_months(turn.uow, group.id, wiring.clock(), turn.ward.ward, turn.timezone)
     if turn.args:
         try:
             wanted = Month.parse(turn.args[0])
@@ -199,12 +199,12 @@ async def on_cancel(turn: Turn, conversation: Conversation) -> None:
 async def _begin(turn: Turn, group: ResidentialGroup, month: Month) -> None:
     """Open the month's draft and ask the first unanswered question, or show the summary."""
     wiring = turn.wiring
-    if not await month_is_open(turn.uow, group.id, month, wiring.clock(), wiring.ward.ward, wiring.timezone):
+    if not await month_is_open(turn.uow, group.id, month, wiring.clock(), turn.ward.ward, turn.timezone):
         await turn.uow.conversations.end(turn.caller.person_id)
         turn.reply(_locked_text(turn, group, month))
         return
     draft = await start_draft(
-        turn.uow, turn.caller.person_id, group, month, wiring.ward.indicators, now=wiring.clock()
+        turn.uow, turn.caller.person_id, group, month, turn.ward.indicators, now=wiring.clock()
     )
     step: dict[str, Any] = {"draft": draft.id}
     unanswered = draft.first_unanswered()
@@ -432,8 +432,8 @@ async def _confirm(turn: Turn, draft: Draft) -> None:
             draft,
             turn.caller.person_id,
             now=wiring.clock(),
-            ward=wiring.ward.ward,
-            tz=wiring.timezone,
+            ward=turn.ward.ward,
+            tz=turn.timezone,
         )
     except ReportingError as error:
         position = draft.position_of(error.details.get("key", "")) or 0
@@ -441,7 +441,7 @@ async def _confirm(turn: Turn, draft: Draft) -> None:
         await _ask(turn, draft, {"draft": draft.id}, hint=_("This question still needs an answer."))
         return
     await turn.uow.conversations.end(turn.caller.person_id)
-    deadline = deadline_date(draft.month, wiring.ward.ward.report_deadline_day)
+    deadline = deadline_date(draft.month, turn.ward.ward.report_deadline_day)
     if result.first:
         text = _("✅ Report for {month} sent. Thank you! You can change it with /report until {deadline}.")
     elif result.changed:
@@ -506,7 +506,7 @@ async def _still_open(turn: Turn, draft: Draft) -> bool:
     """False (and the person told, the draft kept) when the month locked meanwhile."""
     wiring = turn.wiring
     if await month_is_open(
-        turn.uow, draft.group_id, draft.month, wiring.clock(), wiring.ward.ward, wiring.timezone
+        turn.uow, draft.group_id, draft.month, wiring.clock(), turn.ward.ward, turn.timezone
     ):
         return True
     await save_draft(turn.uow, draft, now=turn.wiring.clock())
@@ -518,8 +518,8 @@ async def _still_open(turn: Turn, draft: Draft) -> bool:
 
 
 def _locked_text(turn: Turn, group: ResidentialGroup, month: Month) -> str:
-    deadline = deadline_date(month, turn.wiring.ward.ward.report_deadline_day)
-    if month > Month.of(turn.wiring.now().date()):
+    deadline = deadline_date(month, turn.ward.ward.report_deadline_day)
+    if month > Month.of(turn.now().date()):
         return _("{month} has not started yet. Send /report for the current month.").format(
             month=month.label(current_language())
         )
@@ -543,9 +543,9 @@ def _kept_text(draft: Draft | None) -> str:
 
 
 def _month_choice(turn: Turn, month: Month) -> str:
-    deadline = deadline_date(month, turn.wiring.ward.ward.report_deadline_day)
+    deadline = deadline_date(month, turn.ward.ward.report_deadline_day)
     label = month.label(current_language())
-    if month < Month.of(turn.wiring.now().date()):
+    if month < Month.of(turn.now().date()):
         return _("{month} (until {deadline})").format(month=label, deadline=deadline.strftime("%d/%m"))
     return label
 

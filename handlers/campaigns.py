@@ -16,7 +16,7 @@ REVIEW_WORDS = {"midterm": MIDTERM, "sơ-kết": MIDTERM, "soket": MIDTERM, "fin
 @command("campaigns")
 async def list_campaigns(turn: Turn) -> None:
     """Each campaign: dates, groups taking part, pledges, delivery of its announcement."""
-    lines = await campaign_lines(turn.uow)
+    lines = await campaign_lines(turn.uow, turn.ward_id or 0)
     if not lines:
         turn.reply(_("No campaign yet. Send /campaign to launch one."))
         return
@@ -43,7 +43,7 @@ async def list_campaigns(turn: Turn) -> None:
 
 async def _pick_campaign(turn: Turn, number: str | None) -> Campaign | None:
     """The campaign named by #number, or the newest one; None after telling the staff member."""
-    launched = list(await turn.uow.campaigns.launched())
+    launched = list(await turn.uow.campaigns.launched(turn.ward_id))
     if not launched:
         turn.reply(_("No campaign yet. Send /campaign to launch one."))
         return None
@@ -73,9 +73,9 @@ async def review_command(turn: Turn) -> None:
         turn.uow,
         campaign,
         kind,
-        ward=wiring.ward,
+        ward=turn.ward,
         now=wiring.clock(),
-        today=wiring.now().date(),
+        today=turn.now().date(),
         default_language=wiring.settings.default_language,
         platform=None,
         requested_by=turn.caller.person_id,
@@ -97,7 +97,7 @@ async def award_command(turn: Turn) -> None:
         )
         return
     try:
-        group = await require_group(turn.uow, turn.args[0])
+        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
     except MembershipError as error:
         turn.reply(explain(error))
         return

@@ -26,7 +26,7 @@ async def link(turn: Turn) -> None:
     caller = turn.caller
     try:
         if turn.args:
-            group = await require_group(turn.uow, turn.args[0])
+            group = await require_group(turn.uow, turn.args[0], turn.ward_id)
             if not caller.has(Role.STAFF) and group.id not in caller.reports_for:
                 turn.reply(_("You can only link the chat of the group you lead. Send /link without a code."))
                 return
@@ -86,7 +86,7 @@ async def membership_changed(turn: Turn) -> None:
             _(
                 "Hello! I am the emulation assistant of {ward}. The group head, please send /link here "
                 "to make this your group's chat."
-            ).format(ward=turn.wiring.ward.ward.name)
+            ).format(ward=turn.ward.ward.name)
         )
 
 

@@ -21,7 +21,7 @@ async def follow_command(turn: Turn) -> None:
         )
         return
     try:
-        group = await require_group(turn.uow, turn.args[0])
+        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
     except MembershipError as error:
         turn.reply(explain(error))
         return
@@ -40,7 +40,7 @@ async def follow_command(turn: Turn) -> None:
 async def unfollow_command(turn: Turn) -> None:
     """Stop following one group, or every group when no code is given."""
     try:
-        group = await require_group(turn.uow, turn.args[0]) if turn.args else None
+        group = await require_group(turn.uow, turn.args[0], turn.ward_id) if turn.args else None
     except MembershipError as error:
         turn.reply(explain(error))
         return

@@ -29,7 +29,7 @@ def invite_link(turn: Turn, code: str) -> str:
 
 
 def _invite_text(turn: Turn, group_code: str, group_name: str, role: str, code: str) -> str:
-    days = turn.wiring.ward.ward.invite_days
+    days = turn.ward.ward.invite_days
     return _(
         "Send this link to the {role} of {name} ({code}). It works once and expires in {days} days:\n{link}"
     ).format(role=role_name(role), name=group_name, code=group_code, days=days, link=invite_link(turn, code))
@@ -43,7 +43,7 @@ async def _invite(turn: Turn, group: ResidentialGroup, role: str) -> str:
         role,
         actor=turn.caller.person_id,
         now=turn.wiring.clock(),
-        valid_for=timedelta(days=turn.wiring.ward.ward.invite_days),
+        valid_for=timedelta(days=turn.ward.ward.invite_days),
     )
 
 
@@ -55,7 +55,9 @@ async def add_group_command(turn: Turn) -> None:
     if len(words) > 1 and words[-1].isdigit():
         households = int(words.pop())
     try:
-        group = await add_group(turn.uow, " ".join(words), households, actor=turn.caller.person_id)
+        group = await add_group(
+            turn.uow, turn.ward_id, " ".join(words), households, actor=turn.caller.person_id
+        )
         code = await _invite(turn, group, HEAD)
     except MembershipError as error:
         turn.reply(explain(error))
@@ -75,7 +77,7 @@ async def invite_command(turn: Turn) -> None:
         turn.reply(_("Which group? For example: /invite TDP01 (or /invite TDP01 deputy)"))
         return
     try:
-        group = await require_group(turn.uow, turn.args[0])
+        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
         role = role_of(turn.args[1] if len(turn.args) > 1 else "")
         code = await _invite(turn, group, role)
     except MembershipError as error:
@@ -87,7 +89,7 @@ async def invite_command(turn: Turn) -> None:
 @command("groups")
 async def list_groups(turn: Turn) -> None:
     """Every group with its head, deputy, chat and households."""
-    lines = await group_lines(turn.uow)
+    lines = await group_lines(turn.uow, turn.ward_id)
     if not lines:
         turn.reply(_("No groups yet. Add one with /addgroup NAME HOUSEHOLDS, or list them in the ward file."))
         return
@@ -119,7 +121,7 @@ async def remove_head(turn: Turn) -> None:
         turn.reply(_("Which group? For example: /removehead TDP01 (or /removehead TDP01 deputy)"))
         return
     try:
-        group = await require_group(turn.uow, turn.args[0])
+        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
         role = role_of(turn.args[1] if len(turn.args) > 1 else "")
         person = await remove_leader(turn.uow, group, role, actor=turn.caller.person_id)
     except MembershipError as error:

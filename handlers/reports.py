@@ -30,15 +30,13 @@ async def my_report(turn: Turn) -> None:
             turn.reply(_("Please give the month as YYYY-MM, for example /myreport 2026-10."))
             return
     else:
-        months = await reportable_months(
-            turn.uow, group.id, wiring.clock(), wiring.ward.ward, wiring.timezone
-        )
+        months = await reportable_months(turn.uow, group.id, wiring.clock(), turn.ward.ward, turn.timezone)
     language = current_language()
     for month in months:
         view = await report_view(turn.uow, group.id, month)
         if view is None:
             continue
-        moment = view.submitted_at.astimezone(wiring.timezone).strftime("%H:%M %d/%m/%Y")
+        moment = view.submitted_at.astimezone(turn.timezone).strftime("%H:%M %d/%m/%Y")
         lines = [
             _("Report of {group} ({code}) for {month}").format(
                 group=group.name, code=group.code, month=month.label(language)
@@ -54,7 +52,7 @@ async def my_report(turn: Turn) -> None:
             )
             flag = " ⚠️" if answer is not None and answer.flagged else ""
             lines.append(f"{number}. {indicator.label_in(language)}: {shown}{flag}")
-        deadline = deadline_date(month, wiring.ward.ward.report_deadline_day)
+        deadline = deadline_date(month, turn.ward.ward.report_deadline_day)
         lines.append(
             _("Change it with /report until {deadline}.").format(deadline=deadline.strftime("%d/%m/%Y"))
         )
@@ -74,7 +72,7 @@ async def reopen(turn: Turn) -> None:
         turn.reply(_("Which group and month? For example: /reopen TDP01 2026-10"))
         return
     try:
-        group = await require_group(turn.uow, turn.args[0])
+        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
         month = Month.parse(turn.args[1])
     except MembershipError as error:
         turn.reply(explain(error))
@@ -85,7 +83,7 @@ async def reopen(turn: Turn) -> None:
     wiring = turn.wiring
     try:
         until = await reopen_month(
-            turn.uow, group, month, actor=turn.caller.person_id, now=wiring.clock(), tz=wiring.timezone
+            turn.uow, group, month, actor=turn.caller.person_id, now=wiring.clock(), tz=turn.timezone
         )
     except ReportingError:
         turn.reply(
@@ -95,7 +93,7 @@ async def reopen(turn: Turn) -> None:
             ).format(month=month.label(current_language()))
         )
         return
-    last_day = (until.astimezone(wiring.timezone) - timedelta(seconds=1)).strftime("%d/%m/%Y")
+    last_day = (until.astimezone(turn.timezone) - timedelta(seconds=1)).strftime("%d/%m/%Y")
     turn.reply(
         _("Reopened {month} for {code} until the end of {day}. Its head and deputy were told.").format(
             month=month_in_sentence(month, current_language()), code=group.code, day=last_day

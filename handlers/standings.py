@@ -39,9 +39,9 @@ def _period(turn: Turn) -> Period | None:
     """The period named after the command, or the newest locked month; None after telling the user."""
     wiring = turn.wiring
     if not turn.args:
-        return default_period(wiring.clock(), wiring.ward.ward, wiring.timezone)
+        return default_period(wiring.clock(), turn.ward.ward, turn.timezone)
     try:
-        return parse_period(" ".join(turn.args), today=wiring.now().date())
+        return parse_period(" ".join(turn.args), today=turn.now().date())
     except ValueError:
         turn.reply(
             _(
@@ -58,7 +58,6 @@ async def standings(turn: Turn) -> None:
 
     `/standings #3` gives campaign 3's standings over its window, with its own criteria and groups.
     """
-    wiring = turn.wiring
     if turn.args and turn.args[0].startswith("#"):
         wanted = turn.args[0].lstrip("#")
         campaign = await turn.uow.campaigns.get(int(wanted)) if wanted.isdigit() else None
@@ -67,15 +66,17 @@ async def standings(turn: Turn) -> None:
                 _("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted)
             )
             return
-        result = await campaign_standings(turn.uow, campaign, wiring.ward, wiring.now().date())
+        result = await campaign_standings(turn.uow, campaign, turn.ward, turn.now().date())
     else:
         period = _period(turn)
         if period is None:
             return
-        result = await compute_standings(turn.uow, period, wiring.ward.indicators, wiring.ward.ward.bands)
+        result = await compute_standings(
+            turn.uow, period, turn.ward.indicators, turn.ward.ward.bands, ward_id=turn.ward_id
+        )
     own = await _own_code(turn)
     full = turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE
-    table = standings_table(result, ward_name=wiring.ward.ward.name, highlight_code=own, full=full)
+    table = standings_table(result, ward_name=turn.ward.ward.name, highlight_code=own, full=full)
     if not any(s.score is not None for s in result.standings):
         turn.reply(table)
         return
@@ -86,15 +87,17 @@ async def standings(turn: Turn) -> None:
 async def status(turn: Turn) -> None:
     """Staff: who has reported for the open months and the year so far; others: their own group."""
     wiring = turn.wiring
-    now, tz, ward = wiring.clock(), wiring.timezone, wiring.ward.ward
+    now, tz, ward = wiring.clock(), turn.timezone, turn.ward.ward
     language = current_language()
-    rows = await completeness(turn.uow, now.astimezone(tz).year, now=now, ward=ward, tz=tz)
+    rows = await completeness(
+        turn.uow, now.astimezone(tz).year, ward_id=turn.ward_id, now=now, ward=ward, tz=tz
+    )
     own = await _own_code(turn)
     if turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE:
-        groups = await turn.uow.groups.all()
+        groups = await turn.uow.groups.all(turn.ward_id)
         lines = []
         for month in sorted(open_months(now, ward.report_deadline_day, tz)):
-            reported = await turn.uow.reports.reported_groups(str(month))
+            reported = await turn.uow.reports.reported_groups(str(month), turn.ward_id)
             waiting = [g for g in groups if g.id not in reported]
             deadline = deadline_date(month, ward.report_deadline_day).strftime("%d/%m/%Y")
             lines.append(
@@ -108,8 +111,8 @@ async def status(turn: Turn) -> None:
             if waiting:
                 names = ", ".join(f"{g.code} {g.name}" for g in waiting)
                 lines.append(_("Not yet: {groups}").format(groups=names))
-            for code, indicator_key, value in await turn.uow.reports.flagged(str(month)):
-                indicator = next((i for i in wiring.ward.indicators if i.key == indicator_key), None)
+            for code, indicator_key, value in await turn.uow.reports.flagged(str(month), turn.ward_id):
+                indicator = next((i for i in turn.ward.indicators if i.key == indicator_key), None)
                 if indicator is not None:
                     lines.append(
                         _("⚠️ {code}: {label} = {value} (unusual, confirmed by the head)").format(
@@ -148,12 +151,13 @@ async def export(turn: Turn) -> None:
     data = await export_data(
         turn.uow,
         period,
-        ward_name=wiring.ward.ward.name,
-        indicators=wiring.ward.indicators,
-        bands=wiring.ward.ward.bands,
+        ward_id=turn.ward_id,
+        ward_name=turn.ward.ward.name,
+        indicators=turn.ward.indicators,
+        bands=turn.ward.ward.bands,
         now=wiring.clock(),
-        ward=wiring.ward.ward,
-        tz=wiring.timezone,
+        ward=turn.ward.ward,
+        tz=turn.timezone,
     )
     language = current_language()
     content = workbook_bytes(data, language)

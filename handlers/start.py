@@ -22,7 +22,7 @@ async def start(turn: Turn) -> None:
             "Group heads send their monthly report here, ward staff follow the campaigns, "
             "and everyone can see the standings.\n"
             "Send /help to see what you can do."
-        ).format(name=turn.caller.name or _("there"), ward=turn.wiring.ward.ward.name)
+        ).format(name=turn.caller.name or _("there"), ward=turn.ward.ward.name)
     )
 
 

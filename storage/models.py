@@ -57,6 +57,17 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+class Ward(Base):
+    """A ward (phường, xã, đặc khu) served by this deployment; one ward file each."""
+
+    __tablename__ = "wards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class Person(Base):
     """Someone who wrote to the bot or was named by staff, on one chat platform."""
 
@@ -70,6 +81,8 @@ class Person(Base):
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     client_language: Mapped[str | None] = mapped_column(String(16), default=None)
     is_staff: Mapped[bool] = mapped_column(default=False)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id", ondelete="SET NULL"), default=None)
+    is_province: Mapped[bool] = mapped_column(default=False)  # province staff: reads every ward
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
@@ -104,12 +117,14 @@ class InboxUpdate(Base):
 
 
 class ResidentialGroup(Base):
-    """A residential group (tổ dân phố) of the ward."""
+    """A residential group (tổ dân phố) of a ward; its code is unique within the ward."""
 
     __tablename__ = "residential_groups"
+    __table_args__ = (UniqueConstraint("ward_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(20), unique=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    code: Mapped[str] = mapped_column(String(20))
     name: Mapped[str] = mapped_column(String(200))
     households: Mapped[int] = mapped_column(default=0)
     block: Mapped[str | None] = mapped_column(String(100), default=None)
@@ -128,6 +143,7 @@ class Membership(Base):
             "role",
             unique=True,
             sqlite_where=text("role IN ('head', 'deputy')"),
+            postgresql_where=text("role IN ('head', 'deputy')"),
         ),
     )
 
@@ -147,7 +163,13 @@ class Chat(Base):
     __tablename__ = "chats"
     __table_args__ = (
         UniqueConstraint("platform", "external_id"),
-        Index("uq_chats_one_per_group", "group_id", unique=True, sqlite_where=text("group_id IS NOT NULL")),
+        Index(
+            "uq_chats_one_per_group",
+            "group_id",
+            unique=True,
+            sqlite_where=text("group_id IS NOT NULL"),
+            postgresql_where=text("group_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -188,6 +210,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id", ondelete="SET NULL"), default=None)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
     actor_label: Mapped[str] = mapped_column(String(256), default="")
@@ -311,6 +334,7 @@ class Broadcast(Base):
     __tablename__ = "broadcasts"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id", ondelete="SET NULL"), default=None)
     kind: Mapped[str] = mapped_column(String(32))
     key: Mapped[str | None] = mapped_column(String(128), unique=True, default=None)
     title: Mapped[str] = mapped_column(String(256), default="")
@@ -374,6 +398,7 @@ class Campaign(Base):
     __tablename__ = "campaigns"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
     title: Mapped[str] = mapped_column(String(200))
     announcement: Mapped[str] = mapped_column(Text, default="")
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)

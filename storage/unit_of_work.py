@@ -20,6 +20,7 @@ from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.standings import StandingsRepository
+from storage.repositories.wards import WardsRepository
 
 
 class UnitOfWork:
@@ -71,6 +72,10 @@ class UnitOfWork:
     @cached_property
     def campaigns(self) -> CampaignsRepository:
         return CampaignsRepository(self.session)
+
+    @cached_property
+    def wards(self) -> WardsRepository:
+        return WardsRepository(self.session)
 
 
 _WRITE_LOCKS: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()

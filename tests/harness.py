@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.application import WardBot, make_wiring
+from bot.application import WardBot, make_wiring, prepare
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient
@@ -35,6 +35,7 @@ async def migrated_wiring(settings: Settings, ward: WardFile) -> Wiring:
     """Wiring on a database brought to the newest migration."""
     built = make_wiring(settings, ward)
     await upgrade(built.engine)
+    await prepare(built, groups=False)
     return built
 
 

@@ -61,6 +61,7 @@ choices = ["Tốt", "Khá", "Cần cố gắng"]
 required = false
 """
 
+WARD = 1  # the ward of a one-ward test deployment (the first row of a fresh database)
 NOW = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)  # 3 November, 09:00 in Hanoi: October and November are open
 
 

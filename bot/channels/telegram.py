@@ -535,7 +535,7 @@ class TelegramChannel:
                     commands = [BotCommand(name, text) for name, text in allowed_commands(caller, kind)]
                 await self._set_commands(commands, scope, language)
         async with unit_of_work(self.wiring.factory) as uow:
-            staff = [person.id for person in await uow.people.staff() if person.platform == PLATFORM]
+            staff = [person.id for person in await uow.people.staff(None) if person.platform == PLATFORM]
         for person_id in staff:
             await self.publish_menu(person_id)
 

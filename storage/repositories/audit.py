@@ -20,7 +20,10 @@ class AuditRepository:
         self.session.add(entry)
         await self.session.flush()
 
-    async def last(self, count: int) -> Sequence[AuditEntry]:
-        """The newest `count` entries, oldest first."""
-        rows = await self.session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(count))
+    async def last(self, count: int, ward_id: int | None = None) -> Sequence[AuditEntry]:
+        """The newest `count` entries (of one ward, when given), oldest first."""
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(count)
+        if ward_id is not None:
+            query = query.where(AuditEntry.ward_id == ward_id)
+        rows = await self.session.scalars(query)
         return list(reversed(rows.all()))

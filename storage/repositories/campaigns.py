@@ -27,26 +27,32 @@ class CampaignsRepository:
         await self.session.flush()
         return campaign
 
-    async def launched(self) -> Sequence[Campaign]:
-        """Launched campaigns, newest first, with their groups."""
+    async def launched(self, ward_id: int | None) -> Sequence[Campaign]:
+        """A ward's launched campaigns (every ward's when None), newest first, with their groups."""
+        query = select(Campaign).where(Campaign.launched_at.is_not(None))
+        if ward_id is not None:
+            query = query.where(Campaign.ward_id == ward_id)
         rows = await self.session.scalars(
-            select(Campaign)
-            .where(Campaign.launched_at.is_not(None))
-            .options(selectinload(Campaign.groups))
-            .order_by(Campaign.id.desc())
+            query.options(selectinload(Campaign.groups)).order_by(Campaign.id.desc())
         )
         return rows.all()
 
-    async def blocks(self) -> list[str]:
+    async def blocks(self, ward_id: int) -> list[str]:
         """The distinct emulation blocks (khối) of the ward's groups."""
         rows = await self.session.scalars(
-            select(ResidentialGroup.block).where(ResidentialGroup.block.is_not(None)).distinct()
+            select(ResidentialGroup.block)
+            .where(ResidentialGroup.block.is_not(None), ResidentialGroup.ward_id == ward_id)
+            .distinct()
         )
         return sorted(b for b in rows.all() if b)
 
-    async def groups_in(self, block: str | None) -> Sequence[ResidentialGroup]:
-        """Every group, or the groups of one block."""
-        query = select(ResidentialGroup).order_by(ResidentialGroup.code)
+    async def groups_in(self, ward_id: int, block: str | None) -> Sequence[ResidentialGroup]:
+        """Every group of the ward, or the groups of one block."""
+        query = (
+            select(ResidentialGroup)
+            .where(ResidentialGroup.ward_id == ward_id)
+            .order_by(ResidentialGroup.code)
+        )
         if block is not None:
             query = query.where(ResidentialGroup.block == block)
         return (await self.session.scalars(query)).all()

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from storage.models import Chat, Membership, Person, ResidentialGroup
+
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
+
+
+def _in_ward(query: Q, ward_id: int | None) -> Q:
+    """The query limited to one ward's groups (every ward when None)."""
+    return query if ward_id is None else query.where(ResidentialGroup.ward_id == ward_id)
 
 
 class GroupsRepository:
@@ -17,24 +25,26 @@ class GroupsRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_code(self, code: str) -> ResidentialGroup | None:
-        """A group by its code, case-insensitively."""
-        return await self.session.scalar(
-            select(ResidentialGroup).where(func.upper(ResidentialGroup.code) == code.strip().upper())
-        )
+    async def by_code(self, code: str, ward_id: int | None) -> ResidentialGroup | None:
+        """A group of the ward by its code, case-insensitively (None: the first of any ward)."""
+        query = select(ResidentialGroup).where(func.upper(ResidentialGroup.code) == code.strip().upper())
+        return await self.session.scalar(_in_ward(query, ward_id).order_by(ResidentialGroup.id).limit(1))
 
     async def get(self, group_id: int) -> ResidentialGroup | None:
         return await self.session.get(ResidentialGroup, group_id)
 
-    async def all(self) -> Sequence[ResidentialGroup]:
-        """Every group, by code."""
-        return (await self.session.scalars(select(ResidentialGroup).order_by(ResidentialGroup.code))).all()
+    async def all(self, ward_id: int | None) -> Sequence[ResidentialGroup]:
+        """Every group of the ward (of every ward when None), by code."""
+        query = select(ResidentialGroup).order_by(ResidentialGroup.ward_id, ResidentialGroup.code)
+        return (await self.session.scalars(_in_ward(query, ward_id))).all()
 
-    async def codes(self) -> set[str]:
-        return set((await self.session.scalars(select(ResidentialGroup.code))).all())
+    async def codes(self, ward_id: int | None) -> set[str]:
+        return set((await self.session.scalars(_in_ward(select(ResidentialGroup.code), ward_id))).all())
 
-    async def add(self, code: str, name: str, households: int, block: str | None) -> ResidentialGroup:
-        group = ResidentialGroup(code=code, name=name, households=households, block=block)
+    async def add(
+        self, ward_id: int, code: str, name: str, households: int, block: str | None
+    ) -> ResidentialGroup:
+        group = ResidentialGroup(ward_id=ward_id, code=code, name=name, households=households, block=block)
         self.session.add(group)
         await self.session.flush()
         return group
@@ -71,13 +81,15 @@ class GroupsRepository:
         await self.session.delete(membership)
         await self.session.flush()
 
-    async def leaders(self) -> Sequence[Membership]:
-        """Every head and deputy, with people loaded, for listings."""
-        rows = await self.session.scalars(
+    async def leaders(self, ward_id: int | None) -> Sequence[Membership]:
+        """Every head and deputy of the ward, with people loaded, for listings."""
+        query = (
             select(Membership)
+            .join(ResidentialGroup, ResidentialGroup.id == Membership.group_id)
             .options(joinedload(Membership.person))
             .where(Membership.role.in_(("head", "deputy")))
         )
+        rows = await self.session.scalars(_in_ward(query, ward_id))
         return rows.all()
 
     async def followers(self, group_id: int) -> Sequence[Person]:
@@ -126,9 +138,12 @@ class ChatsRepository:
         """Every chat linked to a group."""
         return (await self.session.scalars(select(Chat).where(Chat.group_id.is_not(None)))).all()
 
-    async def linked_active(self) -> Sequence[Chat]:
-        """Linked chats the bot is still in, with their group loaded."""
-        rows = await self.session.scalars(
-            select(Chat).where(Chat.group_id.is_not(None), Chat.active).options(joinedload(Chat.group))
+    async def linked_active(self, ward_id: int | None) -> Sequence[Chat]:
+        """Linked chats of the ward's groups the bot is still in, with their group loaded."""
+        query = (
+            select(Chat)
+            .join(ResidentialGroup, ResidentialGroup.id == Chat.group_id)
+            .where(Chat.active)
+            .options(joinedload(Chat.group))
         )
-        return rows.all()
+        return (await self.session.scalars(_in_ward(query, ward_id))).all()

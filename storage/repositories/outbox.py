@@ -150,9 +150,9 @@ class OutboxRepository:
     # --- who a broadcast can reach ---------------------------------------------------------------
 
     async def active_group_chats(
-        self, group_ids: Collection[int] | None, platform: str | None
+        self, group_ids: Collection[int] | None, platform: str | None, *, ward_id: int | None = None
     ) -> Sequence[Chat]:
-        """Active chats linked to these groups (all groups when None), by group code."""
+        """Active chats linked to these groups (all the ward's groups when None), by group code."""
         query = (
             select(Chat)
             .join(ResidentialGroup, ResidentialGroup.id == Chat.group_id)
@@ -161,12 +161,19 @@ class OutboxRepository:
         )
         if group_ids is not None:
             query = query.where(Chat.group_id.in_(list(group_ids)))
+        if ward_id is not None:
+            query = query.where(ResidentialGroup.ward_id == ward_id)
         if platform is not None:
             query = query.where(Chat.platform == platform)
         return (await self.session.scalars(query)).all()
 
     async def active_members(
-        self, group_ids: Collection[int] | None, roles: Collection[str], platform: str | None
+        self,
+        group_ids: Collection[int] | None,
+        roles: Collection[str],
+        platform: str | None,
+        *,
+        ward_id: int | None = None,
     ) -> Sequence[Person]:
         """Active people holding one of `roles` in these groups (all groups when None), by name."""
         query = (
@@ -177,6 +184,15 @@ class OutboxRepository:
                     Membership.person_id == Person.id,
                     Membership.role.in_(list(roles)),
                     *([Membership.group_id.in_(list(group_ids))] if group_ids is not None else []),
+                    *(
+                        [
+                            Membership.group_id.in_(
+                                select(ResidentialGroup.id).where(ResidentialGroup.ward_id == ward_id)
+                            )
+                        ]
+                        if ward_id is not None
+                        else []
+                    ),
                 ),
             )
             .order_by(Person.display_name, Person.id)
@@ -185,13 +201,15 @@ class OutboxRepository:
             query = query.where(Person.platform == platform)
         return (await self.session.scalars(query)).all()
 
-    async def active_staff(self, platform: str | None) -> Sequence[Person]:
-        """Active ward staff, by name."""
+    async def active_staff(self, platform: str | None, *, ward_id: int | None = None) -> Sequence[Person]:
+        """Active ward staff (of one ward, when given), by name."""
         query = (
             select(Person)
             .where(Person.is_staff.is_(True), Person.active.is_(True))
             .order_by(Person.display_name, Person.id)
         )
+        if ward_id is not None:
+            query = query.where(Person.ward_id == ward_id)
         if platform is not None:
             query = query.where(Person.platform == platform)
         return (await self.session.scalars(query)).all()

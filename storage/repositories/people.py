@@ -61,9 +61,14 @@ class PeopleRepository:
             return []
         return (await self.session.scalars(select(Person).where(Person.id.in_(wanted)))).all()
 
-    async def staff(self) -> Sequence[Person]:
-        """Every ward staff member, by name."""
-        rows = await self.session.scalars(
-            select(Person).where(Person.is_staff.is_(True)).order_by(Person.display_name, Person.id)
-        )
-        return rows.all()
+    async def staff(self, ward_id: int | None) -> Sequence[Person]:
+        """The staff of a ward (of every ward when None), by name."""
+        query = select(Person).where(Person.is_staff.is_(True)).order_by(Person.display_name, Person.id)
+        if ward_id is not None:
+            query = query.where(Person.ward_id == ward_id)
+        return (await self.session.scalars(query)).all()
+
+    async def province_staff(self) -> Sequence[Person]:
+        """Province staff, who read every ward, by name."""
+        query = select(Person).where(Person.is_province.is_(True)).order_by(Person.display_name, Person.id)
+        return (await self.session.scalars(query)).all()

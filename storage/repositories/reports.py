@@ -58,20 +58,27 @@ class ReportsRepository:
         )
         return rows.all()
 
-    async def reported_groups(self, month: str) -> set[int]:
-        """Ids of the groups that submitted a report for the month."""
-        rows = await self.session.scalars(select(Report.group_id).where(Report.month == month))
-        return set(rows.all())
+    async def reported_groups(self, month: str, ward_id: int | None) -> set[int]:
+        """Ids of the ward's groups that submitted a report for the month."""
+        query = select(Report.group_id).where(Report.month == month)
+        if ward_id is not None:
+            query = query.join(ResidentialGroup, ResidentialGroup.id == Report.group_id).where(
+                ResidentialGroup.ward_id == ward_id
+            )
+        return set((await self.session.scalars(query)).all())
 
-    async def flagged(self, month: str) -> list[tuple[str, str, float | None]]:
+    async def flagged(self, month: str, ward_id: int | None) -> list[tuple[str, str, float | None]]:
         """(group code, indicator key, value) of unusual values the heads confirmed, for staff."""
-        rows = await self.session.execute(
+        query = (
             select(ResidentialGroup.code, ReportValue.key, ReportValue.value)
             .join(Report, Report.id == ReportValue.report_id)
             .join(ResidentialGroup, ResidentialGroup.id == Report.group_id)
             .where(Report.month == month, ReportValue.flagged)
             .order_by(ResidentialGroup.code, ReportValue.id)
         )
+        if ward_id is not None:
+            query = query.where(ResidentialGroup.ward_id == ward_id)
+        rows = await self.session.execute(query)
         return [(code, key, value) for code, key, value in rows]
 
     async def draft(self, group_id: int, month: str, person_id: int) -> ReportDraft | None:

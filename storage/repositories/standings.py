@@ -9,8 +9,9 @@ and building an object per value would dominate the time.
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import Any, TypeVar
 
-from sqlalchemy import and_, select
+from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, ReportValue, ResidentialGroup
@@ -22,15 +23,29 @@ PARTITION_ROWS = 1000
 ReportRow = tuple[int, str, bool]
 
 
+Q = TypeVar("Q", bound="Select[*tuple[Any, ...]]")
+
+
+def _in_ward(query: Q, ward_id: int) -> Q:
+    """Reports of one ward's groups."""
+    return query.join(ResidentialGroup, ResidentialGroup.id == Report.group_id).where(
+        ResidentialGroup.ward_id == ward_id
+    )
+
+
 class StandingsRepository:
     """Bulk reads of groups and reports inside the caller's transaction; never writes."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def groups(self, group_ids: Collection[int] | None = None) -> Sequence[ResidentialGroup]:
-        """Every group (or only `group_ids`), by code."""
+    async def groups(
+        self, ward_id: int | None, group_ids: Collection[int] | None = None
+    ) -> Sequence[ResidentialGroup]:
+        """Every group of the ward (or only `group_ids`), by code."""
         query = select(ResidentialGroup).order_by(ResidentialGroup.code)
+        if ward_id is not None:
+            query = query.where(ResidentialGroup.ward_id == ward_id)
         if group_ids is not None:
             query = query.where(ResidentialGroup.id.in_(list(group_ids)))
         return (await self.session.scalars(query)).all()
@@ -39,6 +54,7 @@ class StandingsRepository:
         self,
         months: Sequence[str],
         *,
+        ward_id: int | None = None,
         group_ids: Collection[int] | None = None,
         keys: Collection[str] | None = None,
     ) -> dict[tuple[int, str], dict[str, float | None]]:
@@ -66,6 +82,8 @@ class StandingsRepository:
         )
         if group_ids is not None:
             query = query.where(Report.group_id.in_(list(group_ids)))
+        if ward_id is not None:
+            query = _in_ward(query, ward_id)
         values: dict[tuple[int, str], dict[str, float | None]] = {}
         result = await self.session.stream(query)
         try:
@@ -81,10 +99,12 @@ class StandingsRepository:
         return values
 
     async def reports(
-        self, months: Sequence[str], *, group_ids: Collection[int] | None = None
+        self, months: Sequence[str], *, ward_id: int | None = None, group_ids: Collection[int] | None = None
     ) -> Sequence[ReportRow]:
         """Which groups reported for these months, and whether on time (no values read)."""
         query = select(Report.group_id, Report.month, Report.on_time).where(Report.month.in_(list(months)))
         if group_ids is not None:
             query = query.where(Report.group_id.in_(list(group_ids)))
+        if ward_id is not None:
+            query = _in_ward(query, ward_id)
         return (await self.session.execute(query)).all()

@@ -31,6 +31,7 @@ from bot.replies import Attachment, Choice
 from bot.wiring import Wiring
 from storage.models import Broadcast, OutboxAttachment, OutboxMessage
 from storage.unit_of_work import unit_of_work
+from tests.wards import WARD
 
 NOW = datetime(2026, 11, 3, 8, 0, tzinfo=UTC)
 TG = "telegram"
@@ -108,8 +109,8 @@ async def test_identical_attachments_are_stored_once_per_broadcast(wiring: Wirin
 
 async def test_recipients_are_active_deduplicated_and_filtered(wiring: Wiring) -> None:
     async with unit_of_work(wiring.factory) as uow:
-        one = await uow.groups.add("TDP01", "Tổ dân phố số 1", 100, None)
-        two = await uow.groups.add("TDP02", "Tổ dân phố số 2", 100, None)
+        one = await uow.groups.add(WARD, "TDP01", "Tổ dân phố số 1", 100, None)
+        two = await uow.groups.add(WARD, "TDP02", "Tổ dân phố số 2", 100, None)
         hoa = await set_staff(uow, TG, "500", name="Hoa", is_staff=True)
         nam = await uow.people.ensure(TG, "501", display_name="Nam")
         lan = await uow.people.ensure(TG, "502", display_name="Lan")

@@ -31,6 +31,7 @@ from bot.wiring import Wiring
 from storage.models import Chat, OutboxAttachment, OutboxMessage, Person
 from storage.unit_of_work import unit_of_work
 from tests.harness import RunningBot
+from tests.wards import WARD
 
 TG = "telegram"
 
@@ -147,7 +148,7 @@ async def test_a_blocked_chat_ends_blocked_and_inactive_and_others_arrive(runnin
     async with unit_of_work(wiring.factory) as uow:
         for user_id in (1201, 1202, 1203):
             await uow.people.ensure(TG, str(user_id), display_name=f"Person {user_id}")
-        group_row = await uow.groups.add("TDP09", "Tổ dân phố số 9", 10, None)
+        group_row = await uow.groups.add(WARD, "TDP09", "Tổ dân phố số 9", 10, None)
         await uow.chats.ensure(TG, "-3001", "group", "Chat TDP09")
         chat = await uow.chats.find(TG, "-3001")
         assert chat is not None

@@ -26,6 +26,7 @@ from bot.ward_config import Bands
 from bot.wiring import Wiring
 from storage.models import Report, ReportValue, ResidentialGroup
 from storage.unit_of_work import UnitOfWork, unit_of_work
+from tests.wards import WARD
 
 ROOT = Path(__file__).resolve().parents[2]
 BANDS = Bands()
@@ -53,7 +54,7 @@ CATALOGUE = (WASTE, MEETING)
 
 
 async def add_group(uow: UnitOfWork, number: int, households: int = 100) -> ResidentialGroup:
-    return await uow.groups.add(f"TDP{number:02d}", f"Tổ dân phố số {number}", households, None)
+    return await uow.groups.add(WARD, f"TDP{number:02d}", f"Tổ dân phố số {number}", households, None)
 
 
 async def add_report(
@@ -120,7 +121,7 @@ async def test_month_ranks_two_groups_by_their_values(wiring: Wiring) -> None:
             {"waste_sorting_pct": 90, "meeting_attendance_pct": 80},
             catalogue_id=catalogue,
         )
-        result = await compute_standings(uow, month_period(OCTOBER), CATALOGUE, BANDS)
+        result = await compute_standings(uow, month_period(OCTOBER), CATALOGUE, BANDS, ward_id=WARD)
 
     assert table(result.standings) == [("TDP02", 100.0, 1), ("TDP01", 0.0, 2)]
     assert result.standings[0].band is Band.EXCELLENT
@@ -148,7 +149,7 @@ async def test_a_group_without_a_report_is_last_and_not_reported(wiring: Wiring)
             {"waste_sorting_pct": 70, "meeting_attendance_pct": 70},
             catalogue_id=catalogue,
         )
-        result = await compute_standings(uow, month_period(OCTOBER), CATALOGUE, BANDS)
+        result = await compute_standings(uow, month_period(OCTOBER), CATALOGUE, BANDS, ward_id=WARD)
 
     last = result.standings[-1]
     assert last.group_id == silent.id
@@ -167,7 +168,7 @@ async def test_quarter_averages_months_and_a_missing_month_counts_zero(wiring: W
         await add_report(uow, patchy, july, {"waste_sorting_pct": 50}, catalogue_id=catalogue)
         await add_report(uow, patchy, august, {"waste_sorting_pct": 90}, catalogue_id=catalogue)
         # September: patchy did not report.
-        result = await compute_standings(uow, quarter_period(2026, 3), (WASTE,), BANDS)
+        result = await compute_standings(uow, quarter_period(2026, 3), (WASTE,), BANDS, ward_id=WARD)
 
     # July: steady 100, patchy 0. August: both 100 (equal values). September: steady alone, 100.
     assert table(result.standings) == [("TDP01", 100.0, 1), ("TDP02", 33.3, 2), ("TDP03", None, None)]
@@ -190,11 +191,13 @@ async def test_weights_groups_and_an_older_catalogue(wiring: Wiring) -> None:
         )
         await add_report(uow, third, OCTOBER, {"waste_sorting_pct": 10}, catalogue_id=new)
         period = month_period(OCTOBER)
-        both = await compute_standings(uow, period, CATALOGUE, BANDS)
+        both = await compute_standings(uow, period, CATALOGUE, BANDS, ward_id=WARD)
         waste_only = await compute_standings(
-            uow, period, CATALOGUE, BANDS, indicator_weights={"meeting_attendance_pct": 0}
+            uow, period, CATALOGUE, BANDS, indicator_weights={"meeting_attendance_pct": 0}, ward_id=WARD
         )
-        pair = await compute_standings(uow, period, CATALOGUE, BANDS, group_ids=[first.id, second.id])
+        pair = await compute_standings(
+            uow, period, CATALOGUE, BANDS, group_ids=[first.id, second.id], ward_id=WARD
+        )
 
     # The old report scores waste by key; meeting, absent from it, counts as blank (0).
     assert table(both.standings) == [("TDP02", 81.3, 1), ("TDP01", 50.0, 2), ("TDP03", 0.0, 3)]
@@ -216,8 +219,10 @@ async def test_completeness_counts_on_time_late_and_missing(wiring: Wiring) -> N
             await add_report(uow, late, Month(2026, number), {}, catalogue_id=catalogue, on_time=on_time)
         await add_report(uow, late, Month(2025, 12), {}, catalogue_id=catalogue)  # another year
         september_locks = lock_time(Month(2026, 9), ward.report_deadline_day, tz)
-        rows = await completeness(uow, 2026, now=september_locks, ward=ward, tz=tz)
-        before = await completeness(uow, 2026, now=september_locks - timedelta(seconds=1), ward=ward, tz=tz)
+        rows = await completeness(uow, 2026, ward_id=WARD, now=september_locks, ward=ward, tz=tz)
+        before = await completeness(
+            uow, 2026, ward_id=WARD, now=september_locks - timedelta(seconds=1), ward=ward, tz=tz
+        )
 
     assert [(r.code, r.expected, r.submitted, r.on_time) for r in rows] == [
         ("TDP01", 9, 5, 3),
@@ -243,7 +248,7 @@ async def test_query_count_does_not_grow_with_groups(wiring: Wiring) -> None:
     async def year_queries() -> tuple[int, int]:
         async with unit_of_work(wiring.factory) as uow:
             with counting(wiring) as seen:
-                result = await compute_standings(uow, period, DEFAULT_INDICATORS, BANDS)
+                result = await compute_standings(uow, period, DEFAULT_INDICATORS, BANDS, ward_id=WARD)
         return seen[0], len(result.standings)
 
     await add_groups(range(1, 4))
@@ -279,6 +284,7 @@ async def test_export_data_round_trips_into_the_workbook(wiring: Wiring) -> None
             data = await export_data(
                 uow,
                 month_period(OCTOBER),
+                ward_id=WARD,
                 ward_name=ward.name,
                 indicators=indicators,
                 bands=ward.bands,
