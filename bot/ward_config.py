@@ -182,9 +182,11 @@ def _text(max_length: int = 1000) -> BeforeValidator:
 
 
 def _whole(low: int, high: int | None = None) -> BeforeValidator:
-    said = f"from {low} to {high}" if high is not None else f"of at least {low}"
+    said = f"from {low} to {high}" if high is not None else f"{low} or more"
     top = math.inf if high is None else high
-    return _rule((f"must be a whole number {said}", lambda value: _is_whole(value, low, top)))
+    return _rule(
+        (f"must be a whole number{' ' if high is not None else ', '}{said}", lambda v: _is_whole(v, low, top))
+    )
 
 
 def _number(*checks: tuple[str, Callable[[Any], object]]) -> BeforeValidator:
@@ -196,7 +198,10 @@ def _whole_list(
 ) -> BeforeValidator:
     """Distinct whole numbers such as reminder days or months, kept sorted."""
     return _rule(
-        (f"must be a list of whole numbers from {low} to {high}", lambda value: isinstance(value, list)),
+        (
+            f"must be a list of whole numbers from {low} to {high}",
+            lambda value: isinstance(value, list | tuple),
+        ),
         (
             f"must be a whole number from {low} to {high}",
             lambda days: all(_is_whole(d, low, high) for d in days),
@@ -310,6 +315,13 @@ _TextsList = Annotated[
 _Score = Annotated[float, _number(("must be a number from 0 to 100", lambda value: 0 <= value <= 100))]
 _NotNegative = Annotated[float | None, _number(("must not be negative", lambda value: value >= 0))]
 _OptionalNumber = Annotated[float | None, _number()]
+_PATH = _rule(
+    (
+        "must be a non-empty text",
+        lambda value: isinstance(value, Path) or (isinstance(value, str) and value.strip()),
+    ),
+    tidy=lambda value: Path(str(value).strip()).expanduser(),
+)
 _FLAG = _rule(("must be true or false", lambda value: isinstance(value, bool)))
 _Flag = Annotated[bool, _FLAG]
 _Key = Annotated[
@@ -476,7 +488,7 @@ class WardSettings(_Table):
     head_title: Annotated[str, _text(50)] = ""
     kind: Annotated[WardKind, _one_of(WardKind)] = WardKind.PHUONG
     broadcast_give_up_hours: Annotated[float, _number(("must be more than 0", lambda value: value > 0))] = 24
-    backup_dir: Annotated[Path | None, _text()] = None
+    backup_dir: Annotated[Path | None, _PATH] = None
     backup_keep_days: Annotated[int, _whole(1)] = 30
     prune_after_days: Annotated[int, _whole(1)] = 30
 
@@ -593,8 +605,8 @@ class _IndicatorEntry(_Table):
             raise _problem('deduct only applies to direction "lower" (points off per unit above the target)')
         if self.choice_points is not None and len(self.choice_points) != len(self.choices):
             raise _problem(
-                f"choice_points must give one number per choice ({len(self.choices)} choices, "
-                f"{len(self.choice_points)} numbers)"
+                f"choice_points must give one number per choice: {len(self.choices)} choices, "
+                f"{len(self.choice_points)} given"
             )
         if self.choice_points and self.points is not None and max(self.choice_points) > self.points:
             raise _problem(f"choice_points must not be more than points ({_number_text(self.points)})")
@@ -698,7 +710,7 @@ class _Document(BaseModel):
             for index, entry in enumerate(self.indicators or ()):
                 if named := [name for name in _POINTS_KEYS if getattr(entry, name) is not None]:
                     raise _problem(
-                        f'{named[0]} only applies with [ward] scoring = "points"; this file scores by weight '
+                        f'{named[0]} is only for [ward] scoring = "points", and this file scores by weight '
                         f"({_MOVING_TO_POINTS})",
                         ("indicators", index),
                     )
@@ -779,9 +791,7 @@ def load_ward_config(path: Path | str) -> WardFile:
         raise WardConfigError(f"{where}: {_explain(error, document)}") from None
     ward, indicators = checked.ward, checked.indicators
     if ward.backup_dir is not None:  # relative to the ward file, not to wherever the bot was started
-        ward = dataclasses.replace(
-            ward, backup_dir=(file_path.parent / ward.backup_dir.expanduser()).absolute()
-        )
+        ward = dataclasses.replace(ward, backup_dir=(file_path.parent / ward.backup_dir).absolute())
     return WardFile(
         ward=ward,
         groups=checked.groups,
