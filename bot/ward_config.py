@@ -182,11 +182,13 @@ def _text(max_length: int = 1000) -> BeforeValidator:
 
 
 def _whole(low: int, high: int | None = None) -> BeforeValidator:
-    said = f"from {low} to {high}" if high is not None else f"{low} or more"
     top = math.inf if high is None else high
-    return _rule(
-        (f"must be a whole number{' ' if high is not None else ', '}{said}", lambda v: _is_whole(v, low, top))
+    said = (
+        f"must be a whole number from {low} to {high}"
+        if high is not None
+        else f"must be a whole number, {low} or more"
     )
+    return _rule((said, lambda value: _is_whole(value, low, top)))
 
 
 def _number(*checks: tuple[str, Callable[[Any], object]]) -> BeforeValidator:
@@ -231,9 +233,8 @@ def _tables(name: str, *, may_be_empty: bool = False) -> BeforeValidator:
 
 def _one_of(options: type[StrEnum]) -> BeforeValidator:
     def check(value: object) -> object:
-        text = (
-            unicodedata.normalize("NFC", value) if isinstance(value, str) else value
-        )  # "ấ" typed as a+marks
+        # NFC: an editor may store "ấ" as "a" and two combining marks.
+        text = unicodedata.normalize("NFC", value) if isinstance(value, str) else value
         if text not in tuple(options):
             raise _problem(f"{_quote(value)} is unknown; one of: {', '.join(options)}")
         return text
@@ -417,7 +418,7 @@ DEFAULT_CRITERIA = tuple(
         ("environment", "Vệ sinh môi trường", "A clean, sanitary environment"),
         (
             "civilised_customs",
-            "Thực hiện văn minh việc cưới, việc tang, lễ hội",
+            "Việc cưới, việc tang, lễ hội được tổ chức văn minh",
             "Weddings, funerals and festivals held in a civilised way",
         ),
         (
@@ -614,16 +615,17 @@ class _IndicatorEntry(_Table):
         months = self.asked_in or ()
         if self.frequency is Frequency.YEARLY and len(months) > 1:
             raise _problem("asked_in must be a single month for a yearly question")
-        if self.frequency is Frequency.QUARTERLY and len({(month - 1) // 3 for month in months}) != len(
-            months
-        ):
+        quarters = {(month - 1) // 3 for month in months}
+        if self.frequency is Frequency.QUARTERLY and len(quarters) != len(months):
             raise _problem("asked_in must have at most one month per quarter for a quarterly question")
         return self
 
     def indicator(self) -> Indicator:
         """The catalogue entry, with today's defaults (a directional indicator weighs 10)."""
         low, high = self.bounds()
-        direction = self.direction or Direction.NEUTRAL
+        direction, weight = self.direction or Direction.NEUTRAL, self.weight
+        if weight is None:
+            weight = 0.0 if direction is Direction.NEUTRAL else DEFAULT_SCORED_WEIGHT
         as_written = ("key", "label", "help", "unit", "kind", "soft_min", "soft_max", "choices", "target")
         return Indicator(
             **{name: getattr(self, name) for name in (*as_written, "max_is_households", "points", "deduct")},
@@ -631,9 +633,7 @@ class _IndicatorEntry(_Table):
             max=high,
             required=self.kind not in _FREE_KINDS if self.required is None else self.required,
             direction=direction,
-            weight=DEFAULT_SCORED_WEIGHT
-            if self.weight is None and direction is not Direction.NEUTRAL
-            else self.weight or 0.0,
+            weight=weight,
             choice_points=self.choice_points or (),
             frequency=self.frequency,
             asked_in=self.asked_in or (),
