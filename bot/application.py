@@ -25,7 +25,7 @@ from bot.membership import GroupRow, upsert_groups
 from bot.outbox import OutboxWorker, Sender
 from bot.scheduler import Scheduler
 from bot.settings import Settings
-from bot.ward_config import WardFile, default_ward_file, load_ward_config
+from bot.ward_config import WardFile, default_ward_file, load_wards
 from bot.wards import sync_wards
 from bot.wiring import Wiring
 from storage.engine import create_engine, create_session_factory
@@ -38,10 +38,15 @@ STOP_GRACE = 5.0
 
 
 def load_ward(settings: Settings) -> WardFile:
-    """The ward file named by WARD_CONFIG, or the built-in defaults (TIMEZONE applies) when unset."""
+    """The (first) ward file named by WARD_CONFIG, or the built-in defaults when unset."""
+    return load_ward_files(settings)[0]
+
+
+def load_ward_files(settings: Settings) -> tuple[WardFile, ...]:
+    """Every ward of the deployment: WARD_CONFIG names one file, or a folder of them (one per ward)."""
     if settings.ward_config is not None:
-        return load_ward_config(settings.ward_config)
-    return default_ward_file()
+        return load_wards(settings.ward_config)
+    return (default_ward_file(),)
 
 
 async def migrate(settings: Settings) -> None:
@@ -53,10 +58,16 @@ async def migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-def make_wiring(settings: Settings, ward: WardFile) -> Wiring:
+def make_wiring(settings: Settings, ward: WardFile, ward_files: tuple[WardFile, ...] = ()) -> Wiring:
     """The engine and session factory (no connection is opened until first use)."""
     engine = create_engine(settings.database_url)
-    return Wiring(settings=settings, ward=ward, engine=engine, factory=create_session_factory(engine))
+    return Wiring(
+        settings=settings,
+        ward=ward,
+        engine=engine,
+        factory=create_session_factory(engine),
+        ward_files=ward_files or (ward,),
+    )
 
 
 async def prepare(wiring: Wiring, *, groups: bool = True) -> None:
@@ -167,9 +178,9 @@ def build_bot(settings: Settings, wiring: Wiring) -> WardBot:
 async def serve(settings: Settings) -> None:
     """Migrate, then serve until SIGINT or SIGTERM."""
     settings.require_token()
-    ward = load_ward(settings)
+    wards = load_ward_files(settings)
     await migrate(settings)
-    wiring = make_wiring(settings, ward)
+    wiring = make_wiring(settings, wards[0], wards)
     bot = build_bot(settings, wiring)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

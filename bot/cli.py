@@ -52,13 +52,13 @@ def _db_upgrade(args: argparse.Namespace, settings: Settings) -> int:
 
 def _with_database(settings: Settings, work: Callable[[Wiring], Awaitable[int]]) -> int:
     """Migrate and take in the ward files, then run `work(wiring)` on one short-lived engine."""
-    from bot.application import load_ward, make_wiring, migrate, prepare
+    from bot.application import load_ward_files, make_wiring, migrate, prepare
 
-    ward = load_ward(settings)
+    wards = load_ward_files(settings)
 
     async def main() -> int:
         await migrate(settings)
-        wiring = make_wiring(settings, ward)
+        wiring = make_wiring(settings, wards[0], wards)
         try:
             await prepare(wiring)
             return await work(wiring)

@@ -25,6 +25,8 @@ class Kind(StrEnum):
     MONEY = "money"
     YESNO = "yesno"
     CHOICE = "choice"
+    TEXT = "text"
+    PHOTO = "photo"
 
 
 class Direction(StrEnum):
@@ -35,6 +37,22 @@ class Direction(StrEnum):
     NEUTRAL = "neutral"
 
 
+class Frequency(StrEnum):
+    """How often a question is asked: poor households are reviewed once a year, not monthly."""
+
+    MONTHLY = "monthly"
+    QUARTERLY = "quarterly"
+    YEARLY = "yearly"
+
+
+#: The months a question of each frequency is asked in when the ward file does not say.
+USUAL_MONTHS: dict[Frequency, tuple[int, ...]] = {
+    Frequency.MONTHLY: tuple(range(1, 13)),
+    Frequency.QUARTERLY: (3, 6, 9, 12),
+    Frequency.YEARLY: (12,),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Indicator:
     """One monthly figure: how to ask for it, how to check it and how it counts.
@@ -43,6 +61,11 @@ class Indicator:
     a plausible range (answers outside need a second confirmation and are flagged).
     `label` and `help` map a language code ("vi", "en") to text; they are left out of
     the hash so the value stays hashable.
+
+    The fields after `max_is_households` came with the points sheet (`points`, `deduct`,
+    `choice_points`), seasonal questions (`frequency`, `asked_in`: empty means the usual
+    months, see `months`) and free answers (`max_length` for text, `max_photos` for photo).
+    Nothing reads them yet; at their defaults they stay out of the catalogue fingerprint.
     """
 
     key: str
@@ -60,22 +83,35 @@ class Indicator:
     choices: tuple[str, ...] = ()
     target: float | None = None
     max_is_households: bool = False
+    points: float | None = None
+    deduct: float | None = None
+    choice_points: tuple[float, ...] = ()
+    frequency: Frequency = Frequency.MONTHLY
+    asked_in: tuple[int, ...] = ()
+    max_length: int | None = None
+    max_photos: int | None = None
 
     def label_in(self, language: str) -> str:
         """The label in `language`, or the Vietnamese one when that is missing."""
-        return _text_in(self.label, language)
+        return text_in(self.label, language)
 
     def help_in(self, language: str) -> str:
         """The help text in `language`, or the Vietnamese one when that is missing."""
-        return _text_in(self.help, language)
+        return text_in(self.help, language)
 
     @property
     def scored(self) -> bool:
         """Whether the indicator counts towards standings."""
         return self.direction is not Direction.NEUTRAL and self.weight > 0
 
+    @property
+    def months(self) -> tuple[int, ...]:
+        """The months (1–12) the question is asked in: `asked_in`, or the frequency's usual ones."""
+        return self.asked_in or USUAL_MONTHS[self.frequency]
 
-def _text_in(texts: dict[str, str], language: str) -> str:
+
+def text_in(texts: dict[str, str], language: str) -> str:
+    """The text in `language`, or the Vietnamese one when that is missing or empty."""
     text = texts.get(language)
     if text:
         return text
@@ -288,23 +324,38 @@ def _canonical(value: object) -> object:
     raise TypeError(f"cannot fingerprint {type(value).__name__}")
 
 
+#: Fields added after catalogues were first stored, with their defaults. A field at its
+#: default is left out of the stored row, so an unchanged catalogue keeps its fingerprint
+#: (and its stored version) and older rows read back with the defaults.
+_LATER_FIELDS: dict[str, object] = {
+    "points": None,
+    "deduct": None,
+    "choice_points": (),
+    "frequency": Frequency.MONTHLY,
+    "asked_in": (),
+    "max_length": None,
+    "max_photos": None,
+}
+
+
+def _row(indicator: Indicator) -> dict[str, object]:
+    return {
+        f.name: _canonical(getattr(indicator, f.name))
+        for f in dataclasses.fields(indicator)
+        if f.name not in _LATER_FIELDS or getattr(indicator, f.name) != _LATER_FIELDS[f.name]
+    }
+
+
 def catalogue_fingerprint(indicators: Sequence[Indicator]) -> str:
     """A short stable id of the catalogue, so reports can name the version they answered."""
-    rows = [
-        {f.name: _canonical(getattr(indicator, f.name)) for f in dataclasses.fields(indicator)}
-        for indicator in indicators
-    ]
+    rows = [_row(indicator) for indicator in indicators]
     text = json.dumps(rows, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
 def catalogue_json(indicators: Sequence[Indicator]) -> str:
     """The catalogue as stored with each version, readable back with `catalogue_from_json`."""
-    rows = [
-        {f.name: _canonical(getattr(indicator, f.name)) for f in dataclasses.fields(indicator)}
-        for indicator in indicators
-    ]
-    return json.dumps(rows, ensure_ascii=False, sort_keys=True)
+    return json.dumps([_row(indicator) for indicator in indicators], ensure_ascii=False, sort_keys=True)
 
 
 def catalogue_from_json(text: str) -> tuple[Indicator, ...]:
@@ -314,5 +365,14 @@ def catalogue_from_json(text: str) -> tuple[Indicator, ...]:
         row["kind"] = Kind(row["kind"])
         row["direction"] = Direction(row["direction"])
         row["choices"] = tuple(row["choices"])
+        if "frequency" in row:
+            row["frequency"] = Frequency(row["frequency"])
+        if "choice_points" in row:
+            row["choice_points"] = tuple(row["choice_points"])
+        if "asked_in" in row:  # stored as numbers like every other figure
+            row["asked_in"] = tuple(int(month) for month in row["asked_in"])
+        for name in ("max_length", "max_photos"):
+            if row.get(name) is not None:
+                row[name] = int(row[name])
         indicators.append(Indicator(**row))
     return tuple(indicators)

@@ -17,13 +17,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Protocol
 
 from bot.delivery import (
-    ClaimedAttachment,
     ClaimedMessage,
     claim_due,
     mark_blocked,
@@ -96,6 +95,10 @@ class _Ack:
     file_id: str | None
 
 
+def _release(message_id: int) -> Outcome:
+    return lambda uow: release(uow, message_id)
+
+
 class OutboxWorker:
     """Sends the outbox of every platform it has a sender for; start once, stop at shutdown."""
 
@@ -166,13 +169,19 @@ class OutboxWorker:
     # --- replies, sent at once -------------------------------------------------------------------
 
     async def send_now(self, replies: Collection[ClaimedMessage]) -> None:
-        """Send a turn's replies in order, right after its commit; failures go to the worker's retries."""
+        """Send a turn's replies in order, right after its commit, and record them in one transaction.
+
+        Failures are handed to the worker's retries; nothing waits on the database between two replies.
+        """
+        outcomes: list[Outcome] = []
         for message in replies:
             sender = self.senders.get(message.platform)
             if sender is None:  # that platform is not served by this process: the worker's peers send it
-                await self._release(message)
+                outcomes.append(_release(message.id))
                 continue
-            await self._deliver(sender, message, reply=True)
+            outcomes.append(await self._attempt(sender, message, reply=True))
+        if outcomes:
+            await self._record(*outcomes)
 
     # --- the loop --------------------------------------------------------------------------------
 
@@ -227,15 +236,17 @@ class OutboxWorker:
             await self._report_finished()
         return bool(claimed)
 
-    async def _release(self, message: ClaimedMessage) -> None:
-        await self._record(lambda uow: release(uow, message.id))
-
-    async def _record(self, outcome: Outcome) -> None:
+    async def _record(self, *outcomes: Outcome) -> None:
         async with unit_of_work(self.wiring.factory) as uow:
-            await outcome(uow)
+            for outcome in outcomes:
+                await outcome(uow)
 
     async def _deliver(self, sender: Sender, message: ClaimedMessage, *, reply: bool) -> None:
         """Send one claimed message and record what happened, in its own transaction."""
+        await self._record(await self._attempt(sender, message, reply=reply))
+
+    async def _attempt(self, sender: Sender, message: ClaimedMessage, *, reply: bool) -> Outcome:
+        """Send one claimed message; returns how to record what happened."""
         attachment: Attachment | None = None
         try:
             if message.render is not None and message.attachment is None:
@@ -246,20 +257,17 @@ class OutboxWorker:
                 attachment = Attachment(file.content, file.filename, file.is_photo)
             file_id = await sender.deliver(message, attachment, reply=reply)
         except ChatBusy:
-            await self._record(lambda uow: release(uow, message.id))
-            return
+            return _release(message.id)
         except SendFailure as failure:
-            await self._failed(sender, message, failure)
-            return
+            return self._failed(sender, message, failure)
         except Exception as error:
             log.error("outbox message %s could not be sent", message.id, exc_info=error)
             reason = repr(error)[:500]
-            await self._record(lambda uow: mark_failed(uow, message.id, error=reason))
-            return
+            return lambda uow: mark_failed(uow, message.id, error=reason)
         now = self.now()
-        await self._record(lambda uow: mark_sent(uow, message.id, now=now, file_id=file_id))
+        return lambda uow: mark_sent(uow, message.id, now=now, file_id=file_id)
 
-    async def _failed(self, sender: Sender, message: ClaimedMessage, failure: SendFailure) -> None:
+    def _failed(self, sender: Sender, message: ClaimedMessage, failure: SendFailure) -> Outcome:
         """What a failed send means for its row: retry later, follow the chat, or stop for good."""
         chat, reason = message.chat_external_id, failure.detail
         platform = message.platform
@@ -268,8 +276,8 @@ class OutboxWorker:
             sender.limiter.pause(delay)
             log.warning("%s asked to slow down for %.0f s", platform, delay)
             at = self.now() + timedelta(seconds=delay)
-            await self._record(lambda uow: mark_retry(uow, message.id, at=at, error=reason, counts=False))
-        elif failure.kind is Failure.BLOCKED:
+            return lambda uow: mark_retry(uow, message.id, at=at, error=reason, counts=False)
+        if failure.kind is Failure.BLOCKED:
             log.info("chat %s does not accept messages from the bot", chat)
 
             async def blocked(uow: UnitOfWork) -> None:
@@ -279,8 +287,8 @@ class OutboxWorker:
                 else:
                     await set_person_active(uow, platform, chat, False)
 
-            await self._record(blocked)
-        elif failure.kind is Failure.MIGRATED and failure.new_chat_id:
+            return blocked
+        if failure.kind is Failure.MIGRATED and failure.new_chat_id:
             new_chat = failure.new_chat_id
             log.info("chat %s moved to %s; sending there from now on", chat, new_chat)
 
@@ -288,27 +296,25 @@ class OutboxWorker:
                 await move_chat(uow, platform, chat, new_chat)
                 await retarget(uow, platform, chat, new_chat)
                 await mark_retry(uow, message.id, at=self.now(), error=reason, counts=False)
+                self.wake()
 
-            await self._record(migrated)
-            self.wake()
-        elif failure.kind in (Failure.REFUSED, Failure.MIGRATED):
+            return migrated
+        self._check_reports = True
+        if failure.kind in (Failure.REFUSED, Failure.MIGRATED):
             log.warning("outbox message %s to %s refused: %s", message.id, chat, reason)
-            await self._record(lambda uow: mark_failed(uow, message.id, error=reason))
-            self._check_reports = True
-        else:
-            delay = backoff(max(0, message.attempts - 1), base=1.0, cap=MAX_RETRY_WAIT)
-            at = self.now() + timedelta(seconds=delay)
-            hours = self.wiring.ward.ward.broadcast_give_up_hours
-            give_up = self.now() - timedelta(hours=hours)
+            return lambda uow: mark_failed(uow, message.id, error=reason)
+        delay = backoff(max(0, message.attempts - 1), base=1.0, cap=MAX_RETRY_WAIT)
+        at = self.now() + timedelta(seconds=delay)
+        hours = self.wiring.ward.ward.broadcast_give_up_hours
+        give_up = self.now() - timedelta(hours=hours)
 
-            async def retry(uow: UnitOfWork) -> None:
-                if not await mark_retry(uow, message.id, at=at, error=reason, give_up_before=give_up):
-                    log.warning(
-                        "outbox message %s to %s given up after %s hours: %s", message.id, chat, hours, reason
-                    )
-                    self._check_reports = True
+        async def retry(uow: UnitOfWork) -> None:
+            if not await mark_retry(uow, message.id, at=at, error=reason, give_up_before=give_up):
+                log.warning(
+                    "outbox message %s to %s given up after %s hours: %s", message.id, chat, hours, reason
+                )
 
-            await self._record(retry)
+        return retry
 
     # --- delivery reports ------------------------------------------------------------------------
 
@@ -320,13 +326,3 @@ class OutboxWorker:
             )
         if queued:
             self._wake.set()
-
-
-def attachment_of(message: ClaimedMessage) -> ClaimedAttachment | None:
-    """The stored attachment of a claimed message, if any (senders reuse its platform file id)."""
-    return message.attachment
-
-
-def with_chat(message: ClaimedMessage, chat_id: str) -> ClaimedMessage:
-    """The same message addressed to another chat."""
-    return replace(message, chat_external_id=chat_id)

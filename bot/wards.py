@@ -1,6 +1,6 @@
 """The wards of a deployment: one ward file each, kept in the `wards` table.
 
-A single-ward installation upgraded from before wards existed has one ward row named WARD; its
+A single-ward installation upgraded from before wards existed has one ward row (code WARD); its
 first start with a ward file gives that row the file's code and name, so nothing moves.
 """
 
@@ -12,13 +12,11 @@ from bot.ward_config import WardFile
 from storage.models import Ward
 from storage.unit_of_work import UnitOfWork
 
-PLACEHOLDER = "WARD"
 
 
 def ward_code(ward: WardFile) -> str:
     """The ward's code: `[ward] code`, else the file's name without .toml, upper-case."""
-    code = getattr(ward.ward, "code", None) or (ward.path.stem if ward.path is not None else PLACEHOLDER)
-    return str(code).upper()
+    return ward.code.upper()
 
 
 async def sync_wards(uow: UnitOfWork, files: Sequence[WardFile]) -> dict[int, WardFile]:

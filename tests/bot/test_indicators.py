@@ -7,7 +7,16 @@ from typing import Any
 
 import pytest
 
-from bot.indicators import DEFAULT_INDICATORS, Direction, Indicator, Kind, catalogue_fingerprint
+from bot.indicators import (
+    DEFAULT_INDICATORS,
+    Direction,
+    Frequency,
+    Indicator,
+    Kind,
+    catalogue_fingerprint,
+    catalogue_from_json,
+    catalogue_json,
+)
 
 EXPECTED_KEYS = (
     "births",
@@ -133,3 +142,66 @@ def test_fingerprint_changes_with_order_and_choices() -> None:
     )
     other = dataclasses.replace(choice, choices=("a", "c"))
     assert catalogue_fingerprint([choice]) != catalogue_fingerprint([other])
+
+
+def test_default_fingerprint_did_not_move() -> None:
+    """The fields added for points, seasons and free answers stay out of an unchanged catalogue's id."""
+    assert catalogue_fingerprint(DEFAULT_INDICATORS) == "8876ffc1069e6bba"
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"points": 10},
+        {"deduct": 2},
+        {"choice_points": (1.0,)},
+        {"frequency": Frequency.YEARLY},
+        {"asked_in": (1,)},
+        {"max_length": 500},
+        {"max_photos": 2},
+    ],
+    ids=lambda change: next(iter(change)),
+)
+def test_fingerprint_changes_when_a_new_field_is_set(change: dict[str, Any]) -> None:
+    changed = (dataclasses.replace(DEFAULT_INDICATORS[0], **change), *DEFAULT_INDICATORS[1:])
+    assert catalogue_fingerprint(changed) != catalogue_fingerprint(DEFAULT_INDICATORS)
+
+
+def test_stored_catalogue_reads_back_with_the_new_fields() -> None:
+    photo = Indicator(
+        key="p",
+        label={"vi": "Ảnh"},
+        help={},
+        unit="",
+        kind=Kind.PHOTO,
+        min=None,
+        max=None,
+        required=False,
+        max_photos=3,
+    )
+    choice = Indicator(
+        key="c",
+        label={"vi": "C"},
+        help={},
+        unit="",
+        kind=Kind.CHOICE,
+        min=None,
+        max=None,
+        direction=Direction.HIGHER,
+        weight=10,
+        choices=("a", "b"),
+        points=10,
+        choice_points=(10, 2.5),
+        frequency=Frequency.QUARTERLY,
+        asked_in=(1, 4, 7, 10),
+    )
+    catalogue = (*DEFAULT_INDICATORS, photo, choice)
+    assert catalogue_from_json(catalogue_json(catalogue)) == catalogue
+
+
+def test_months_follow_the_frequency() -> None:
+    indicator = DEFAULT_INDICATORS[0]
+    assert indicator.months == tuple(range(1, 13))
+    assert dataclasses.replace(indicator, frequency=Frequency.QUARTERLY).months == (3, 6, 9, 12)
+    assert dataclasses.replace(indicator, frequency=Frequency.YEARLY).months == (12,)
+    assert dataclasses.replace(indicator, frequency=Frequency.YEARLY, asked_in=(1,)).months == (1,)
