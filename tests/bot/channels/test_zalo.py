@@ -12,8 +12,8 @@ import aiohttp
 import pytest
 
 from bot.simulator import FakeBotApi
-from bot.simulator.fake_zalo_api import FakeZaloApi, ZaloSent, ZaloUser
 from bot.ward_config import WardFile
+from tests.fakes.fake_zalo_api import FakeZaloApi, ZaloSent, ZaloUser
 from tests.harness import RunningBot, make_settings, texts
 from tests.wards import NOW, appoint
 

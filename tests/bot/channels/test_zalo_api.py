@@ -22,7 +22,7 @@ from bot.channels.zalo_api import (
     split_for_zalo,
     with_retry,
 )
-from bot.simulator.fake_zalo_api import FakeZaloApi, ZaloUser
+from tests.fakes.fake_zalo_api import FakeZaloApi, ZaloUser
 
 LAN = ZaloUser("u-lan-1", "Nguyễn Thị Lan")
 HUNG = ZaloUser("u-hung-2", "Trần Văn Hùng")
