@@ -225,15 +225,15 @@ class ZaloChannel:
     # --- receiving ---------------------------------------------------------------------------------
 
     async def _poll(self) -> None:
-        """Long polling: one update per call; a failing API is retried with a pause."""
+        """Long polling: each call brings one update or a list; a failing API is retried with a pause."""
         while not self.stopping.is_set():
             try:
-                message = await self.client.get_update(timeout=POLL_TIMEOUT)
+                messages = await self.client.get_updates(timeout=POLL_TIMEOUT)
             except (ZaloError, aiohttp.ClientError, TimeoutError) as error:
                 log.warning("Zalo getUpdates failed: %s", error)
                 await asyncio.sleep(2)
                 continue
-            if message is not None:
+            for message in messages:
                 self._spawn(self.handle(message))
 
     async def _webhook(self, request: web.Request) -> web.Response:
