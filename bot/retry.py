@@ -12,7 +12,8 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 Classifier = Callable[[BaseException], float | None]
-"""Seconds to wait before trying again after this error, or None when retrying cannot help."""
+"""After this error: the wait the other side asked for (0 when it asked none), or None when retrying
+cannot help. The helper waits at least its own growing backoff."""
 
 
 def backoff(attempt: int, *, base: float = 0.5, cap: float = 30.0) -> float:
@@ -38,10 +39,11 @@ async def retry(
         try:
             return await call()
         except Exception as error:
-            delay = classify(error)
-            attempt += 1
-            if delay is None or (attempts is not None and attempt >= attempts):
+            asked = classify(error)
+            if asked is None or (attempts is not None and attempt + 1 >= attempts):
                 raise
+            delay = max(asked, backoff(attempt))
+            attempt += 1
             log.warning(
                 "%s failed (%s); trying again in %.1f s (attempt %d)",
                 what,

@@ -13,7 +13,6 @@ from storage.models import Ward
 from storage.unit_of_work import UnitOfWork
 
 
-
 def ward_code(ward: WardFile) -> str:
     """The ward's code: `[ward] code`, else the file's name without .toml, upper-case."""
     return ward.code.upper()

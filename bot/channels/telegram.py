@@ -122,7 +122,7 @@ def _network_trouble(error: BaseException) -> float | None:
     if isinstance(error, InvalidToken | BadRequest | Forbidden | Conflict):
         return None
     if isinstance(error, NetworkError):
-        return 2.0
+        return 0.0
     return None
 
 
@@ -386,7 +386,7 @@ class TelegramChannel:
                 raise
             except Exception as error:
                 failures += 1
-                delay = _network_trouble(error) or backoff(failures, cap=30.0)
+                delay = max(_network_trouble(error) or 0.0, backoff(failures, cap=30.0))
                 log.warning("getUpdates failed (%s); trying again in %.0f s", type(error).__name__, delay)
                 await asyncio.sleep(delay)
                 continue

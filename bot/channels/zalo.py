@@ -27,8 +27,9 @@ from bot.channels.zalo_api import (
     ZaloError,
     ZaloForbidden,
     ZaloMessage,
-    parse_update,
+    parse_updates,
     secret_matches,
+    zalo_trouble,
 )
 from bot.delivery import ClaimedMessage
 from bot.http import HttpServer
@@ -69,17 +70,6 @@ def render(
     if attachment is not None and not attachment.is_photo:
         lines.append(_("Files are sent on Telegram only; ward staff can also use: wardbot export"))
     return "\n".join(lines), [choice.data for choice in numbered]
-
-
-def _zalo_trouble(error: BaseException) -> float | None:
-    """How long to wait before calling Zalo again after `error`, or None when waiting cannot help."""
-    if isinstance(error, ZaloError):
-        if error.status == 429:
-            return error.retry_after or 1.0
-        return 1.0 if error.status >= 500 else None
-    if isinstance(error, aiohttp.ClientError | TimeoutError):
-        return 1.0
-    return None
 
 
 class MediaStore:
@@ -204,7 +194,7 @@ class ZaloChannel:
             lambda: self.client.set_webhook(
                 settings.zalo_webhook_url or "", settings.zalo_webhook_secret or ""
             ),
-            classify=_zalo_trouble,
+            classify=zalo_trouble,
             what="Zalo setWebhook",
             attempts=None,
         )
@@ -224,11 +214,11 @@ class ZaloChannel:
     # --- receiving -------------------------------------------------------------------------------
 
     async def _poll(self) -> None:
-        """Long polling, one update per call (Zalo has no offset): each is in the inbox before the next."""
+        """Long polling (Zalo has no offset): what a call brings is in the inbox before the next call."""
         failures = 0
         while not self._stopping.is_set():
             try:
-                message = await self.client.get_update(timeout=POLL_TIMEOUT)
+                messages = await self.client.get_updates(timeout=POLL_TIMEOUT)
             except asyncio.CancelledError:
                 raise
             except Exception as error:
@@ -240,8 +230,7 @@ class ZaloChannel:
                 await asyncio.sleep(delay)
                 continue
             failures = 0
-            if message is not None:
-                await self._receive([self.parse(message)])
+            await self._receive([self.parse(message) for message in messages])
 
     async def _webhook(self, request: web.Request) -> web.Response:
         """Refuse requests without the secret (compared in constant time); 200 once in the inbox."""
@@ -252,9 +241,7 @@ class ZaloChannel:
             payload = await request.json()
         except ValueError:
             return web.Response(status=400)
-        message = parse_update(payload)
-        if message is not None:
-            await self._receive([self.parse(message)])
+        await self._receive([self.parse(message) for message in parse_updates(payload)])
         return web.json_response({"ok": True})
 
     def parse(self, message: ZaloMessage) -> Inbound:

@@ -1,20 +1,19 @@
 """A small client for the Zalo Bot Platform, the HTTP API behind the ward bot's Zalo channel.
 
-Zalo's API resembles Telegram's, but no Telegram library speaks it: getUpdates hands out one update
-per call with no offset, an empty long poll is an error (408), IDs are strings and dates are in
-milliseconds. This module turns that into plain Python values and leaves conversations to callers.
-The token is part of every URL, so nothing here logs URLs or lets them into error messages.
+Zalo's API resembles Telegram's, but no Telegram library speaks it: getUpdates has no offset, an
+empty long poll is an error (408), IDs are strings and dates are in milliseconds. Its docs and public
+clients disagree on the shape of an update (where the sender's name and a picture are, whether
+`result` is one object or a list, whether `event_name` is there), so the reader here accepts every
+variant seen and skips, with one log line per shape, what it cannot read. This module turns all
+that into plain Python values and leaves conversations to callers. The token is part of every URL,
+so nothing here logs URLs or lets them into error messages.
 """
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
-import unicodedata
-from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -36,9 +35,6 @@ STICKER_EVENT = "message.sticker.received"
 UNSUPPORTED_EVENT = "message.unsupported.received"
 
 T = TypeVar("T")
-
-# Indirection so tests can observe the delays instead of waiting them out.
-_sleep = asyncio.sleep
 
 
 class ZaloError(Exception):
@@ -81,38 +77,27 @@ def stable_update_id(event: str, message_id: str) -> int:
     return int.from_bytes(digest[:8], "big") >> 1
 
 
+def parse_updates(payload: Any) -> list[ZaloMessage]:
+    """Every update in what Zalo sent, in order: one update or a list, bare or wrapped as
+    `{"ok": true, "result": ...}`. An update that cannot be read is skipped and logged once per shape,
+    so one odd deployment cannot crash the bot or flood its log.
+    """
+    messages: list[ZaloMessage] = []
+    for item in _items(payload):
+        read = _read(item)
+        if isinstance(read, ZaloMessage):
+            messages.append(read)
+        else:
+            _log_unreadable(read, item)
+    return messages
+
+
 def parse_update(payload: Any) -> ZaloMessage | None:
-    """Read an update, bare or wrapped as `{"ok": true, "result": ...}`; None when it cannot be read."""
-    update = _unwrap(payload)
-    if update is None:
-        return None
-    message = update.get("message")
-    if not isinstance(message, dict):
-        return None
-    chat, sender = message.get("chat"), message.get("from")
-    if not isinstance(chat, dict) or not isinstance(sender, dict):
-        return None
-    message_id, chat_id, user_id = _id(message.get("message_id")), _id(chat.get("id")), _id(sender.get("id"))
-    if message_id is None or chat_id is None or user_id is None:
-        return None
-    text = _str_or_none(message.get("text"))
-    photo_url = _str_or_none(message.get("photo_url"))
-    event = _str_or_none(update.get("event_name")) or _guess_event(text, photo_url, message)
-    if event == IMAGE_EVENT and text is None:
-        # A picture's words arrive as its caption; callers read them like any text.
-        text = _str_or_none(message.get("caption"))
-    return ZaloMessage(
-        update_id=stable_update_id(event, message_id),
-        event=event,
-        message_id=message_id,
-        chat_id=chat_id,
-        is_group=str(chat.get("chat_type") or "").upper() == "GROUP",
-        user_id=user_id,
-        display_name=_str_or_none(sender.get("display_name")) or "",
-        text=text,
-        photo_url=photo_url,
-        date=_date(message.get("date")),
-    )
+    """The first update in `payload` (see parse_updates), for a webhook post, which carries one."""
+    messages = parse_updates(payload)
+    if len(messages) > 1:
+        log.warning("A Zalo post held %d updates; only the first was read", len(messages))
+    return messages[0] if messages else None
 
 
 class ZaloClient:
@@ -129,8 +114,6 @@ class ZaloClient:
         self._base_url = base_url
         self._session = session
         self._owns_session = session is None
-        # Updates that arrived together (a list result) but are handed out one per get_update.
-        self._backlog: deque[ZaloMessage] = deque()
 
     def __repr__(self) -> str:
         return f"ZaloClient(base_url={self._base_url!r})"
@@ -174,27 +157,21 @@ class ZaloClient:
         result = await self.call("getMe", {})
         return dict(result) if isinstance(result, dict) else {}
 
-    async def get_update(self, timeout: int = 30) -> ZaloMessage | None:
-        """Long-poll for the next update; None when none came (Zalo's 408) or it was unreadable."""
-        if self._backlog:
-            return self._backlog.popleft()
+    async def get_updates(self, timeout: int = 30) -> list[ZaloMessage]:
+        """One long poll: every update it brought, in order; empty when none came (Zalo's 408)."""
         try:
-            result = await self.call("getUpdates", {"timeout": timeout}, timeout=timeout + LONG_POLL_MARGIN)
+            # Zalo documents `timeout` as a string of seconds.
+            result = await self.call(
+                "getUpdates", {"timeout": str(timeout)}, timeout=timeout + LONG_POLL_MARGIN
+            )
         except ZaloError as error:
             if error.status == 408:
-                return None
+                return []
             raise
-        items = result if isinstance(result, list) else [result]
-        for item in items:
-            message = parse_update(item)
-            if message is None:
-                log.warning("Skipped a Zalo update that could not be read (%s)", _event_name(item))
-            else:
-                self._backlog.append(message)
-        return self._backlog.popleft() if self._backlog else None
+        return parse_updates(result)
 
     async def send_message(self, chat_id: str, text: str) -> dict[str, Any]:
-        """Send one text of at most 2000 characters; split longer ones with split_for_zalo first."""
+        """Send one text of at most 2000 characters; split longer ones with bot.replies.split_text first."""
         result = await self.call("sendMessage", {"chat_id": chat_id, "text": text})
         return dict(result) if isinstance(result, dict) else {}
 
@@ -206,9 +183,9 @@ class ZaloClient:
         result = await self.call("sendPhoto", payload)
         return dict(result) if isinstance(result, dict) else {}
 
-    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
+    async def send_chat_action(self, chat_id: str, action: str = "typing") -> None:
         """Show "typing…" while a slow answer (a chart, a report) is being prepared."""
-        return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
+        await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
 
     async def set_webhook(self, url: str, secret_token: str) -> Any:
         """Have Zalo POST updates to `url`; getUpdates stops working until delete_webhook."""
@@ -226,54 +203,16 @@ class ZaloClient:
         return text.replace(self._token, "<token>") if self._token else text
 
 
-async def with_retry(call: Callable[[], Awaitable[T]], *, attempts: int = 4) -> T:
-    """Run `call`, retrying what a later attempt can fix: 429 after retry_after, 5xx and network errors
-    after 0.5, 1, 2 s. Other 4xx (403 included) are raised at once. A send that timed out may have
-    arrived, so a retried send can, rarely, be seen twice.
-    """
-    for attempt in range(attempts):
-        last = attempt == attempts - 1
-        try:
-            return await call()
-        except ZaloError as error:
-            if last or not (error.status == 429 or error.status >= 500):
-                raise
-            if error.status == 429:
-                delay = error.retry_after if error.retry_after is not None else 1.0
-            else:
-                delay = _backoff(attempt)
-            log.info("Zalo answered %s; retrying in %.1f s", error.status, delay)
-        except (aiohttp.ClientError, TimeoutError) as error:
-            if last:
-                raise
-            delay = _backoff(attempt)
-            log.info("Zalo unreachable (%s); retrying in %.1f s", type(error).__name__, delay)
-        await _sleep(max(0.0, delay))
-    raise AssertionError("unreachable: the last attempt returns or raises")
-
-
-def split_for_zalo(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Cut a text into messages Zalo accepts, at line breaks where possible so lists stay readable.
-
-    A line longer than `limit` is cut at its last space that fits, else hard (never between a letter
-    and its combining accent). Blank-only parts are dropped, so an empty text gives no message.
-    """
-    if limit < 1:
-        raise ValueError("limit must be positive")
-    parts: list[str] = []
-    current: str | None = None
-    for line in text.split("\n"):
-        for piece in _cut_line(line, limit):
-            if current is None:
-                current = piece
-            elif len(current) + 1 + len(piece) <= limit:
-                current = f"{current}\n{piece}"
-            else:
-                parts.append(current)
-                current = piece
-    if current is not None:
-        parts.append(current)
-    return [part.strip("\n") for part in parts if part.strip()]
+def zalo_trouble(error: BaseException) -> float | None:
+    """For bot.retry: the wait Zalo asked for after a 429, 0 after a 5xx or a network error (retry with
+    backoff), None for other 4xx (403 included), which a later attempt cannot fix."""
+    if isinstance(error, ZaloError):
+        if error.status == 429:
+            return error.retry_after if error.retry_after is not None else 1.0
+        return 0.0 if error.status >= 500 else None
+    if isinstance(error, aiohttp.ClientError | TimeoutError):
+        return 0.0
+    return None
 
 
 def secret_matches(given: str | None, expected: str) -> bool:
@@ -292,59 +231,117 @@ def _error(status: int, description: str, retry_after: float | None = None) -> Z
     return ZaloError(status, description, retry_after)
 
 
-def _backoff(attempt: int) -> float:
-    return 0.5 * float(2**attempt)
+def _items(payload: Any) -> list[Any]:
+    """The updates in a getUpdates result or a webhook post: one object or a list, maybe wrapped."""
+    if payload is None:
+        return []
+    if isinstance(payload, dict) and "message" not in payload and "result" in payload:
+        if payload.get("ok") is False:
+            return [payload]  # an error answer where an update was expected: logged as unreadable
+        payload = payload["result"]
+        if payload is None:
+            return []
+    return list(payload) if isinstance(payload, list) else [payload]
 
 
-def _cut_line(line: str, limit: int) -> list[str]:
-    pieces: list[str] = []
-    while len(line) > limit:
-        cut = line.rfind(" ", 0, limit + 1)
-        if cut > 0:
-            pieces.append(line[:cut])
-            line = line[cut + 1 :]
-            continue
-        cut = limit
-        while cut > 1 and unicodedata.combining(line[cut]):
-            cut -= 1
-        pieces.append(line[:cut])
-        line = line[cut:]
-    pieces.append(line)
-    return pieces
+def _read(update: Any) -> ZaloMessage | str:
+    """One update as a ZaloMessage, or why it cannot be read (field names only, never values)."""
+    if not isinstance(update, dict):
+        return "not an object"
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return "no message"
+    chat, sender = message.get("chat"), message.get("from")
+    if not isinstance(chat, dict):
+        return "no message.chat"
+    if not isinstance(sender, dict):
+        return "no message.from"
+    message_id, chat_id, user_id = _id(message.get("message_id")), _id(chat.get("id")), _id(sender.get("id"))
+    if message_id is None:
+        return "no message.message_id"
+    if chat_id is None:
+        return "no message.chat.id"
+    if user_id is None:
+        return "no message.from.id"
+    text = _str_or_none(message.get("text"))
+    photo_url = _nonblank(message.get("photo")) or _nonblank(message.get("photo_url"))
+    event = _nonblank(update.get("event_name")) or _classify(text, photo_url, message)
+    if text is None and (photo_url is not None or event == IMAGE_EVENT):
+        # A picture's words arrive as its caption; callers read them like any text.
+        text = _str_or_none(message.get("caption"))
+    return ZaloMessage(
+        update_id=stable_update_id(event, message_id),
+        event=event,
+        message_id=message_id,
+        chat_id=chat_id,
+        is_group=str(chat.get("chat_type") or "").upper() == "GROUP",
+        user_id=user_id,
+        display_name=_sender_name(sender),
+        text=text,
+        photo_url=photo_url,
+        date=_date(message.get("date")),
+    )
 
 
-def _unwrap(payload: Any) -> dict[str, Any] | None:
-    """The update inside `{"ok": true, "result": update}` (or a one-element list), or the payload."""
-    for _ in range(3):
-        if isinstance(payload, list):
-            payload = payload[0] if payload else None
-            continue
-        if not isinstance(payload, dict):
-            return None
-        if "message" not in payload and "result" in payload:
-            if payload.get("ok") is False:
-                return None
-            payload = payload["result"]
-            continue
-        return payload
-    return None
+def _sender_name(sender: dict[str, Any]) -> str:
+    """The name people know the sender by, from whichever field this deployment fills; "" when none
+    is there (callers then fall back to the id, never before)."""
+    for field in ("display_name", "name"):
+        name = _nonblank(sender.get(field))
+        if name is not None:
+            return name
+    parts = (_nonblank(sender.get("first_name")), _nonblank(sender.get("last_name")))
+    return " ".join(part for part in parts if part is not None)
 
 
-def _guess_event(text: str | None, photo_url: str | None, message: dict[str, Any]) -> str:
-    """For deployments that leave out event_name: what the message's fields say it is."""
+def _classify(text: str | None, photo_url: str | None, message: dict[str, Any]) -> str:
+    """For updates without event_name: what the message's fields say it is. A picture comes first,
+    since its caption may also be sent as text; a sticker next, since it is not words to answer."""
     if photo_url is not None:
         return IMAGE_EVENT
-    if "sticker" in message:
+    if message.get("sticker") is not None:
         return STICKER_EVENT
     if text is not None:
         return TEXT_EVENT
     return UNSUPPORTED_EVENT
 
 
-def _event_name(item: Any) -> str:
-    update = _unwrap(item)
-    name = update.get("event_name") if update is not None else None
-    return name if isinstance(name, str) else "no event name"
+# Shapes of unreadable updates already logged, so each is logged once; bounded so that a stream of
+# ever-different junk cannot grow it without end.
+_logged_shapes: set[str] = set()
+_LOGGED_SHAPES_LIMIT = 100
+_SHAPE_LENGTH = 300
+
+
+def _log_unreadable(reason: str, update: Any) -> None:
+    """One warning per distinct (reason, shape); texts, names and ids are never logged."""
+    shape = _shape(update)
+    if len(shape) > _SHAPE_LENGTH:
+        shape = shape[: _SHAPE_LENGTH - 1] + "…"
+    key = f"{reason}|{shape}"
+    if key in _logged_shapes:
+        log.debug("Skipped another Zalo update of a shape already logged (%s)", reason)
+        return
+    if len(_logged_shapes) < _LOGGED_SHAPES_LIMIT:
+        _logged_shapes.add(key)
+    log.warning(
+        "Zalo update not understood, skipped (%s); its shape: %s. Later updates of this shape are "
+        "skipped without this line.",
+        reason,
+        shape,
+    )
+
+
+def _shape(value: Any, depth: int = 0) -> str:
+    """A value's structure without its contents: the keys of objects, nested a few levels deep."""
+    if isinstance(value, dict):
+        if depth >= 3:
+            return "{…}"
+        fields = sorted(((str(key), inner) for key, inner in value.items()), key=lambda pair: pair[0])
+        return "{" + ", ".join(key + _shape(inner, depth + 1) for key, inner in fields) + "}"
+    if isinstance(value, list):
+        return "[" + (_shape(value[0], depth + 1) if value else "") + "]"
+    return "" if depth else ("null" if value is None else type(value).__name__)
 
 
 def _id(value: Any) -> str | None:
@@ -360,6 +357,11 @@ def _id(value: Any) -> str | None:
 
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _nonblank(value: Any) -> str | None:
+    """A string with something in it, stripped; None for blanks and non-strings."""
+    return (value.strip() or None) if isinstance(value, str) else None
 
 
 def _int(value: Any) -> int | None:

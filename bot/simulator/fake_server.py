@@ -58,7 +58,7 @@ class _PlannedFailure:
 
 
 class FakeApiServer(Generic[SentT]):
-    """The common part of FakeBotApi and FakeZaloApi; subclasses add their methods and quirks."""
+    """The common part of FakeBotApi and the tests' FakeZaloApi; subclasses add their methods and quirks."""
 
     def __init__(self, *, token: str, quiet_seconds: float) -> None:
         self.token = token

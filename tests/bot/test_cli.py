@@ -12,6 +12,7 @@ import pytest
 from tests.harness import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
+ZALO_TOKEN = "1234567890:zalo-test-access-token-0000"
 
 
 def wardbot(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -192,10 +193,71 @@ def test_zalo_staff_and_a_zalo_webhook_without_its_secret(env: dict[str, str]) -
     assert "zalo-abc123\tzalo\tHoa" in wardbot("admin", "list", env=env).stdout
     assert wardbot("admin", "add", "không hợp lệ!", "--platform", "zalo", env=env).returncode == 2
 
-    env["ZALO_BOT_TOKEN"] = "zalo-test-token-0000000000"
+    env["ZALO_BOT_TOKEN"] = ZALO_TOKEN
     env["ZALO_WEBHOOK_URL"] = "https://phuong.example/zalo"
     result = wardbot("run", env=env)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [
         "error: ZALO_WEBHOOK_SECRET: required when ZALO_WEBHOOK_URL is set (Zalo sends it with every update)"
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("zalo-test-token-0000000000", "no bot id"),
+        ("1234567890:short", "a secret under 10 characters"),
+        ("1234567890:bí-mật-không-hợp-lệ", "a secret that is not URL-safe"),
+        ("abc:zalo-test-access-token-0000", "a bot id that is not digits"),
+    ],
+)
+def test_a_misshapen_zalo_token_gives_one_line_without_the_token(
+    env: dict[str, str], value: str, problem: str
+) -> None:
+    env["ZALO_BOT_TOKEN"] = value
+    result = wardbot("run", env=env)
+    assert result.returncode == 2, problem
+    assert result.stderr.strip().splitlines() == [
+        "error: ZALO_BOT_TOKEN: does not look like a token from Zalo Bot Creator (BOT_ID:SECRET: digits, "
+        "a colon, then at least 10 letters, digits or - _ . ~)"
+    ], problem
+    assert value not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        ("s3cret", "must be 8 to 256 characters long (Zalo refuses others), not 6"),
+        ("x" * 257, "must be 8 to 256 characters long (Zalo refuses others), not 257"),
+        ("bí-mật-của-phường", "may hold only A-Z, a-z, 0-9, _ and -"),
+        ("has spaces in it", "may hold only A-Z, a-z, 0-9, _ and -"),
+    ],
+)
+def test_a_zalo_webhook_secret_outside_8_to_256_safe_characters_gives_one_line(
+    env: dict[str, str], secret: str, message: str
+) -> None:
+    env.update(
+        {
+            "ZALO_BOT_TOKEN": ZALO_TOKEN,
+            "ZALO_WEBHOOK_URL": "https://phuong.example/zalo",
+            "ZALO_WEBHOOK_SECRET": secret,
+        }
+    )
+    result = wardbot("run", env=env)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: ZALO_WEBHOOK_SECRET: {message}"]
+
+
+def test_well_shaped_zalo_settings_pass_the_check() -> None:
+    from bot.settings import load_settings
+
+    for secret in ("a" * 8, "Zalo_webhook-secret-2026", "b" * 256):
+        settings = load_settings(
+            _env_file=None,
+            zalo_bot_token=f" {ZALO_TOKEN} ",
+            zalo_webhook_url="https://phuong.example/zalo",
+            zalo_webhook_secret=secret,
+        )
+        assert settings.zalo_bot_token == ZALO_TOKEN and settings.zalo_webhook_secret == secret
+    # Telegram's own webhook secret keeps its 1-256 rule.
+    assert load_settings(_env_file=None, webhook_secret="abc").webhook_secret == "abc"

@@ -4,16 +4,32 @@ reaches a Telegram chat and a Zalo chat once each — against fake Bot APIs on 1
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 
+from bot.membership import set_staff
 from bot.simulator import FakeBotApi
-from bot.simulator.fake_zalo_api import FakeZaloApi, ZaloSent, ZaloUser
 from bot.ward_config import WardFile
+from storage.unit_of_work import unit_of_work
+from tests.fakes.fake_zalo_api import (
+    DISPLAY_NAME,
+    DOCUMENTED,
+    PHOTO_BYTES,
+    PUBLIC_CLIENT,
+    WRAPPED,
+    FakeZaloApi,
+    ZaloSent,
+    ZaloStyle,
+    ZaloUser,
+)
 from tests.harness import RunningBot, make_settings, texts
 from tests.wards import NOW, appoint
 
@@ -191,6 +207,138 @@ async def test_zalo_webhook_mode_refuses_requests_without_the_secret(
                 assert wrong.status == 403
         assert fake_zalo.messages_to("zalo-9") == []
         hoa = ZaloPerson(fake_zalo, ZaloUser("zalo-10", "Hoa"))
-        assert "Xin chào Hoa" in await hoa.says("/start")
+        assert "Xin chào Hoa" in await hoa.says("/start")  # a bare update
+        fake_zalo.style = WRAPPED  # {ok, result} around it, the name split in first and last
+        binh = ZaloPerson(fake_zalo, ZaloUser("zalo-11", "Phạm Thị Bình"))
+        assert "Xin chào Phạm Thị Bình" in await binh.says("/start")
+        assert fake_zalo.webhook_statuses == [200, 200]
     finally:
         await bot.stop()
+
+
+async def wardbot_audit(running: RunningBot, folder: Path) -> str:
+    """`wardbot audit` run as a ward officer would, on the running bot's database."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_"))
+    }
+    env |= {
+        "HOME": str(folder),
+        "DATABASE_URL": running.settings.database_url,
+        "WARD_CONFIG": str(folder / "ward.toml"),
+    }
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", "audit", "--last", "50"],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def test_a_zalo_head_known_only_by_from_name_shows_by_that_name(
+    both: RunningBot, fake_zalo: FakeZaloApi, tmp_path: Path
+) -> None:
+    fake_zalo.style = PUBLIC_CLIENT  # from.name, a list result, event names
+    code = await invite_code(both)
+    nam = ZaloPerson(fake_zalo, ZaloUser("zalo-501", "Nguyễn Văn Nam"))
+    since = fake_zalo.mark()
+    update = fake_zalo.push_text(nam.user, f"/start {code}")
+    assert update["message"]["from"] == {"id": "zalo-501", "is_bot": False, "name": "Nguyễn Văn Nam"}
+    await fake_zalo.wait_for(1, chat_id=nam.chat, since=since)
+    await fake_zalo.wait_idle()
+    assert "tổ trưởng của Tổ dân phố số 1" in fake_zalo.sent[-1].shown
+
+    await nam.says("/report")
+    for answer in ("2", "2", "85", "1.500.000", "1", "2"):
+        await nam.says(answer)
+    assert "✅ Đã gửi báo cáo tháng 10/2026" in await nam.says("1")
+
+    staff = both.person(1, "Cán bộ")
+    groups = texts(await staff.says("/groups"))
+    assert "TDP01 · Tổ dân phố số 1" in groups and "Nguyễn Văn Nam" in groups and "zalo-501" not in groups
+    # /status names groups, not people: Nam's report counts for TDP01 and no raw id shows.
+    status = texts(await staff.says("/status"))
+    assert "Tháng 10/2026 (hạn 05/11/2026): 1/2 tổ đã báo cáo.\nChưa nộp: TDP02 Tổ dân phố số 2" in status
+    assert "zalo-501" not in status
+    # Where a report's sender is named, it is by name.
+    assert "người gửi: Nguyễn Văn Nam." in await nam.says("/myreport 2026-10")
+
+    audit = await wardbot_audit(both, tmp_path)
+    [joined] = [line for line in audit.splitlines() if "head_joined" in line and "TDP01" in line]
+    assert "by Nguyễn Văn Nam (zalo:zalo-501)" in joined
+    assert "? (zalo:zalo-501)" not in audit
+
+
+@pytest.mark.parametrize("style", [DOCUMENTED, DISPLAY_NAME], ids=["photo", "photo_url"])
+async def test_a_zalo_picture_with_a_caption_is_an_attachment_with_that_text(
+    fake_api: FakeBotApi, fake_zalo: FakeZaloApi, tmp_path: Path, small_ward: WardFile, style: ZaloStyle
+) -> None:
+    """Zalo staff announce a campaign with a picture: its caption is the announcement, the picture
+    comes back in the preview."""
+    fake_zalo.style = style
+    port = _free_port()
+    settings = make_settings(
+        tmp_path,
+        zalo_bot_token=fake_zalo.token,
+        zalo_api_base_url=fake_zalo.base_url,
+        public_base_url=f"http://127.0.0.1:{port}",
+        zalo_webhook_port=port,
+    )
+    bot = RunningBot(fake_api, settings, small_ward, clock=lambda: NOW)
+    await bot.start()
+    try:
+        assert bot.wiring is not None
+        async with unit_of_work(bot.wiring.factory) as uow:
+            await set_staff(uow, "zalo", "zalo-staff-1", name="Cán bộ Zalo", is_staff=True)
+        hoa = ZaloPerson(fake_zalo, ZaloUser("zalo-staff-1", "Cán bộ Zalo"))
+        since = fake_zalo.mark()
+        fake_zalo.push_image(hoa.user, fake_zalo.photo_url("rac"), caption="Ngõ 5 có rác")
+        await fake_zalo.wait_for(1, chat_id=hoa.chat, since=since)
+        assert "chỉ đọc được tin nhắn chữ" in fake_zalo.sent[-1].shown  # outside a flow
+
+        await hoa.says("/campaign")
+        await hoa.says("Chuyển đổi số")
+        since = fake_zalo.mark()
+        update = fake_zalo.push_image(
+            hoa.user, fake_zalo.photo_url("vneid"), caption="Mỗi hộ một tài khoản VNeID."
+        )
+        assert (style.photo_field in update["message"], "event_name" in update) == (True, style.event_name)
+        await fake_zalo.wait_for(1, chat_id=hoa.chat, since=since)
+        await fake_zalo.wait_idle()
+        assert "Ngày bắt đầu?" in fake_zalo.sent[-1].shown
+        for answer in ("1", "1", "1"):
+            await hoa.says(answer)
+        since = fake_zalo.mark()
+        await hoa.says("1", replies=3)  # the ward's criteria: the picture, the text, Launch?
+        preview = fake_zalo.sent[since:]
+        assert preview[0].method == "sendPhoto" and preview[0].photo_url is not None
+        assert "Mỗi hộ một tài khoản VNeID." in preview[1].shown
+        async with aiohttp.ClientSession() as http, http.get(preview[0].photo_url) as served:
+            assert await served.read() == PHOTO_BYTES
+    finally:
+        await bot.stop()
+
+
+@pytest.mark.parametrize("style", [DOCUMENTED, PUBLIC_CLIENT], ids=["object", "list"])
+async def test_a_malformed_update_is_skipped_and_the_next_ones_are_handled(
+    both: RunningBot, fake_zalo: FakeZaloApi, style: ZaloStyle, caplog: Any
+) -> None:
+    fake_zalo.style = style
+    lan, hung = ZaloUser("zalo-601", "Lê Thị Lan"), ZaloUser("zalo-602", "Trần Văn Hùng")
+    since = fake_zalo.mark()
+    fake_zalo.push_raw({"message": {"message_id": "x-1", "chat": {"id": "zalo-601"}, "text": "/start"}})
+    fake_zalo.push_text(lan, "/start")
+    fake_zalo.push_text(hung, "/start")  # in a list style, these three come in one answer
+    await fake_zalo.wait_for(1, chat_id=lan.id, since=since)
+    await fake_zalo.wait_for(1, chat_id=hung.id, since=since)
+    await fake_zalo.wait_idle()
+    assert "Xin chào Lê Thị Lan" in fake_zalo.messages_to(lan.id)[0].shown
+    assert "Xin chào Trần Văn Hùng" in fake_zalo.messages_to(hung.id)[0].shown
+    assert len(fake_zalo.messages_to(lan.id)) == 1
+    polls = [name for name, _ in fake_zalo.calls].count("getUpdates")
+    assert polls >= 1
+    assert "Zalo update not understood, skipped (no message.from)" in caplog.text
