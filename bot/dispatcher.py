@@ -131,6 +131,11 @@ class Dispatcher:
             self.outbox.wake()
         await self.outbox.send_now(outcome.replies)
 
+    @property
+    def idle(self) -> bool:
+        """No update is queued or being handled."""
+        return self._idle.is_set()
+
     async def wait_idle(self) -> None:
         """Until every queued update is handled (tests, shutdown)."""
         await self._idle.wait()

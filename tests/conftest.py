@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,10 +11,19 @@ from bot.settings import Settings
 from bot.simulator import FakeBotApi
 from bot.ward_config import WardFile, load_ward_config
 from bot.wiring import Wiring
+from tests import databases
 from tests.harness import RunningBot, make_settings, migrated_wiring
 from tests.wards import NOW, SMALL_WARD
 
 EXAMPLE_WARD = Path(__file__).resolve().parents[1] / "examples" / "ward.toml"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Migrations run once per session; each test copies the migrated database."""
+    databases.template_folder = tmp_path_factory.mktemp("template")
+    yield
+    databases.drop_created()
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +19,7 @@ from bot.simulator import FakeBotApi, FakeUser, SentMessage
 from bot.ward_config import WardFile
 from bot.wiring import Wiring
 from storage.migrate import upgrade
+from tests.databases import fresh_database_url
 
 TEST_TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000"
 
@@ -25,7 +28,7 @@ def make_settings(folder: Path, **overrides: Any) -> Settings:
     """Settings for one test: its own SQLite file, no .env, the fake token."""
     values: dict[str, Any] = {
         "telegram_bot_token": TEST_TOKEN,
-        "database_url": f"sqlite+aiosqlite:///{folder / 'ward.sqlite3'}",
+        "database_url": fresh_database_url(folder),
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -90,7 +93,20 @@ class RunningBot:
 
     def person(self, user_id: int, first_name: str, language_code: str | None = "vi") -> Person:
         """Someone who talks to the bot in a private chat."""
-        return Person(self.fake, FakeUser(id=user_id, first_name=first_name, language_code=language_code))
+        user = FakeUser(id=user_id, first_name=first_name, language_code=language_code)
+        return Person(self.fake, user, settle=self.settle)
+
+    async def settle(self, timeout: float = 15.0) -> None:
+        """Until the bot has taken every update pushed so far and answered it (no fixed quiet spell:
+        the bot acknowledges updates only once they are queued, and says when its queue is empty)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            app = self.app
+            if app is not None and self.fake.acknowledged and app.dispatcher.idle and not self.fake.busy:
+                return
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot did not settle within {timeout}s")
+            await asyncio.sleep(0.005)
 
 
 @dataclass
@@ -103,6 +119,7 @@ class Person:
     chat_type: str = "private"
     chat_title: str | None = None
     history: list[SentMessage] = field(default_factory=list)
+    settle: Callable[[], Awaitable[None]] | None = None
 
     @property
     def chat(self) -> int:
@@ -110,7 +127,7 @@ class Person:
 
     def in_group(self, chat_id: int, title: str = "Tổ dân phố") -> Person:
         """The same person, writing in a group chat."""
-        return Person(self.fake, self.user, chat_id, "supergroup", title)
+        return Person(self.fake, self.user, chat_id, "supergroup", title, settle=self.settle)
 
     async def says(self, text: str | None, *, kind: str = "text", replies: int = 1) -> list[SentMessage]:
         """Send a message and wait for the bot's replies to this chat (none when replies=0)."""
@@ -137,7 +154,7 @@ class Person:
     async def _collect(self, since: int, replies: int) -> list[SentMessage]:
         if replies:
             await self.fake.wait_for(replies, chat_id=self.chat, since=since)
-        await self.fake.wait_idle()
+        await (self.settle() if self.settle is not None else self.fake.wait_idle())
         got = [m for m in self.fake.sent[since:] if m.chat_id == self.chat]
         self.history.extend(got)
         return got

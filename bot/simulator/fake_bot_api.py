@@ -143,9 +143,8 @@ class FakeBotApi(FakeApiServer[SentMessage]):
         self.commands: dict[tuple[str, str | None], list[dict[str, str]]] = {}
         self.answered_callbacks: list[dict[str, Any]] = []
         self.enforce_flood_limits = False
-        self.confirmed_offset = (
-            0  # the highest getUpdates offset the bot sent: updates below are acknowledged
-        )
+        self.last_update_id = 0
+        self.confirmed_offset = 0  # the highest offset the bot sent: updates below it are acknowledged
         self._updates: list[dict[str, Any]] = []
         self._undelivered: list[dict[str, Any]] = []
         self._update_ids = itertools.count(1)
@@ -464,7 +463,13 @@ class FakeBotApi(FakeApiServer[SentMessage]):
 
     def _enqueue(self, body: dict[str, Any]) -> dict[str, Any]:
         update = {"update_id": next(self._update_ids)} | body
+        self.last_update_id = max(self.last_update_id, update["update_id"])
         return self.push_raw(update)
+
+    @property
+    def acknowledged(self) -> bool:
+        """The bot confirmed every update pushed so far (polled with an offset past them)."""
+        return self.webhook is None and self.confirmed_offset > self.last_update_id
 
     def _record(
         self,

@@ -183,6 +183,11 @@ class FakeApiServer(Generic[SentT]):
             await asyncio.sleep(0.02)
         raise TimeoutError(f"the bot did not go idle within {timeout}s")
 
+    @property
+    def busy(self) -> bool:
+        """A call of the bot's (other than a long poll) is being answered right now."""
+        return self._in_flight > 0
+
     def _all_handed_over(self) -> bool:
         """No update is still waiting for the bot to fetch it."""
         return True

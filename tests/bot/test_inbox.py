@@ -4,12 +4,13 @@ move, then started again — every acknowledged update is handled, none twice.""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 import time
-from contextlib import closing
 from pathlib import Path
 
+from sqlalchemy import text
+
 from bot.simulator import FakeBotApi, FakeUser
+from storage.engine import create_engine
 from tests.bot.test_run import _environment, bot_process
 
 
@@ -36,12 +37,14 @@ async def test_a_burst_acknowledged_before_a_kill_9_is_answered_after_the_restar
         await process.wait()
     answered_before = {m.chat_id for m in fake_api.sent}
     assert len(answered_before) < len(people), "the kill came after every answer; nothing was tested"
-    database = sqlite3.connect(tmp_path / "run.sqlite3")
-    with closing(database):
-        (in_flight,) = database.execute(
-            "SELECT count(*) FROM outbox_messages WHERE status = 'sending'"
-        ).fetchone()
-        (received,) = database.execute("SELECT count(*) FROM inbox").fetchone()
+    engine = create_engine(env["DATABASE_URL"])
+    async with engine.connect() as connection:
+        in_flight = await connection.scalar(
+            text("SELECT count(*) FROM outbox_messages WHERE status = 'sending'")
+        )
+        received = await connection.scalar(text("SELECT count(*) FROM inbox"))
+    await engine.dispose()
+    assert in_flight is not None and received is not None
     assert received >= len(people)  # every acknowledged update was in the inbox before the kill
 
     fake_api.delays.clear()

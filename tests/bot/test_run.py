@@ -13,6 +13,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.simulator import FakeBotApi, FakeUser
+from tests.databases import fresh_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -25,7 +26,7 @@ def _environment(fake: FakeBotApi, folder: Path, **extra: str) -> dict[str, str]
         {
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE_URL": fake.base_url,
-            "DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'run.sqlite3'}",
+            "DATABASE_URL": fresh_database_url(folder, "run"),
             "WARD_CONFIG": str(ROOT / "examples" / "ward.toml"),
             "HOME": str(folder),
         }
