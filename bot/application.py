@@ -28,6 +28,7 @@ from bot.settings import Settings
 from bot.ward_config import WardFile, default_ward_file, load_wards
 from bot.wards import sync_wards
 from bot.wiring import Wiring
+from bot.workers import Presence
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.unit_of_work import unit_of_work
@@ -106,11 +107,13 @@ class WardBot:
         if zalo is not None:
             senders[zalo.platform] = zalo.sender
             channels.append(zalo)
-        self.outbox = OutboxWorker(wiring, senders)
+        several = wiring.engine.dialect.name == "postgresql"  # workers may share the database
+        self.outbox = OutboxWorker(wiring, senders, recover=not several)
         self.dispatcher = Dispatcher(wiring, self.outbox)
         for one in channels:
             self.dispatcher.add_channel(one)
         self.scheduler = Scheduler(wiring, self.outbox.wake)
+        self.presence = Presence(wiring, on_leader=self._lead, on_share=self._share)
         self._started = False
 
     async def start(self) -> None:
@@ -126,13 +129,23 @@ class WardBot:
         if self.zalo is not None:
             await self.zalo.start(self.dispatcher.receive, self.http)
         await self.http.start()
-        if self.telegram is not None and wiring.settings.webhook_url is not None:
-            await self.telegram.set_webhook()
-        if self.zalo is not None and wiring.settings.zalo_webhook_url is not None:
-            await self.zalo.set_webhook()
         self.outbox.start()
-        self.scheduler.start()
+        await self.presence.start()
         self._started = True
+
+    async def _lead(self) -> None:
+        """This worker leads: it sets the webhooks and runs the schedules (once among the workers)."""
+        settings = self.wiring.settings
+        if self.telegram is not None and settings.webhook_url is not None:
+            await self.telegram.set_webhook()
+        if self.zalo is not None and settings.zalo_webhook_url is not None:
+            await self.zalo.set_webhook()
+        self.scheduler.start()
+
+    def _share(self, fraction: float) -> None:
+        """Each live worker paces at its share of the platforms' flood limits."""
+        for sender in self.outbox.senders.values():
+            sender.limiter.set_share(fraction)
 
     async def stop(self, *, grace: float = STOP_GRACE) -> None:
         """Stop receiving, let updates and sends in flight finish for `grace` seconds, close everything."""
@@ -140,6 +153,7 @@ class WardBot:
             if channel is not None:
                 await channel.stop()
         await self.dispatcher.stop(grace=grace)
+        await self.presence.stop()
         self.scheduler.stop()
         await self.outbox.stop(grace=grace)
         await self.http.stop()

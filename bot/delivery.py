@@ -174,6 +174,7 @@ async def queue_replies(
     edit_message_id: str | None,
     claimed_by: str,
     now: datetime,
+    lease: timedelta = LEASE,
 ) -> list[ClaimedMessage]:
     """Write a turn's replies in its own transaction, already claimed by this worker to send at once.
 
@@ -207,7 +208,7 @@ async def queue_replies(
             edit_message_id=edit_message_id if reply.edit and not elsewhere else None,
             created_at=now,
             claimed_by=claimed_by,
-            lease_until=now + LEASE,
+            lease_until=now + lease,
         )
         rows.append((row, reply, attachment))
     if not rows:
@@ -280,6 +281,7 @@ async def claim_due(
     limit: int,
     claimed_by: str,
     skip_chats: Collection[str] = (),
+    lease: timedelta = LEASE,
 ) -> list[ClaimedMessage]:
     """Take up to `limit` due messages, oldest first: 'sending' under a lease, one more attempt."""
     rows = await uow.outbox.due(platforms, now, limit, skip_chats=skip_chats)
@@ -292,7 +294,7 @@ async def claim_due(
     for row in rows:
         row.status = SENDING
         row.attempts += 1
-        row.claimed_by, row.lease_until = claimed_by, now + LEASE
+        row.claimed_by, row.lease_until = claimed_by, now + lease
         claimed.append(
             ClaimedMessage(
                 id=row.id,

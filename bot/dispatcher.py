@@ -19,11 +19,13 @@ from bot.outbox import OutboxWorker
 from bot.pipeline import ChannelHooks, TurnOutcome, chat_key, decode, encode, give_up_turn, run_turn
 from bot.turns import Inbound
 from bot.wiring import Wiring
+from storage.engine import POOL_SIZE
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
-CONCURRENT_CHATS = 64
+CONCURRENT_CHATS = 64  # SQLite: writers queue on a lock, the rest is waiting on the network
+CONCURRENT_CHATS_POSTGRES = POOL_SIZE - 4  # each turn holds a connection; leave some for the rest
 
 
 class Channel(ChannelHooks, Protocol):
@@ -41,9 +43,12 @@ class Dispatcher:
         wiring: Wiring,
         outbox: OutboxWorker,
         *,
-        concurrency: int = CONCURRENT_CHATS,
+        concurrency: int | None = None,
     ) -> None:
         self.wiring, self.outbox = wiring, outbox
+        if concurrency is None:
+            several = wiring.engine.dialect.name == "postgresql"
+            concurrency = CONCURRENT_CHATS_POSTGRES if several else CONCURRENT_CHATS
         self.channels: dict[str, Channel] = {}
         self._queues: dict[str, deque[tuple[int, Inbound]]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -99,7 +104,7 @@ class Dispatcher:
         """Handle one chat's queue in order."""
         try:
             async with self._slots:
-                queue = self._queues[key]
+                queue = self._queues.get(key)
                 while queue:
                     inbox_id, inbound = queue.popleft()
                     await self._handle(inbox_id, inbound)
@@ -114,22 +119,25 @@ class Dispatcher:
         channel = self.channels.get(inbound.platform)
         if channel is None:
             return
-        try:
-            outcome = await run_turn(self.wiring, channel, inbound, inbox_id=inbox_id)
-        except Exception:
-            log.exception("error while handling a %s update", inbound.platform)
+        again = True
+        while again:  # with several workers, an earlier update of the chat may be handled first
             try:
-                outcome = await give_up_turn(self.wiring, inbound, inbox_id=inbox_id)
+                outcome = await run_turn(self.wiring, channel, inbound, inbox_id=inbox_id)
             except Exception:
-                log.exception("could not record the failed update")
-                return
-        try:
-            await channel.after_turn(inbound, outcome)
-        except Exception:
-            log.exception("after-turn chores failed")
-        if outcome.broadcast:
-            self.outbox.wake()
-        await self.outbox.send_now(outcome.replies)
+                log.exception("error while handling a %s update", inbound.platform)
+                try:
+                    outcome = await give_up_turn(self.wiring, inbound, inbox_id=inbox_id)
+                except Exception:
+                    log.exception("could not record the failed update")
+                    return
+            again = outcome.again
+            try:
+                await channel.after_turn(outcome.handled or inbound, outcome)
+            except Exception:
+                log.exception("after-turn chores failed")
+            if outcome.broadcast:
+                self.outbox.wake()
+            await self.outbox.send_now(outcome.replies)
 
     @property
     def idle(self) -> bool:

@@ -221,6 +221,7 @@ class OutboxWorker:
                 limit=self.batch,
                 claimed_by=self.wiring.instance,
                 skip_chats=busy,
+                lease=self.wiring.lease,
             )
         if claimed:
             outcomes = await asyncio.gather(

@@ -25,6 +25,7 @@ from bot.membership import identify
 from bot.replies import Replies, Reply
 from bot.turns import Inbound, MemberChange, PhotoFetcher, Turn
 from bot.wiring import Wiring
+from storage.locks import is_postgres, lock_for_transaction
 from storage.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,8 @@ class TurnOutcome:
     notice: str | None = None
     menus_changed: set[int] = field(default_factory=set)
     broadcast: bool = False
+    handled: Inbound | None = None  # the update handled (an earlier one of the chat may go first)
+    again: bool = False  # an earlier update of the chat was handled instead: run this one again
 
 
 def chat_key(inbound: Inbound) -> str:
@@ -79,12 +82,20 @@ def decode(payload: str) -> Inbound:
 async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, inbox_id: int) -> TurnOutcome:
     """Handle one update in one transaction; an update already handled has no second effect."""
     now = wiring.clock()
+    again = False
     async with unit_of_work(wiring.factory) as uow:
+        if is_postgres(uow.session):
+            # Several workers: one chat's updates one at a time, in the order received, whichever
+            # worker received them (a reverse proxy alternates between workers).
+            await lock_for_transaction(uow.session, chat_key(inbound))
+            earlier = await uow.inbox.earlier_unhandled(chat_key(inbound), inbox_id)
+            if earlier:
+                inbox_id, inbound, again = earlier[0].id, decode(earlier[0].payload), True
         if not await uow.inbox.claim(inbox_id, now=now):
             log.info("update %s was already handled; ignoring the redelivery", inbound.update_id)
-            return TurnOutcome()
+            return TurnOutcome(again=again)
         if inbound.other_bot:
-            return TurnOutcome()
+            return TurnOutcome(again=again)
         caller = await identify(
             uow,
             inbound.platform,
@@ -100,7 +111,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
         set_language(caller.language)
         inbound = await channel.resolve(uow, inbound)
         out = Replies()
-        outcome = TurnOutcome()
+        outcome = TurnOutcome(handled=inbound, again=again)
         route = registry.route(inbound)
         if inbound.forged:
             outcome.notice = _("This button is no longer valid.")
@@ -146,6 +157,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
             edit_message_id=inbound.pressed_message or None,
             claimed_by=wiring.instance,
             now=now,
+            lease=wiring.lease,
         )
     return outcome
 
@@ -165,5 +177,6 @@ async def give_up_turn(wiring: Wiring, inbound: Inbound, *, inbox_id: int) -> Tu
             edit_message_id=None,
             claimed_by=wiring.instance,
             now=now,
+            lease=wiring.lease,
         )
-    return TurnOutcome(replies=replies)
+    return TurnOutcome(replies=replies, handled=inbound)

@@ -47,11 +47,22 @@ class FloodLimiter:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock = clock
+        self.base = (per_second, broadcast_per_second or per_second, per_group_minute)
         self.per_group_minute = per_group_minute
         self.overall = RollingWindow(per_second, 1.0)
         self.broadcasts = RollingWindow(broadcast_per_second or per_second, 1.0)
         self.groups: dict[str, RollingWindow] = {}
         self.paused_until = 0.0
+
+    def set_share(self, fraction: float) -> None:
+        """Pace at `fraction` of the limits: the other workers sharing the bot's token use the rest."""
+        per_second, broadcast, group = self.base
+        self.overall.limit = max(1, int(per_second * fraction))
+        self.broadcasts.limit = max(1, int(broadcast * fraction))
+        if group is not None:
+            self.per_group_minute = max(1, int(group * fraction))
+            for window in self.groups.values():
+                window.limit = self.per_group_minute
 
     def group_wait(self, chat: str) -> float:
         """Seconds until this group chat may get one more message."""

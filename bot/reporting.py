@@ -255,6 +255,7 @@ async def submit(
     if missing:
         raise ReportingError("incomplete", key=missing[0])
     month = str(draft.month)
+    await uow.reports.lock(draft.group_id, month)  # head and deputy confirming at once, on two workers
     report = await uow.reports.report(draft.group_id, month)
     changed: list[tuple[str, float | None, float | None]] = []
     if report is None:

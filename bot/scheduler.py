@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 CATCH_UP_DELAY = timedelta(seconds=2)
 AFTER_DUE = timedelta(seconds=1)
 INBOX_MEMORY = timedelta(days=2)  # longer than any platform redelivers an update
+MEDIA_MEMORY = timedelta(days=7)  # Zalo fetches a picture when it is sent
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class Scheduler:
             log.exception("closing idle conversations failed")
 
     async def forget_old_updates(self) -> None:
-        """Handled inbox rows older than any redelivery are dropped."""
+        """Handled inbox rows older than any redelivery are dropped, and pictures Zalo has fetched."""
         async with unit_of_work(self.wiring.factory) as uow:
             await uow.inbox.forget_handled_before(self.wiring.clock() - INBOX_MEMORY)
+            await uow.workers.forget_media_before(self.wiring.clock() - MEDIA_MEMORY)

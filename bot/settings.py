@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     zalo_webhook_secret: str | None = None
     zalo_webhook_port: int = Field(default=8444, ge=1, le=65535)
     public_base_url: str | None = None
+    outbox_lease_seconds: int = Field(default=60, ge=5, le=600)  # a dead worker's sends are retaken after
 
     @field_validator(
         "telegram_bot_token",
@@ -126,6 +127,19 @@ class Settings(BaseSettings):
         if value not in LANGUAGES:
             raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
         return value
+
+    @model_validator(mode="after")
+    def _workers_share_a_webhook_secret(self) -> Settings:
+        if (
+            self.webhook_url is not None
+            and not self.webhook_secret
+            and self.database_url.startswith("postgresql")
+        ):
+            raise ValueError(
+                "WEBHOOK_SECRET: required with PostgreSQL and a webhook, so that every worker checks "
+                "the same secret (choose 20 or more of A-Z a-z 0-9 _ -)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _zalo_webhook_needs_secret(self) -> Settings:

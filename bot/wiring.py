@@ -7,7 +7,7 @@ import secrets
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -29,6 +29,11 @@ class Wiring:
     instance: str = field(default_factory=lambda: instance_name())
     wards: dict[int, WardFile] = field(default_factory=dict)  # by ward id, filled at start-up
     ward_files: tuple[WardFile, ...] = ()  # every ward of the deployment; just `ward` when empty
+
+    @property
+    def lease(self) -> timedelta:
+        """How long a worker owns the outbox rows it claimed; a worker that died leaves them after."""
+        return timedelta(seconds=self.settings.outbox_lease_seconds)
 
     @property
     def all_ward_files(self) -> tuple[WardFile, ...]:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+POOL_SIZE = 20  # connections a PostgreSQL worker keeps
 
 
 def _is_sqlite(url: URL) -> bool:
@@ -57,6 +58,11 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
     if _is_sqlite(url):
         ensure_sqlite_folder(database_url)
         kwargs.setdefault("connect_args", {"timeout": BUSY_TIMEOUT_MS / 1000})
+    else:  # a worker handles up to POOL_SIZE updates at once, plus receiving, the outbox, heartbeats
+        kwargs.setdefault("pool_size", POOL_SIZE)
+        kwargs.setdefault("max_overflow", POOL_SIZE // 2)
+        kwargs.setdefault("pool_timeout", 60)
+        kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if _is_sqlite(url):
         _tune_sqlite(engine)

@@ -8,6 +8,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.locks import MIGRATIONS, lock_for_transaction
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -28,4 +30,5 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
     async with engine.begin() as connection:
+        await lock_for_transaction(connection, MIGRATIONS)  # several workers starting: one migrates
         await connection.run_sync(_upgrade)

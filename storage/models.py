@@ -452,3 +452,23 @@ class PendingChoices(Base):
     chat_external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     data_json: Mapped[str] = mapped_column(Text, default="[]")
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Worker(Base):
+    """A running bot process sharing the database; the flood limits are divided among live workers."""
+
+    __tablename__ = "workers"
+
+    name: Mapped[str] = mapped_column(String(80), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Media(Base):
+    """A picture served to a platform that takes photos only by URL (Zalo), by any worker."""
+
+    __tablename__ = "media"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

@@ -21,6 +21,7 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.standings import StandingsRepository
 from storage.repositories.wards import WardsRepository
+from storage.repositories.workers import WorkersRepository
 
 
 class UnitOfWork:
@@ -76,6 +77,10 @@ class UnitOfWork:
     @cached_property
     def wards(self) -> WardsRepository:
         return WardsRepository(self.session)
+
+    @cached_property
+    def workers(self) -> WorkersRepository:
+        return WorkersRepository(self.session)
 
 
 _WRITE_LOCKS: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()

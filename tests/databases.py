@@ -30,6 +30,7 @@ _lock = threading.Lock()
 _template_file: Path | None = None
 _created: list[str] = []
 _by_folder: dict[tuple[Path, str], str] = {}
+_postgres_up: bool | None = None
 template_folder: Path | None = None  # set once per session by tests/conftest.py
 
 
@@ -90,12 +91,29 @@ def _postgres_template() -> str:
         return TEMPLATE
 
 
-def fresh_database_url(folder: Path, name: str = "ward") -> str:
+def postgres_available() -> bool:
+    """Whether the PostgreSQL server the tests use answers."""
+    global _postgres_up
+    if _postgres_up is None:
+        try:
+            _run(_admin("SELECT 1"))
+            _postgres_up = True
+        except (OSError, ImportError, Exception):
+            _postgres_up = False
+    return _postgres_up
+
+
+def postgres_database_url(folder: Path, name: str = "workers") -> str:
+    """A migrated, empty PostgreSQL database for one test, whatever the session's backend."""
+    return fresh_database_url(folder, name, postgres=True)
+
+
+def fresh_database_url(folder: Path, name: str = "ward", *, postgres: bool = POSTGRES) -> str:
     """A migrated, empty database for one test (the same one for the same folder and name)."""
     known = _by_folder.get((folder, name))
     if known is not None:
         return known
-    if not POSTGRES:
+    if not postgres:
         path = folder / f"{name}.sqlite3"
         shutil.copyfile(_sqlite_template(template_folder or folder), path)
         url = f"sqlite+aiosqlite:///{path}"
@@ -110,6 +128,6 @@ def fresh_database_url(folder: Path, name: str = "ward") -> str:
 
 def drop_created() -> None:
     """At the end of the session: every database made for it goes (PostgreSQL)."""
-    if POSTGRES and _created:
+    if _created:
         _run(_admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in reversed(_created))))
         _created.clear()

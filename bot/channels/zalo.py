@@ -73,24 +73,26 @@ def render(
 
 
 class MediaStore:
-    """Pictures served at PUBLIC_BASE_URL/media/… for Zalo, which sends photos only by URL."""
+    """Pictures served at PUBLIC_BASE_URL/media/… for Zalo, which sends photos only by URL.
 
-    def __init__(self, public_base_url: str | None, limit: int = 200) -> None:
-        self.public_base_url = public_base_url
-        self.limit = limit
-        self.files: dict[str, bytes] = {}
+    Kept in the database under an unguessable name, so whichever worker Zalo asks can serve it.
+    """
 
-    def url_for(self, content: bytes) -> str | None:
+    def __init__(self, wiring: Wiring) -> None:
+        self.wiring = wiring
+        self.public_base_url = wiring.settings.public_base_url
+
+    async def url_for(self, content: bytes) -> str | None:
         if self.public_base_url is None:
             return None
         name = secrets.token_urlsafe(16)
-        self.files[name] = content
-        while len(self.files) > self.limit:
-            self.files.pop(next(iter(self.files)))
+        async with unit_of_work(self.wiring.factory) as uow:
+            await uow.workers.add_media(name, content, now=self.wiring.clock())
         return f"{self.public_base_url}/media/{name}.png"
 
     async def serve(self, request: web.Request) -> web.Response:
-        content = self.files.get(request.match_info["name"])
+        async with unit_of_work(self.wiring.factory) as uow:
+            content = await uow.workers.media(request.match_info["name"][:40])
         if content is None:
             return web.Response(status=404)
         return web.Response(body=content, content_type="image/png")
@@ -126,7 +128,7 @@ class ZaloSender:
         chat = message.chat_external_id
         try:
             if attachment is not None and attachment.is_photo:
-                url = self.media.url_for(attachment.content)
+                url = await self.media.url_for(attachment.content)
                 if url is not None:
                     await self.limiter.acquire(chat, False, broadcast=not reply)
                     await self.client.send_photo(chat, url)
@@ -166,7 +168,7 @@ class ZaloChannel:
 
     def __init__(self, wiring: Wiring, client: ZaloClient) -> None:
         self.wiring, self.client = wiring, client
-        self.media = MediaStore(wiring.settings.public_base_url)
+        self.media = MediaStore(wiring)
         self.sender = ZaloSender(wiring, client, self.media)
         self._receive: Any = None
         self._poller: asyncio.Task[None] | None = None

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.dialects import insert_or_ignore
 from storage.models import InboxUpdate
 
 
@@ -31,13 +31,8 @@ class InboxRepository:
             {"platform": p, "update_id": u, "chat_key": c, "payload": body, "received_at": now}
             for p, u, c, body in rows
         ]
-        dialect = self.session.bind.dialect.name if self.session.bind is not None else "sqlite"
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(InboxUpdate)
-            .values(values)
-            .on_conflict_do_nothing(index_elements=["platform", "update_id"])
-            .returning(InboxUpdate.id, InboxUpdate.platform, InboxUpdate.update_id)
+        statement = insert_or_ignore(self.session, InboxUpdate, values, ["platform", "update_id"]).returning(
+            InboxUpdate.id, InboxUpdate.platform, InboxUpdate.update_id
         )
         result = await self.session.execute(statement)
         return {(platform, int(update_id)): int(inbox_id) for inbox_id, platform, update_id in result}

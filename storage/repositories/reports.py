@@ -9,6 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from storage.dialects import insert_or_ignore
+from storage.locks import lock_for_transaction
 from storage.models import (
     Catalogue,
     Reopening,
@@ -17,6 +19,7 @@ from storage.models import (
     ReportDraft,
     ReportValue,
     ResidentialGroup,
+    utcnow,
 )
 
 
@@ -31,12 +34,18 @@ class ReportsRepository:
 
     async def ensure_catalogue(self, fingerprint: str, indicators_json: str) -> Catalogue:
         """The stored version with this fingerprint, created the first time it is seen."""
-        found = await self.session.scalar(select(Catalogue).where(Catalogue.fingerprint == fingerprint))
-        if found is None:
-            found = Catalogue(fingerprint=fingerprint, indicators_json=indicators_json)
-            self.session.add(found)
-            await self.session.flush()
+        query = select(Catalogue).where(Catalogue.fingerprint == fingerprint)
+        found = await self.session.scalar(query)
+        if found is None:  # another worker may be storing the same version at this moment
+            row = {"fingerprint": fingerprint, "indicators_json": indicators_json, "created_at": utcnow()}
+            await self.session.execute(insert_or_ignore(self.session, Catalogue, [row], ["fingerprint"]))
+            found = await self.session.scalar(query)
+        assert found is not None
         return found
+
+    async def lock(self, group_id: int, month: str) -> None:
+        """Until the transaction ends, nobody else writes this group's report for the month."""
+        await lock_for_transaction(self.session, f"report:{group_id}:{month}")
 
     async def report(self, group_id: int, month: str) -> Report | None:
         """The submitted report with its values and submitter."""

@@ -66,7 +66,7 @@ async def play(actions: list[tuple[str, Any]], folder: Path) -> None:
         try:
             assert bot.wiring is not None
             async with unit_of_work(bot.wiring.factory) as uow:
-                group = await uow.groups.by_code("TDP01")
+                group = await uow.groups.by_code("TDP01", WARD)
                 assert group is not None
                 person = await uow.people.ensure("telegram", "501", display_name="Nam")
                 await uow.groups.add_membership(person.id, group.id, "head")

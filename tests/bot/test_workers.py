@@ -1,0 +1,381 @@
+"""Several `wardbot run` workers on one PostgreSQL database behind a reverse proxy (webhook mode).
+
+The test plays the proxy: it posts each update to one worker or the other, in turn, and waits for
+the 200 before posting the next, as Telegram does. Needs the PostgreSQL server at 127.0.0.1:5432.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import text
+
+from bot.application import load_ward_files, make_wiring, prepare
+from bot.membership import issue_invite, link_chat, set_staff
+from bot.periods import Month, lock_time
+from bot.settings import Settings
+from bot.simulator import FakeBotApi, FakeUser, SentMessage
+from storage.models import utcnow
+from storage.unit_of_work import unit_of_work
+from tests.databases import postgres_available, postgres_database_url
+
+pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs PostgreSQL at 127.0.0.1:5432")
+
+SECRET = "workers-share-this-secret-0123456789"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+INDICATORS = """
+[[indicators]]
+key = "births"
+label = { vi = "Số trẻ sinh", en = "Births" }
+unit = "trẻ"
+kind = "integer"
+min = 0
+max = 30
+
+[[indicators]]
+key = "waste_sorting_pct"
+label = { vi = "Hộ phân loại rác tại nguồn", en = "Households sorting waste" }
+kind = "percent"
+direction = "higher"
+
+[[indicators]]
+key = "cleanup_done"
+label = { vi = "Có tổng vệ sinh trong tháng", en = "Clean-up held this month" }
+kind = "yesno"
+direction = "higher"
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ward_file(folder: Path, groups: int, *, deadline_day: int = 5) -> Path:
+    lines = ['[ward]\nname = "Phường Tràng Cát"', f"report_deadline_day = {deadline_day}", ""]
+    for number in range(1, groups + 1):
+        lines += [
+            "[[groups]]",
+            f'code = "TDP{number:03d}"',
+            f'name = "Tổ dân phố số {number}"',
+            "households = 200",
+            "",
+        ]
+    path = folder / "ward.toml"
+    path.write_text("\n".join(lines) + INDICATORS, encoding="utf-8")
+    return path
+
+
+class Workers:
+    """Worker processes serving one bot token from one database; `post` plays the reverse proxy."""
+
+    def __init__(self, fake: FakeBotApi, folder: Path, ward: Path, *, lease: int = 60) -> None:
+        self.fake, self.folder = fake, folder
+        self.database_url = postgres_database_url(folder)
+        self.ports = [_free_port(), _free_port()]
+        self.env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_", "DATABASE_", "OUTBOX_"))
+        } | {
+            "TELEGRAM_BOT_TOKEN": fake.token,
+            "TELEGRAM_API_BASE_URL": fake.base_url,
+            "DATABASE_URL": self.database_url,
+            "WARD_CONFIG": str(ward),
+            "WEBHOOK_URL": "https://ward.example.invalid/telegram",
+            "WEBHOOK_SECRET": SECRET,
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "OUTBOX_LEASE_SECONDS": str(lease),
+            "HOME": str(folder),
+        }
+        self.processes: list[asyncio.subprocess.Process | None] = [None, None]
+        self.turn = 0
+        self.http = aiohttp.ClientSession()
+
+    def settings(self) -> Settings:
+        names = set(Settings.model_fields)
+        values = {k.lower(): v for k, v in self.env.items() if k.lower() in names}
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    async def seed(self, work: Callable[[Any, Any], Any]) -> Any:
+        """Prepare the database as staff would (in this process, before or beside the workers)."""
+        settings = self.settings()
+        wards = load_ward_files(settings)
+        from storage.migrate import upgrade
+
+        wiring = make_wiring(settings, wards[0], wards)
+        try:
+            await upgrade(wiring.engine)
+            await prepare(wiring)
+            async with unit_of_work(wiring.factory) as uow:
+                return await work(uow, wiring)
+        finally:
+            await wiring.engine.dispose()
+
+    async def start(self, index: int) -> None:
+        env = self.env | {"WEBHOOK_PORT": str(self.ports[index])}
+        log = (self.folder / f"worker-{index}.log").open("ab")  # read when a test fails
+        self.processes[index] = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            env=env,
+            cwd=self.folder,
+            stdout=log,
+            stderr=log,
+        )
+        url = f"http://127.0.0.1:{self.ports[index]}/telegram"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                async with self.http.post(url, json={}) as answer:
+                    if answer.status == 403:
+                        return
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.2)
+        raise TimeoutError(f"worker {index} did not start")
+
+    def kill(self, index: int) -> None:
+        process = self.processes[index]
+        assert process is not None
+        process.kill()
+
+    async def post(self, update: dict[str, Any], *, worker: int | None = None) -> None:
+        """Post one update to the next worker (or the one given), as the proxy would; wait for its 200."""
+        alive = [i for i, p in enumerate(self.processes) if p is not None and p.returncode is None]
+        if worker is None:
+            worker = alive[self.turn % len(alive)]
+            self.turn += 1
+        url = f"http://127.0.0.1:{self.ports[worker]}/telegram"
+        async with self.http.post(url, json=update, headers={SECRET_HEADER: SECRET}) as answer:
+            assert answer.status == 200, answer.status
+
+    async def stop(self) -> None:
+        for process in self.processes:
+            if process is not None and process.returncode is None:
+                process.terminate()
+                try:
+                    await asyncio.wait_for(process.wait(), 20)
+                except TimeoutError:
+                    process.kill()
+                    await process.wait()
+        await self.http.close()
+
+    async def scalar(self, sql: str) -> Any:
+        async def query(uow: Any, _wiring: Any) -> Any:
+            return await uow.session.scalar(text(sql))
+
+        return await self.seed(query)
+
+
+@asynccontextmanager
+async def workers(fake: FakeBotApi, folder: Path, ward: Path, *, lease: int = 60) -> AsyncIterator[Workers]:
+    fake.forward_to_webhook = False
+    running = Workers(fake, folder, ward, lease=lease)
+    try:
+        yield running
+    finally:
+        await running.stop()
+
+
+async def answer(
+    fake: FakeBotApi,
+    running: Workers,
+    user: FakeUser,
+    text: str | None = None,
+    *,
+    press: str | None = None,
+    replies: int = 1,
+    settle: bool = True,
+) -> str:
+    """One step of a person: a message or a button, posted through the proxy, and the bot's answer."""
+    since = fake.mark()
+    if press is not None:
+        message: SentMessage = next(m for m in reversed(fake.messages_to(user.id)) if m.buttons)
+        update = fake.press(user, message, press)
+    else:
+        update = fake.push_message(user, text)
+    await running.post(update)
+    await fake.wait_for(replies, chat_id=user.id, since=since, timeout=120)
+    if settle:
+        await fake.wait_idle(timeout=120)  # a step may answer with more than one message
+    return "\n".join(m.text or "" for m in fake.sent[since:] if m.chat_id == user.id)
+
+
+async def test_200_heads_report_through_two_workers_each_answer_once_and_in_order(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    heads = [FakeUser(id=10_000 + n, first_name=f"Tổ trưởng {n}", language_code="vi") for n in range(1, 201)]
+    async with workers(fake_api, tmp_path, ward_file(tmp_path, 200)) as running:
+
+        async def invites(uow: Any, wiring: Any) -> list[str]:
+            codes = []
+            for group in await uow.groups.all(wiring.first_ward_id):
+                codes.append(
+                    await issue_invite(
+                        uow, group, "head", actor=None, now=utcnow(), valid_for=timedelta(days=7)
+                    )
+                )
+            return codes
+
+        codes = await running.seed(invites)
+        await running.start(0)
+        await running.start(1)
+
+        async def report(head: FakeUser, code: str, number: int) -> None:
+            month = str(Month.of(utcnow().date()))
+            await answer(fake_api, running, head, f"/start {code}", settle=False)
+            asked = await answer(fake_api, running, head, f"/report {month}", replies=2, settle=False)
+            assert "Số trẻ sinh" in asked, asked
+            # Two answers back to back, to different workers: applied in the order sent.
+            since = fake_api.mark()
+            await running.post(fake_api.push_message(head, str(number % 10)))
+            await running.post(fake_api.push_message(head, str(50 + number % 50)))
+            await fake_api.wait_for(2, chat_id=head.id, since=since, timeout=120)
+            summary = await answer(fake_api, running, head, press="Có", settle=False)
+            assert "✅" in summary, summary
+            done = await answer(fake_api, running, head, press="✅ Xác nhận", settle=False)
+            assert "Đã gửi báo cáo" in done, done
+
+        pairs = enumerate(zip(heads, codes, strict=True), start=1)
+        await asyncio.gather(*(report(head, code, number) for number, (head, code) in pairs))
+
+        async def stored(uow: Any, _wiring: Any) -> list[tuple[str, str, float]]:
+            rows = await uow.session.execute(
+                text(
+                    "SELECT g.code, v.key, v.value FROM report_values v JOIN reports r ON r.id = v.report_id "
+                    "JOIN residential_groups g ON g.id = r.group_id"
+                )
+            )
+            return [(code, key, value) for code, key, value in rows]
+
+        values = {(code, key): value for code, key, value in await running.seed(stored)}
+        assert len(values) == 200 * 3
+        for number in range(1, 201):
+            code = f"TDP{number:03d}"
+            assert values[(code, "births")] == number % 10, code
+            assert values[(code, "waste_sorting_pct")] == 50 + number % 50, code
+            assert values[(code, "cleanup_done")] == 1
+        assert await running.scalar("SELECT count(*) FROM report_changes WHERE action <> 'submitted'") == 0
+        assert await running.scalar("SELECT count(*) FROM inbox WHERE handled_at IS NULL") == 0
+
+
+async def launch_campaign(fake: FakeBotApi, running: Workers, staff: FakeUser) -> None:
+    """Staff prepare and launch a campaign for every group, through the proxy."""
+    await answer(fake, running, staff, "/campaign")
+    await answer(fake, running, staff, "Toàn dân đoàn kết xây dựng đời sống văn hóa")
+    await answer(fake, running, staff, "Phát động phong trào năm 2026.")
+    await answer(fake, running, staff, press="Hôm nay")
+    await answer(fake, running, staff, press="Không có ngày kết thúc")
+    await answer(fake, running, staff, press="Tất cả các tổ")
+    await answer(fake, running, staff, press="Dùng tiêu chí của phường")
+    await answer(fake, running, staff, press="🚀 Phát động")
+
+
+async def seed_linked_chats(running: Workers, groups: int) -> list[int]:
+    async def work(uow: Any, wiring: Any) -> list[int]:
+        await set_staff(uow, "telegram", "1", name="Cán bộ Hoa", is_staff=True)
+        chats = []
+        for number, group in enumerate(await uow.groups.all(wiring.first_ward_id), 1):
+            chat = -1_000_000 - number
+            await link_chat(uow, "telegram", str(chat), group, actor=None, title=group.name)  # type: ignore[arg-type]
+            chats.append(chat)
+        return chats
+
+    return list(await running.seed(work))
+
+
+async def test_a_campaign_to_300_chats_reaches_each_once_within_the_shared_flood_limits(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    async with workers(fake_api, tmp_path, ward_file(tmp_path, 300)) as running:
+        chats = await seed_linked_chats(running, 300)
+        await running.start(0)
+        await running.start(1)
+        fake_api.enforce_flood_limits = True
+        since = fake_api.mark()
+        await launch_campaign(fake_api, running, FakeUser(id=1, first_name="Hoa", language_code="vi"))
+        deadline = time.monotonic() + 120
+        while len({m.chat_id for m in fake_api.sent[since:] if m.chat_id < 0}) < 300:
+            assert time.monotonic() < deadline, "the broadcast did not finish"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2)
+        per_chat = Counter(m.chat_id for m in fake_api.sent[since:] if m.chat_id < 0)
+        assert per_chat == Counter({chat: 1 for chat in chats})
+        assert fake_api.too_many_requests == 0
+
+
+async def test_a_worker_killed_mid_broadcast_leaves_its_messages_to_the_other_after_the_lease(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    async with workers(fake_api, tmp_path, ward_file(tmp_path, 300), lease=5) as running:
+        chats = await seed_linked_chats(running, 300)
+        await running.start(0)
+        await running.start(1)
+        fake_api.enforce_flood_limits = True
+        since = fake_api.mark()
+        await launch_campaign(fake_api, running, FakeUser(id=1, first_name="Hoa", language_code="vi"))
+        await fake_api.wait_for(100, since=since, timeout=60)
+        running.kill(0)
+        in_flight = await running.scalar(
+            "SELECT count(*) FROM outbox_messages WHERE status = 'sending' AND broadcast_id IS NOT NULL"
+        )
+        deadline = time.monotonic() + 120
+        while len({m.chat_id for m in fake_api.sent[since:] if m.chat_id < 0}) < 300:
+            assert time.monotonic() < deadline, "the other worker did not finish the broadcast"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(2)
+        per_chat = Counter(m.chat_id for m in fake_api.sent[since:] if m.chat_id < 0)
+        assert set(per_chat) == set(chats)  # nothing lost
+        assert sum(per_chat.values()) - 300 <= in_flight  # only what was in flight may go twice
+
+
+def _deadline_day_just_passed() -> int:
+    """A report_deadline_day whose lock time passed a little while ago (so the standings post is due)."""
+    now = utcnow()
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo("Asia/Ho_Chi_Minh")
+    best: tuple[timedelta, int] | None = None
+    for day in range(1, 29):
+        month = Month.of(now.astimezone(tz).date()).previous()
+        while lock_time(month, day, tz) > now:
+            month = month.previous()
+        age = now - lock_time(month, day, tz)
+        if timedelta(minutes=5) < age < timedelta(days=6) and (best is None or age < best[0]):
+            best = (age, day)
+    assert best is not None
+    return best[1]
+
+
+async def test_the_leader_killed_before_posting_the_standings_another_posts_them_once(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    ward = ward_file(tmp_path, 3, deadline_day=_deadline_day_just_passed())
+    async with workers(fake_api, tmp_path, ward) as running:
+        chats = await seed_linked_chats(running, 3)
+        await running.start(0)  # the first worker leads; its catch-up post waits two seconds
+        running.kill(0)
+        await running.start(1)  # the second takes the lead and posts what is due, once
+        deadline = time.monotonic() + 90
+        while len({m.chat_id for m in fake_api.sent if m.chat_id < 0}) < 3:
+            assert time.monotonic() < deadline, "nobody posted the standings"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(3)
+        per_chat = Counter(m.chat_id for m in fake_api.sent if m.chat_id < 0)
+        assert per_chat == Counter({chat: 1 for chat in chats})
