@@ -32,6 +32,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient
 from bot.i18n import LANGUAGES, use_language
 from bot.membership import GroupRow, upsert_groups
+from bot.run_lock import keep_run_lock
 from bot.settings import Settings
 from bot.ward_config import WardFile, default_ward_file, load_ward_config
 from bot.wiring import Wiring
@@ -231,6 +232,7 @@ def run(settings: Settings) -> None:
     when its token is set; Zalo alone when only ZALO_BOT_TOKEN is given."""
     token = settings.require_token()
     ward = load_ward(settings)
+    keep_run_lock(settings.database_url)  # held until the process ends: `wardbot restore` refuses meanwhile
     if not token:
         log.info("no TELEGRAM_BOT_TOKEN: serving Zalo only")
         asyncio.run(serve_zalo_only(settings, ward))
