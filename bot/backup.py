@@ -21,6 +21,7 @@ import json
 import logging
 import os
 import re
+import secrets
 import shutil
 import sqlite3
 import tempfile
@@ -421,12 +422,21 @@ def _fsync_folder(folder: Path) -> None:
             os.close(descriptor)
 
 
+def _new_file(folder: Path, prefix: str, suffix: str) -> Path:
+    """A new empty file with a unique name, with the same permissions as any file made here (umask)."""
+    while True:
+        path = folder / f"{prefix}.{secrets.token_hex(4)}{suffix}"
+        try:
+            path.open("xb").close()
+            return path
+        except FileExistsError:
+            continue
+
+
 @contextlib.contextmanager
 def _partial_file(out: Path) -> Iterator[Path]:
     """A temporary file next to `out`, renamed to `out` only when the block succeeds."""
-    descriptor, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".partial")
-    os.close(descriptor)
-    partial = Path(name)
+    partial = _new_file(out.parent, f".{out.name}", ".partial")
     try:
         yield partial
         with partial.open("rb+") as stream:
@@ -770,10 +780,20 @@ def _swap_in(new: Path, live: Path) -> None:
                 connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 connection.close()
+        _same_owner_and_mode(new, live)
     for sidecar in _sqlite_sidecars(live):
         sidecar.unlink(missing_ok=True)
     os.replace(new, live)
     _fsync_folder(live.parent)
+
+
+def _same_owner_and_mode(new: Path, live: Path) -> None:
+    """`sudo wardbot restore` must not leave a file the bot's own user cannot write."""
+    status = live.stat()
+    with contextlib.suppress(OSError):
+        os.chown(new, status.st_uid, status.st_gid)
+    with contextlib.suppress(OSError):
+        os.chmod(new, status.st_mode & 0o7777)
 
 
 def _sqlite_current(live: Path) -> DatabaseState | None:
@@ -823,9 +843,7 @@ async def _restore_sqlite(
 ) -> Restored:
     live = sqlite_path(url)
     live.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, name = tempfile.mkstemp(dir=live.parent, prefix=f".{live.name}.", suffix=".restoring")
-    os.close(descriptor)
-    copy = Path(name)
+    copy = _new_file(live.parent, f".{live.name}", ".restoring")
     try:
         await asyncio.to_thread(_extract, opened, manifest, archive, copy)
         await asyncio.to_thread(_check_sqlite_copy, copy, manifest, archive)

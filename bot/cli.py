@@ -244,10 +244,16 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return _with_database(settings, work)
 
 
+def _quiet_backup_log(args: argparse.Namespace) -> None:
+    """The printed line says it all; the module's log lines are for the bot's own log (and -v)."""
+    logging.getLogger("bot.backup").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+
+
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
     """A consistent copy while the bot runs; never migrates or changes the database."""
     from bot.backup import backup_database
 
+    _quiet_backup_log(args)
     made = asyncio.run(backup_database(settings.database_url, Path(args.out) if args.out else None))
     print(made.summary())
     return 0
@@ -268,6 +274,7 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
     """Checked restore: refuses while a bot runs, keeps the current database aside, migrates."""
     from bot.backup import restore_database
 
+    _quiet_backup_log(args)
     confirm = None if args.yes else _confirm_restore
     restored = asyncio.run(restore_database(settings.database_url, Path(args.file), confirm=confirm))
     print(restored.summary())

@@ -100,21 +100,25 @@ async def hold_run_lock(database_url: str) -> AsyncIterator[None]:
 async def _hold_sqlite(database_url: str) -> AsyncIterator[None]:
     path = lock_file(database_url)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        descriptor, writable = os.open(path, os.O_RDWR | os.O_CREAT, 0o644), True
+    except PermissionError:  # made by another user (say, a restore run with sudo): flock needs no write
+        descriptor, writable = os.open(path, os.O_RDONLY), False
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(descriptor, 32, 0).decode("ascii", "replace").strip()
             raise _busy(database_url, f" (process {holder})" if holder.isdigit() else "") from None
-        # The holder's process id, only to tell people which process to stop.
-        os.ftruncate(descriptor, 0)
-        os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
+        if writable:  # the holder's process id, only to tell people which process to stop
+            os.ftruncate(descriptor, 0)
+            os.pwrite(descriptor, f"{os.getpid()}\n".encode(), 0)
         try:
             yield
         finally:
-            with contextlib.suppress(OSError):
-                os.ftruncate(descriptor, 0)
+            if writable:
+                with contextlib.suppress(OSError):
+                    os.ftruncate(descriptor, 0)
     finally:
         os.close(descriptor)  # closing the descriptor releases the flock
 
