@@ -699,6 +699,15 @@ async def test_postgresql_restore_refuses_while_a_bot_runs_and_bad_dumps(
     assert status == 2
     line = one_error_line(err)
     assert "PostgreSQL database wardbot_test_" in line and "systemctl stop wardbot" in line
+    held = await asyncio.to_thread(keep_run_lock, url)  # as `wardbot run` holds it: its own connection
+    try:
+        assert (await cli(url, "restore", str(archive), "--yes"))[0] == 2
+        with pytest.raises(RunLockBusy):
+            await asyncio.to_thread(keep_run_lock, url)  # a second bot on the same database
+    finally:
+        await asyncio.to_thread(held.release)
+    async with hold_run_lock(url):
+        pass  # released
 
     garbage = secrets.token_bytes(4096)
     forged = tmp_path / "forged.zip"
