@@ -12,7 +12,14 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.backup import BackupError, BackupRefused, RestoreDeclined, RestorePlan
+from bot.backup import (
+    BackupError,
+    BackupRefused,
+    RestoreDeclined,
+    RestorePlan,
+    backup_database,
+    restore_database,
+)
 from bot.run_lock import RunLockError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.ward_config import WardConfigError
@@ -251,8 +258,6 @@ def _quiet_backup_log(args: argparse.Namespace) -> None:
 
 def _backup(args: argparse.Namespace, settings: Settings) -> int:
     """A consistent copy while the bot runs; never migrates or changes the database."""
-    from bot.backup import backup_database
-
     _quiet_backup_log(args)
     made = asyncio.run(backup_database(settings.database_url, Path(args.out) if args.out else None))
     print(made.summary())
@@ -272,8 +277,6 @@ def _confirm_restore(plan: RestorePlan) -> bool:
 
 def _restore(args: argparse.Namespace, settings: Settings) -> int:
     """Checked restore: refuses while a bot runs, keeps the current database aside, migrates."""
-    from bot.backup import restore_database
-
     _quiet_backup_log(args)
     confirm = None if args.yes else _confirm_restore
     restored = asyncio.run(restore_database(settings.database_url, Path(args.file), confirm=confirm))
