@@ -58,7 +58,6 @@ SQLITE = "sqlite"
 POSTGRES = "postgresql"
 MEMBERS = {SQLITE: "wardbot.sqlite3", POSTGRES: "wardbot.pgdump"}
 STAMP = "%Y-%m-%d-%H%M%S"
-BACKUP_NAME = re.compile(r"wardbot-(\d{4}-\d{2}-\d{2}-\d{6})\.zip")
 NIGHTLY_NAME = re.compile(r"wardbot-nightly-(\d{4}-\d{2}-\d{2}-\d{6})\.zip")
 MAX_MANIFEST_BYTES = 64 * 1024
 COUNTED = {"groups": "residential_groups", "reports": "reports"}
