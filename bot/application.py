@@ -23,6 +23,7 @@ from bot.dispatcher import Channel, Dispatcher
 from bot.http import HttpServer
 from bot.membership import GroupRow, upsert_groups
 from bot.outbox import OutboxWorker, Sender
+from bot.run_lock import keep_run_lock
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.ward_config import WardFile, default_ward_file, load_wards
@@ -216,5 +217,11 @@ async def serve(settings: Settings) -> None:
 
 
 def run(settings: Settings) -> None:
-    """`wardbot run`: Telegram and/or Zalo, whichever tokens are set."""
+    """`wardbot run`: Telegram and/or Zalo, whichever tokens are set; one bot per database file.
+
+    The run lock is held until the process ends, so `wardbot restore` refuses meanwhile (and a second
+    `wardbot run` on the same SQLite file stops with one line); PostgreSQL workers share it.
+    """
+    settings.require_token()
+    keep_run_lock(settings.database_url, shared=settings.database_url.startswith("postgresql"))
     asyncio.run(serve(settings))

@@ -1,14 +1,25 @@
-"""The command line: `wardbot run | demo | db | admin | groups | audit | export` (also `python -m bot`)."""
+"""The command line: `wardbot run | demo | db | admin | groups | audit | export | backup | restore`
+(also `python -m bot`)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot import logs
+from bot.backup import (
+    BackupError,
+    BackupRefused,
+    RestoreDeclined,
+    RestorePlan,
+    backup_database,
+    restore_database,
+)
+from bot.run_lock import RunLockError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.ward_config import WardConfigError
 from bot.wards import ward_code
@@ -260,6 +271,39 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     return _with_database(settings, work)
 
 
+def _quiet_backup_log(args: argparse.Namespace) -> None:
+    """The printed line says it all; the module's log lines are for the bot's own log (and -v)."""
+    logging.getLogger("bot.backup").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
+
+
+def _backup(args: argparse.Namespace, settings: Settings) -> int:
+    """A consistent copy while the bot runs; never migrates or changes the database."""
+    _quiet_backup_log(args)
+    made = asyncio.run(backup_database(settings.database_url, Path(args.out) if args.out else None))
+    print(made.summary())
+    return 0
+
+
+def _confirm_restore(plan: RestorePlan) -> bool:
+    """Show what will be replaced and ask; anything but yes (or no answer at all) is no."""
+    for line in plan.describe():
+        print(line)
+    try:
+        answer = input("Restore now? Type yes to continue: ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes", "c", "có", "co")
+
+
+def _restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Checked restore: refuses while a bot runs, keeps the current database aside, migrates."""
+    _quiet_backup_log(args)
+    confirm = None if args.yes else _confirm_restore
+    restored = asyncio.run(restore_database(settings.database_url, Path(args.file), confirm=confirm))
+    print(restored.summary())
+    return 0
+
+
 def _positive(value: str) -> int:
     if not value.isdigit() or int(value) == 0:
         raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
@@ -391,6 +435,29 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--language", choices=("vi", "en"), default="vi", help="headers (default vi)")
     export.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
     export.set_defaults(handler=_export)
+
+    backup = commands.add_parser(
+        "backup",
+        help="save a copy of the database (safe while the bot runs)",
+        description="Write a consistent backup of the database (DATABASE_URL) while the bot may be "
+        "running: a .zip with the database and a manifest. Keep it on another disk or a USB stick.",
+    )
+    backup.add_argument(
+        "--out",
+        metavar="FILE",
+        help="file or folder to write to (default wardbot-YYYY-MM-DD-HHMMSS.zip in this folder)",
+    )
+    backup.set_defaults(handler=_backup)
+
+    restore = commands.add_parser(
+        "restore",
+        help="put a backup back (stop the bot first)",
+        description="Replace the database with a backup made by `wardbot backup`, then migrate it to the "
+        "current schema. The bot must be stopped; the current database is kept aside.",
+    )
+    restore.add_argument("file", metavar="FILE.zip", help="a backup made by `wardbot backup`")
+    restore.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    restore.set_defaults(handler=_restore)
     return parser
 
 
@@ -403,8 +470,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.protect(settings.secrets())
         handler: Command = args.handler
         return handler(args, settings)
-    except (SettingsError, WardConfigError, UsageError) as error:
+    except (SettingsError, WardConfigError, UsageError, BackupRefused, RunLockError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
+    except RestoreDeclined as error:
+        print(f"{str(error).capitalize()}.", file=sys.stderr)
+        return 1
+    except BackupError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130

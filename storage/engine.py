@@ -29,7 +29,7 @@ def ensure_sqlite_folder(database_url: str) -> None:
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def _tune_sqlite(engine: AsyncEngine) -> None:
+def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
     """WAL, foreign keys, a busy timeout, and BEGIN IMMEDIATE so writers queue instead of failing.
 
     pysqlite's own transaction handling is switched off (the SQLAlchemy recipe for SQLite
@@ -42,7 +42,7 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
@@ -52,8 +52,12 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
-    """An async engine for `database_url`; SQLite files get their folder and pragmas."""
+def create_engine(database_url: str, *, foreign_keys: bool = True, **kwargs: Any) -> AsyncEngine:
+    """An async engine for `database_url`; SQLite files get their folder and pragmas.
+
+    `foreign_keys=False` is for migrations only: SQLite rebuilds a table to alter it, and with
+    foreign keys on, dropping the old copy of a parent table would cascade into its children.
+    """
     url = make_url(database_url)
     if _is_sqlite(url):
         ensure_sqlite_folder(database_url)
@@ -65,7 +69,7 @@ def create_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)
     if _is_sqlite(url):
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, foreign_keys=foreign_keys)
     return engine
 
 

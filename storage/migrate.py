@@ -8,6 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.engine import create_engine
 from storage.locks import MIGRATIONS, lock_for_transaction
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -21,14 +22,33 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+class MigrationError(Exception):
+    """A migration left rows pointing nowhere; nothing was committed."""
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database to `revision` (the newest by default)."""
-    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    """Bring the database to `revision` (the newest by default), keeping every row.
+
+    SQLite alters a table by rebuilding it; that runs with foreign keys off (as SQLite's documentation
+    prescribes), and the whole migration is checked with `PRAGMA foreign_key_check` before it commits.
+    """
+    url = engine.url.render_as_string(hide_password=False)
+    config = alembic_config(url)
 
     def _upgrade(connection: object) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
 
-    async with engine.begin() as connection:
-        await lock_for_transaction(connection, MIGRATIONS)  # several workers starting: one migrates
-        await connection.run_sync(_upgrade)
+    sqlite = engine.dialect.name == "sqlite"
+    migrating = create_engine(url, foreign_keys=False) if sqlite else engine
+    try:
+        async with migrating.begin() as connection:
+            await lock_for_transaction(connection, MIGRATIONS)  # several workers starting: one migrates
+            await connection.run_sync(_upgrade)
+            if sqlite:
+                broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).fetchall()
+                if broken:
+                    raise MigrationError(f"the migration would leave {len(broken)} rows pointing nowhere")
+    finally:
+        if migrating is not engine:
+            await migrating.dispose()

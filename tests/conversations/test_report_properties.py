@@ -18,7 +18,7 @@ from bot.ward_config import load_ward_config
 from conversations.report import ASKING, CHOOSING_MONTH, CONFIRMING_SOFT, PICKING_EDIT, SUMMARY
 from storage.unit_of_work import unit_of_work
 from tests.harness import RunningBot, make_settings
-from tests.wards import NOW, SMALL_WARD
+from tests.wards import NOW, SMALL_WARD, WARD
 
 APOLOGY = "Xin lỗi, đã có lỗi"
 STATES = {ASKING, CHOOSING_MONTH, CONFIRMING_SOFT, SUMMARY, PICKING_EDIT}
