@@ -21,6 +21,7 @@ class Role(StrEnum):
     DEPUTY = "deputy"
     HEAD = "head"
     STAFF = "staff"
+    PROVINCE = "province"  # province staff: read every ward of the deployment
 
 
 class ChatKind(StrEnum):
@@ -103,6 +104,7 @@ POLICY: dict[str, Rule] = {
     "campaigns": _rule(STAFF_ONLY, PRIVATE, mark("Campaigns, pledges and delivery")),
     "review": _rule(STAFF_ONLY, PRIVATE, mark("Mid-term or final review of a campaign")),
     "award": _rule(STAFF_ONLY, PRIVATE, mark("Announce an award to a group")),
+    "wards": _rule({Role.PROVINCE}, PRIVATE, mark("Every ward: who has reported, and on time")),
     "pledge": _rule(REPORTERS, PRIVATE, "", listed=False),
     "chat_member": _rule(EVERYONE, ANYWHERE, "", listed=False),
     "fallback": _rule(EVERYONE, ANYWHERE, "", listed=False),
@@ -110,6 +112,8 @@ POLICY: dict[str, Rule] = {
 
 
 def _role_needed(roles: frozenset[Role]) -> str:
+    if roles == {Role.PROVINCE}:
+        return _("This is for province staff (wardbot admin add YOUR-ID --province).")
     if Role.STAFF in roles and len(roles) == 1:
         return _(
             "This is for ward staff. If you work at the ward office, ask a colleague to add you "

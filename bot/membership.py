@@ -133,6 +133,8 @@ async def identify(
     roles = {Role.ANYONE}
     if person.is_staff:
         roles.add(Role.STAFF)
+    if person.is_province:
+        roles.add(Role.PROVINCE)
     head_of: list[int] = []
     deputy_of: list[int] = []
     follows: list[int] = []
@@ -201,6 +203,8 @@ async def menu_owner(uow: UnitOfWork, person_id: int, default_language: str) -> 
     roles = {Role.ANYONE}
     if person.is_staff:
         roles.add(Role.STAFF)
+    if person.is_province:
+        roles.add(Role.PROVINCE)
     role_of = {HEAD: Role.HEAD, DEPUTY: Role.DEPUTY, FOLLOWER: Role.RESIDENT}
     roles.update(role_of[m.role] for m in await uow.groups.memberships_of(person.id))
     return MenuOwner(

@@ -11,9 +11,23 @@ from handlers import (
     groups,
     help,
     language,
+    province,
     reports,
     standings,
     start,
 )
 
-FEATURES = (start, help, language, cancel, groups, chats, follow, reports, standings, campaigns, fallback)
+FEATURES = (
+    start,
+    help,
+    language,
+    cancel,
+    groups,
+    chats,
+    follow,
+    reports,
+    standings,
+    campaigns,
+    province,
+    fallback,
+)

@@ -34,9 +34,9 @@ def make_settings(folder: Path, **overrides: Any) -> Settings:
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
-async def migrated_wiring(settings: Settings, ward: WardFile) -> Wiring:
+async def migrated_wiring(settings: Settings, ward: WardFile, wards: tuple[WardFile, ...] = ()) -> Wiring:
     """Wiring on a database brought to the newest migration."""
-    built = make_wiring(settings, ward)
+    built = make_wiring(settings, ward, wards)
     await upgrade(built.engine)
     await prepare(built, groups=False)
     return built
@@ -49,16 +49,17 @@ class RunningBot:
         self,
         fake: FakeBotApi,
         settings: Settings,
-        ward: WardFile,
+        ward: WardFile | tuple[WardFile, ...],
         clock: Callable[[], datetime] | None = None,
     ) -> None:
-        self.fake, self.settings, self.ward, self.clock = fake, settings, ward, clock
+        self.wards = ward if isinstance(ward, tuple) else (ward,)
+        self.fake, self.settings, self.ward, self.clock = fake, settings, self.wards[0], clock
         self.app: WardBot | None = None
         self.wiring: Wiring | None = None
 
     async def start(self) -> None:
         """Migrate, build and start polling, as `wardbot run` does."""
-        self.wiring = await migrated_wiring(self.settings, self.ward)
+        self.wiring = await migrated_wiring(self.settings, self.ward, self.wards)
         if self.clock is not None:
             self.wiring.clock = self.clock
         channel = TelegramChannel(

@@ -1,0 +1,108 @@
+"""Two wards in one deployment: each ward's people see and touch only their ward; province staff see both."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.membership import set_staff
+from bot.simulator import FakeBotApi
+from bot.ward_config import WardFile, load_wards
+from bot.wards import ward_code
+from storage.unit_of_work import unit_of_work
+from tests.harness import Person, RunningBot, make_settings, texts
+from tests.wards import NOW
+
+P1 = """
+[ward]
+name = "Phường Tràng Cát"
+[[groups]]
+code = "TDP01"
+name = "Tổ dân phố số 1 (Tràng Cát)"
+households = 300
+[[groups]]
+code = "TDP02"
+name = "Tổ dân phố số 2 (Tràng Cát)"
+households = 200
+"""
+
+P2 = """
+[ward]
+name = "Phường Hải An"
+[[groups]]
+code = "TDP01"
+name = "Tổ dân phố số 1 (Hải An)"
+households = 150
+[[groups]]
+code = "TDP03"
+name = "Tổ dân phố số 3 (Hải An)"
+households = 120
+"""
+
+
+@pytest.fixture
+def two_wards(tmp_path: Path) -> tuple[WardFile, ...]:
+    folder = tmp_path / "wards"
+    folder.mkdir()
+    (folder / "P1.toml").write_text(P1, encoding="utf-8")
+    (folder / "P2.toml").write_text(P2, encoding="utf-8")
+    return load_wards(folder)
+
+
+@pytest.fixture
+async def province(
+    fake_api: FakeBotApi, tmp_path: Path, two_wards: tuple[WardFile, ...]
+) -> AsyncIterator[RunningBot]:
+    bot = RunningBot(fake_api, make_settings(tmp_path), two_wards, clock=lambda: NOW)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+async def staff_of(running: RunningBot, user_id: int, name: str, ward: str | None) -> Person:
+    assert running.wiring is not None
+    ids = {ward_code(file): ward_id for ward_id, file in running.wiring.wards.items()}
+    async with unit_of_work(running.wiring.factory) as uow:
+        person = await set_staff(
+            uow, "telegram", str(user_id), name=name, is_staff=ward is not None, ward_id=ids.get(ward or "")
+        )
+        person.is_province = ward is None
+    return running.person(user_id, name)
+
+
+async def test_each_ward_sees_its_own_groups_and_heads_only(province: RunningBot) -> None:
+    hoa = await staff_of(province, 1, "Hoa", "P1")
+    lan = await staff_of(province, 2, "Lan", "P2")
+
+    assert "Tràng Cát" in texts(await hoa.says("/groups"))
+    assert "Hải An" not in texts(await hoa.says("/groups"))
+    listing = texts(await lan.says("/groups"))
+    assert "Tổ dân phố số 3 (Hải An)" in listing and "Tràng Cát" not in listing
+
+    invite = texts(await hoa.says("/invite TDP01")).split("start=")[1].split()[0]
+    nam = province.person(501, "Nam")
+    joined = texts(await nam.says(f"/start {invite}"))
+    assert "Tổ dân phố số 1 (Tràng Cát)" in joined
+    assert "TDP03" in texts(await hoa.says("/invite TDP03"))  # not a group of P1: refused
+    assert "start=" not in texts(await hoa.says("/invite TDP03"))
+
+    status = texts(await lan.says("/groups"))
+    assert "Nam" not in status  # P1's head does not appear in P2
+
+    group_chat = nam.in_group(-5001, "Tổ 1 Tràng Cát")
+    assert "TDP03" in texts(await group_chat.says("/link TDP03"))
+    assert "Tổ dân phố số 1 (Tràng Cát)" in texts(await group_chat.says("/link"))
+
+
+async def test_province_staff_compare_every_ward(province: RunningBot) -> None:
+    minh = await staff_of(province, 9, "Minh", None)
+    overview = texts(await minh.says("/wards"))
+    assert "P1 · Phường Tràng Cát (2 tổ)" in overview
+    assert "P2 · Phường Hải An (2 tổ)" in overview
+
+    hoa = await staff_of(province, 1, "Hoa", "P1")
+    assert "cán bộ cấp tỉnh" in texts(await hoa.says("/wards"))
