@@ -25,6 +25,7 @@ from bot.membership import GroupRow, upsert_groups
 from bot.outbox import OutboxWorker, Sender
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.staff import announce_setup_links
 from bot.ward_config import WardFile, default_ward_file, load_wards
 from bot.wards import sync_wards
 from bot.wiring import Wiring
@@ -119,6 +120,8 @@ class WardBot:
         await prepare(wiring)
         if self.telegram is not None:
             await self.telegram.connect()
+        username = self.telegram.username if self.telegram is not None else ""
+        await announce_setup_links(wiring, username, zalo=self.zalo is not None)
         await self.outbox.recover_now()
         await self.dispatcher.recover()
         if self.telegram is not None:

@@ -12,8 +12,22 @@ from handlers import (
     help,
     language,
     reports,
+    staff,
     standings,
     start,
 )
 
-FEATURES = (start, help, language, cancel, groups, chats, follow, reports, standings, campaigns, fallback)
+FEATURES = (
+    start,
+    help,
+    language,
+    cancel,
+    groups,
+    staff,
+    chats,
+    follow,
+    reports,
+    standings,
+    campaigns,
+    fallback,
+)
