@@ -4,10 +4,7 @@ reaches a Telegram chat and a Zalo chat once each — against fake Bot APIs on 1
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,7 @@ from tests.fakes.fake_zalo_api import (
     ZaloStyle,
     ZaloUser,
 )
-from tests.harness import RunningBot, make_settings, texts
+from tests.harness import RunningBot, make_settings, texts, wardbot_audit
 from tests.wards import NOW, appoint
 
 
@@ -214,29 +211,6 @@ async def test_zalo_webhook_mode_refuses_requests_without_the_secret(
         assert fake_zalo.webhook_statuses == [200, 200]
     finally:
         await bot.stop()
-
-
-async def wardbot_audit(running: RunningBot, folder: Path) -> str:
-    """`wardbot audit` run as a ward officer would, on the running bot's database."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_"))
-    }
-    env |= {
-        "HOME": str(folder),
-        "DATABASE_URL": running.settings.database_url,
-        "WARD_CONFIG": str(folder / "ward.toml"),
-    }
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", "audit", "--last", "50"],
-        env=env,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
 
 
 async def test_a_zalo_head_known_only_by_from_name_shows_by_that_name(
