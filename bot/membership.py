@@ -431,24 +431,23 @@ async def _redeem_staff_invite(
     person = await uow.people.get(person_id)
     if person is None or invite.role not in STAFF_ROLES:
         return known
+    province = invite.role == PROVINCE
+    if person.is_province if province else (person.is_staff and person.ward_id == invite.ward_id):
+        return replace(known, outcome=Redemption.ALREADY_THERE)  # whatever the link: a second tap says so
     if invite.used_at is not None:
         return replace(known, outcome=Redemption.USED)
     if invite.expires_at <= now:
         return replace(known, outcome=Redemption.EXPIRED)
     label = BY_SETUP_LINK if invite.setup else ""
-    if invite.role == PROVINCE:
-        if person.is_province:
-            return replace(known, outcome=Redemption.ALREADY_THERE)
+    if province:
         person.is_province = True
         await audit(
             uow, "province_staff_added", actor=invite.created_by, actor_label=label, subject=person.id
         )
+    elif person.is_staff and person.ward_id is not None:
+        ward = await uow.wards.get(person.ward_id)
+        return replace(known, outcome=Redemption.STAFF_ELSEWHERE, other_group=ward.name if ward else "")
     else:
-        if person.is_staff and person.ward_id == invite.ward_id:
-            return replace(known, outcome=Redemption.ALREADY_THERE)
-        if person.is_staff and person.ward_id is not None:
-            ward = await uow.wards.get(person.ward_id)
-            return replace(known, outcome=Redemption.STAFF_ELSEWHERE, other_group=ward.name if ward else "")
         await set_staff(
             uow,
             person.platform,

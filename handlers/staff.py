@@ -92,7 +92,8 @@ async def ask_whom(turn: Turn) -> None:
         )
         return
     choices = [Choice(f"➖ {line.name}", f"{REMOVE}{ASK}:{line.person_id}") for line in others]
-    turn.reply(_("Whom should I remove from ward staff?"), rows(*choices, Choice(_("❌ Cancel"), REMOVE + KEEP)))
+    cancel = Choice(_("❌ Cancel"), REMOVE + KEEP)
+    turn.reply(_("Whom should I remove from ward staff?"), rows(*choices, cancel))
 
 
 @button(REMOVE, policy="removestaff")

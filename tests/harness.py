@@ -158,12 +158,13 @@ def texts(messages: list[SentMessage]) -> str:
     return "\n".join(m.text or "" for m in messages)
 
 
-async def wardbot_cli(running: RunningBot, folder: Path, *args: str) -> str:
-    """`wardbot ARGS` run as a ward officer would, on the running bot's database and ward file."""
+async def wardbot_cli(running: RunningBot, folder: Path, *args: str, **variables: str) -> str:
+    """`wardbot ARGS` run as a ward officer would, on the running bot's database and ward file, with
+    these extra environment variables."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_"))
     }
-    env |= {"HOME": str(folder), "DATABASE_URL": running.settings.database_url}
+    env |= {"HOME": str(folder), "DATABASE_URL": running.settings.database_url, **variables}
     if running.ward.path is not None:
         env["WARD_CONFIG"] = str(running.ward.path)
     done = await asyncio.to_thread(

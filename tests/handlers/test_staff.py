@@ -16,7 +16,7 @@ from bot.simulator.fake_bot_api import Button
 from storage.models import Ward
 from storage.unit_of_work import unit_of_work
 from tests.handlers.test_membership import invite_code, snapshot
-from tests.harness import RunningBot, texts, wardbot_audit
+from tests.harness import RunningBot, texts, wardbot_audit, wardbot_cli
 from tests.wards import NOW
 
 SETUP_LINK = re.compile(r"https://t\.me/ward_test_bot\?start=([A-Za-z0-9_-]{16,})")
@@ -193,3 +193,29 @@ async def test_a_staff_invite_cannot_move_staff_between_wards_or_add_them_twice(
     running.wiring.clock = lambda: NOW + timedelta(days=7)
     assert "Đường link này đã hết hạn" in texts(await running.person(700, "Minh").says(f"/start {code}"))
     assert await snapshot(running) == before
+
+
+async def test_the_command_line_prints_setup_links_that_work_while_the_bot_runs(
+    running: RunningBot, tmp_path: Path
+) -> None:
+    """Recovery: the only officer lost their phone; whoever runs the server prints a new setup link."""
+    assert running.wiring is not None
+    async with unit_of_work(running.wiring.factory) as uow:
+        await set_staff(uow, "telegram", "500", name="Hoa", is_staff=True)
+    telegram = {"TELEGRAM_BOT_TOKEN": running.fake.token, "TELEGRAM_API_BASE_URL": running.fake.base_url}
+
+    printed = await wardbot_cli(running, tmp_path, "admin", "setup-link", **telegram)
+    code = setup_code(printed)
+    assert f"send the message  /start {code}" in printed  # the same code, typed on Zalo
+    assert "Any earlier setup link for Phường Tràng Cát (WARD) no longer works." in printed
+    lan = running.person(502, "Lan")
+    assert "Anh/chị đã là cán bộ của Phường Tràng Cát." in texts(await lan.says(f"/start {code}"))
+    assert re.search(rf"• Lan — {ADDED} đường link thiết lập", texts(await lan.says("/staff")))
+
+    province = await wardbot_cli(running, tmp_path, "admin", "setup-link", "--province")
+    assert "https://t.me" not in province  # no token: the code to type
+    code = re.findall(r"/start ([A-Za-z0-9_-]{16,})", province)[-1]
+    minh = running.person(503, "Minh")
+    assert "Anh/chị đã là cán bộ cấp tỉnh" in texts(await minh.says(f"/start {code}"))
+    assert "Đường link này đã được dùng." in texts(await running.person(504, "Tú").says(f"/start {code}"))
+    assert "Anh/chị đã là cán bộ cấp tỉnh." in texts(await minh.says(f"/start {code}"))
