@@ -117,7 +117,11 @@ async def announce_setup_links(wiring: Wiring, telegram_username: str, *, zalo: 
         ]
     for setup in codes:
         lines = setup.lines(telegram_username, zalo=zalo)
-        heading = f"{setup.what} has no {'ward' if setup.ward_code else 'province'} staff yet."
+        heading = (
+            f"{setup.what} has no ward staff yet."
+            if setup.ward_code
+            else "Several wards share this deployment and there are no province staff yet."
+        )
         print("\n".join([heading, *lines]), flush=True)
         log.info("%s %s", heading, " ".join(line.strip() for line in lines))
     return codes
