@@ -20,7 +20,7 @@ from bot.membership import (
     language_of,
 )
 from bot.replies import Choice, rows
-from bot.staff import AT_START, remove_staff, staff_lines, staff_member
+from bot.staff import remove_staff, staff_lines, staff_member
 from bot.turns import Turn
 from handlers.membership_texts import explain
 from handlers.notices import notify
@@ -71,7 +71,6 @@ def _by(label: str) -> str:
     how = {
         BY_COMMAND_LINE: _("the server's command line"),
         BY_SETUP_LINK: _("the setup link"),
-        AT_START: _("the setup link"),
         "": _("someone unknown"),
     }
     return how.get(label, label)
