@@ -94,6 +94,9 @@ POLICY: dict[str, Rule] = {
     "invite": _rule(STAFF_ONLY, PRIVATE, mark("Invite link for a group's head or deputy")),
     "groups": _rule(STAFF_ONLY, PRIVATE, mark("Groups, their heads and chats")),
     "removehead": _rule(STAFF_ONLY, PRIVATE, mark("Remove a group's head or deputy")),
+    "addstaff": _rule(STAFF_ONLY, PRIVATE, mark("Invite link for a colleague to become ward staff")),
+    "staff": _rule(STAFF_ONLY, PRIVATE, mark("The ward's staff, added when and by whom")),
+    "removestaff": _rule(STAFF_ONLY, PRIVATE, mark("Remove a colleague from ward staff")),
     "standings": _rule(EVERYONE, ANYWHERE, mark("Standings of the groups, with a chart")),
     "status": _rule(EVERYONE, ANYWHERE, mark("Who has reported, and on time")),
     "export": _rule(STAFF_ONLY, PRIVATE, mark("Excel workbook of a period's figures")),
@@ -116,8 +119,8 @@ def _role_needed(roles: frozenset[Role]) -> str:
         return _("This is for province staff (wardbot admin add YOUR-ID --province).")
     if Role.STAFF in roles and len(roles) == 1:
         return _(
-            "This is for ward staff. If you work at the ward office, ask a colleague to add you "
-            "(wardbot admin add YOUR-ID)."
+            "This is for ward staff. If you work at the ward office, ask a colleague for a staff "
+            "invite link (/addstaff)."
         )
     if roles <= {Role.HEAD, Role.DEPUTY, Role.STAFF}:
         return _("This is for group heads and deputies. Ask ward staff for an invite link for your group.")

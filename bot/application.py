@@ -26,6 +26,7 @@ from bot.outbox import OutboxWorker, Sender
 from bot.run_lock import keep_run_lock
 from bot.scheduler import Scheduler
 from bot.settings import Settings
+from bot.staff import announce_setup_links
 from bot.ward_config import WardFile, default_ward_file, load_wards
 from bot.wards import sync_wards
 from bot.wiring import Wiring
@@ -135,8 +136,11 @@ class WardBot:
         self._started = True
 
     async def _lead(self) -> None:
-        """This worker leads: it sets the webhooks and runs the schedules (once among the workers)."""
+        """This worker leads: it prints setup links for wards without staff, sets the webhooks and runs the
+        schedules (once among the workers)."""
         settings = self.wiring.settings
+        username = self.telegram.username if self.telegram is not None else ""
+        await announce_setup_links(self.wiring, username, zalo=self.zalo is not None)
         if self.telegram is not None and settings.webhook_url is not None:
             await self.telegram.set_webhook()
         if self.zalo is not None and settings.zalo_webhook_url is not None:

@@ -27,6 +27,7 @@ from bot.wiring import Wiring
 
 EXIT_USAGE = 2
 TELEGRAM = "telegram"
+GET_ME_TIMEOUT = 20.0  # seconds to learn the bot's username for a setup link before printing the code alone
 
 Command = Callable[[argparse.Namespace, Settings], int]
 
@@ -94,22 +95,22 @@ def _ward(wiring: Wiring, code: str | None) -> int:
 
 def _admin_add(args: argparse.Namespace, settings: Settings) -> int:
     _account(args)
-    from bot.membership import set_staff
+    from bot.membership import set_province_staff, set_staff
     from storage.unit_of_work import unit_of_work
 
     async def work(wiring: Wiring) -> int:
-        ward_id = None if args.province else _ward(wiring, args.ward)
         async with unit_of_work(wiring.factory) as uow:
-            person = await set_staff(
-                uow,
-                args.platform,
-                _account(args),
-                name=args.name,
-                is_staff=not args.province,
-                ward_id=ward_id,
-            )
             if args.province:
-                person.is_province = True
+                person = await set_province_staff(uow, args.platform, _account(args), name=args.name)
+            else:
+                person = await set_staff(
+                    uow,
+                    args.platform,
+                    _account(args),
+                    name=args.name,
+                    is_staff=True,
+                    ward_id=_ward(wiring, args.ward),
+                )
         role = "province staff" if args.province else "ward staff"
         print(f"{args.user_id} is now {role} ({person.display_name or 'no name yet'}).")
         return 0
@@ -144,13 +145,50 @@ def _admin_list(args: argparse.Namespace, settings: Settings) -> int:
             staff = list(await uow.people.staff(None)) + list(await uow.people.province_staff())
             codes = {ward.id: ward.code for ward in await uow.wards.all()}
         if not staff:
-            print("No ward staff yet. Add one with: wardbot admin add TELEGRAM_USER_ID --name NAME")
+            print("No ward staff yet. Print a setup link with: wardbot admin setup-link")
         for person in staff:
             where = "province" if person.is_province else codes.get(person.ward_id or 0, "")
             print(f"{person.external_id}\t{person.platform}\t{person.display_name}\t{where}")
         return 0
 
     return _with_database(settings, work)
+
+
+def _admin_setup_link(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.membership import BY_COMMAND_LINE
+    from bot.staff import issue_setup_code
+    from storage.models import utcnow
+    from storage.unit_of_work import unit_of_work
+
+    async def work(wiring: Wiring) -> int:
+        ward_id = None if args.province else _ward(wiring, args.ward)
+        username = await _telegram_username(wiring)
+        async with unit_of_work(wiring.factory) as uow:
+            setup = await issue_setup_code(uow, ward_id, now=utcnow(), actor_label=BY_COMMAND_LINE)
+        print("\n".join(setup.lines(username, zalo=True)))
+        print(f"Any earlier setup link for {setup.what} no longer works.")
+        return 0
+
+    return _with_database(settings, work)
+
+
+async def _telegram_username(wiring: Wiring) -> str:
+    """The bot's Telegram username (getMe) for the setup link; "" without a token or an answer in time."""
+    token = wiring.settings.telegram_bot_token
+    if not token:
+        return ""
+    from bot.channels.telegram import StartupError, TelegramChannel
+
+    channel = TelegramChannel(wiring, token=token, base_url=wiring.settings.telegram_api_base_url)
+    try:
+        await asyncio.wait_for(channel.connect(), GET_ME_TIMEOUT)
+        return channel.username
+    except (TimeoutError, StartupError) as error:
+        reason = str(error) or "Telegram did not answer getMe in time"
+        print(f"warning: {reason}; printing the code without the Telegram link.", file=sys.stderr)
+        return ""
+    finally:
+        await channel.close()
 
 
 def _groups_import(args: argparse.Namespace, settings: Settings) -> int:
@@ -391,6 +429,17 @@ def build_parser() -> argparse.ArgumentParser:
     remove.add_argument("user_id", metavar="USER_ID")
     remove.add_argument("--platform", choices=(TELEGRAM, "zalo"), default=TELEGRAM, help="default telegram")
     remove.set_defaults(handler=_admin_remove)
+    setup_link = admin_commands.add_parser(
+        "setup-link",
+        help="print a one-time link that makes its opener ward staff",
+        description="Print a new setup link: whoever opens it (in Telegram, or sends /start CODE on Zalo) "
+        "within 24 hours becomes staff of the ward. It works once; any earlier setup link of the ward stops "
+        "working. Needs no running bot; with TELEGRAM_BOT_TOKEN set, asks Telegram for the bot's name.",
+    )
+    where = setup_link.add_mutually_exclusive_group()
+    where.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
+    where.add_argument("--province", action="store_true", help="for province staff, who read every ward")
+    setup_link.set_defaults(handler=_admin_setup_link)
 
     groups = commands.add_parser(
         "groups", help="residential groups", description="Residential groups (tổ dân phố)."

@@ -10,7 +10,7 @@ import hashlib
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -21,6 +21,10 @@ from storage.unit_of_work import UnitOfWork
 
 HEAD, DEPUTY, FOLLOWER = "head", "deputy", "follower"
 LEADER_ROLES = (HEAD, DEPUTY)
+STAFF, PROVINCE = "staff", "province"  # invites that make their opener ward or province staff
+STAFF_ROLES = (STAFF, PROVINCE)
+SETUP_VALID_FOR = timedelta(hours=24)
+BY_COMMAND_LINE, BY_SETUP_LINK = "command line", "setup link"  # audit labels when no person acted
 INVITE_BYTES = 16  # 128 bits, well above the 64 the ward requires
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 
@@ -44,6 +48,7 @@ class Redemption(StrEnum):
     ALREADY_LEADS_OTHER = "already_leads_other"
     ROLE_TAKEN = "role_taken"
     ALREADY_THERE = "already_there"
+    STAFF_ELSEWHERE = "staff_elsewhere"
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,10 @@ class RedeemResult:
     role: str = ""
     group_code: str = ""
     group_name: str = ""
-    other_group: str = ""
+    other_group: str = ""  # also: the ward a staff member already serves (STAFF_ELSEWHERE)
+    ward_id: int | None = None  # staff invites: the ward joined (None: the province)
+    setup: bool = False  # a setup code
+    invited_by: int | None = None  # staff invites: who issued it, to be told
 
 
 @dataclass(frozen=True)
@@ -223,6 +231,17 @@ async def choose_language(uow: UnitOfWork, person_id: int, language: str) -> str
     return language
 
 
+async def set_province_staff(
+    uow: UnitOfWork, platform: str, external_id: str, *, name: str | None, actor_label: str = "command line"
+) -> Person:
+    """Make someone province staff (they read every ward), keeping any ward role they have."""
+    person = await uow.people.ensure(platform, external_id, display_name=name)
+    if not person.is_province:
+        person.is_province = True
+        await audit(uow, "province_staff_added", actor=None, actor_label=actor_label, subject=person.id)
+    return person
+
+
 async def set_staff(
     uow: UnitOfWork,
     platform: str,
@@ -230,8 +249,9 @@ async def set_staff(
     *,
     name: str | None,
     is_staff: bool,
-    actor_label: str = "command line",
+    actor_label: str = BY_COMMAND_LINE,
     ward_id: int | None = None,
+    actor: int | None = None,
 ) -> Person:
     """Make someone staff of a ward (the first ward when not given), or stop that; creating them if
     the bot has not met them yet."""
@@ -244,7 +264,7 @@ async def set_staff(
         await audit(
             uow,
             "staff_added" if is_staff else "staff_removed",
-            actor=None,
+            actor=actor,
             actor_label=actor_label,
             subject=person.id,
             ward_id=person.ward_id,
@@ -312,27 +332,78 @@ async def issue_invite(
     """A fresh single-use invite code for head or deputy; only its hash is stored."""
     if role not in LEADER_ROLES:
         raise MembershipError("bad_role", role=role)
-    code = secrets.token_urlsafe(INVITE_BYTES)
-    await uow.invites.add(
-        Invite(
-            code_hash=code_hash(code),
-            group_id=group.id,
-            role=role,
-            created_by=actor,
-            created_at=now,
-            expires_at=now + valid_for,
-        )
+    code = await _new_invite(
+        uow, role, ward_id=group.ward_id, group_id=group.id, actor=actor, now=now, valid_for=valid_for
     )
     await audit(uow, "invite_issued", actor=actor, group_id=group.id, detail=role)
     return code
 
 
+async def issue_staff_invite(
+    uow: UnitOfWork,
+    ward_id: int | None,
+    *,
+    actor: int | None,
+    now: datetime,
+    valid_for: timedelta = SETUP_VALID_FOR,
+    setup: bool = False,
+    actor_label: str = "",
+) -> str:
+    """A single-use code that makes its opener staff of the ward (province staff when `ward_id` is
+    None). A setup code revokes the ward's previous unused one, so only the newest printed works."""
+    role = PROVINCE if ward_id is None else STAFF
+    if setup:
+        for previous in await uow.invites.open_setup(ward_id, now):
+            previous.expires_at = now
+    code = await _new_invite(
+        uow, role, ward_id=ward_id, group_id=None, actor=actor, now=now, valid_for=valid_for, setup=setup
+    )
+    await audit(
+        uow,
+        "setup_link_issued" if setup else "invite_issued",
+        actor=actor,
+        actor_label=actor_label,
+        ward_id=ward_id,
+        detail=role,
+    )
+    return code
+
+
+async def _new_invite(
+    uow: UnitOfWork,
+    role: str,
+    *,
+    ward_id: int | None,
+    group_id: int | None,
+    actor: int | None,
+    now: datetime,
+    valid_for: timedelta,
+    setup: bool = False,
+) -> str:
+    code = secrets.token_urlsafe(INVITE_BYTES)
+    await uow.invites.add(
+        Invite(
+            code_hash=code_hash(code),
+            ward_id=ward_id,
+            group_id=group_id,
+            role=role,
+            setup=setup,
+            created_by=actor,
+            created_at=now,
+            expires_at=now + valid_for,
+        )
+    )
+    return code
+
+
 async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: datetime) -> RedeemResult:
-    """Make the person head or deputy if the code is valid; anything else changes nothing."""
+    """Make the person head, deputy or staff if the code is valid; anything else changes nothing."""
     invite = await uow.invites.by_hash(code_hash(code.strip()))
     if invite is None:
         return RedeemResult(Redemption.UNKNOWN)
     group = invite.group
+    if group is None:
+        return await _redeem_staff_invite(uow, invite, person_id, now=now)
     known = RedeemResult(Redemption.UNKNOWN, invite.role, group.code, group.name)
     if invite.used_at is not None:
         return RedeemResult(Redemption.USED, *_names(known))
@@ -359,6 +430,51 @@ async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: date
 
 def _names(result: RedeemResult) -> tuple[str, str, str]:
     return result.role, result.group_code, result.group_name
+
+
+async def _redeem_staff_invite(
+    uow: UnitOfWork, invite: Invite, person_id: int, *, now: datetime
+) -> RedeemResult:
+    """Make the person staff of the invite's ward (or province staff); one person serves one ward."""
+    known = RedeemResult(
+        Redemption.UNKNOWN,
+        invite.role,
+        ward_id=invite.ward_id,
+        setup=invite.setup,
+        invited_by=invite.created_by,
+    )
+    person = await uow.people.get(person_id)
+    if person is None or invite.role not in STAFF_ROLES:
+        return known
+    province = invite.role == PROVINCE
+    if person.is_province if province else (person.is_staff and person.ward_id == invite.ward_id):
+        return replace(known, outcome=Redemption.ALREADY_THERE)  # whatever the link: a second tap says so
+    if invite.used_at is not None:
+        return replace(known, outcome=Redemption.USED)
+    if invite.expires_at <= now:
+        return replace(known, outcome=Redemption.EXPIRED)
+    label = BY_SETUP_LINK if invite.setup else ""
+    if province:
+        person.is_province = True
+        await audit(
+            uow, "province_staff_added", actor=invite.created_by, actor_label=label, subject=person.id
+        )
+    elif person.is_staff and person.ward_id is not None:
+        ward = await uow.wards.get(person.ward_id)
+        return replace(known, outcome=Redemption.STAFF_ELSEWHERE, other_group=ward.name if ward else "")
+    else:
+        await set_staff(
+            uow,
+            person.platform,
+            person.external_id,
+            name=None,
+            is_staff=True,
+            ward_id=invite.ward_id,
+            actor=invite.created_by,
+            actor_label=label,
+        )
+    invite.used_at, invite.used_by = now, person_id
+    return replace(known, outcome=Redemption.JOINED)
 
 
 async def remove_leader(uow: UnitOfWork, group: ResidentialGroup, role: str, *, actor: int | None) -> Person:

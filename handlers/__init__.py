@@ -13,6 +13,7 @@ from handlers import (
     language,
     province,
     reports,
+    staff,
     standings,
     start,
 )
@@ -23,6 +24,7 @@ FEATURES = (
     language,
     cancel,
     groups,
+    staff,
     chats,
     follow,
     reports,

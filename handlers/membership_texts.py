@@ -27,6 +27,11 @@ def explain(error: MembershipError) -> str:
         ),
         "chat_not_linked": _("This chat is not linked to any group. A group head can link it with /link."),
         "not_following": _("You do not follow any group. Send /follow GROUP-CODE to follow one."),
+        "not_staff": _("That person is not ward staff here any more. Send /staff to see who is."),
+        "last_staff": _(
+            "A ward always keeps at least one staff member, so nothing was changed. "
+            "Invite a colleague with /addstaff first."
+        ),
     }
     fallback = _("That did not work. Send /help to see what you can do.")
     return reasons.get(error.reason, fallback).format(code=code)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.access import ChatKind
 from bot.features import command
 from bot.i18n import gettext as _
-from bot.membership import Redemption, redeem_invite
+from bot.membership import STAFF_ROLES, Redemption, redeem_invite
 from bot.turns import Turn
 from handlers.membership_texts import role_name
+from handlers.staff import staff_invite_opened
 
 
 @command("start")
@@ -27,8 +28,11 @@ async def start(turn: Turn) -> None:
 
 
 async def redeem(turn: Turn, code: str) -> None:
-    """Make the caller head or deputy if the code is good; otherwise say why and change nothing."""
+    """Make the caller head, deputy or staff if the code is good; otherwise say why and change nothing."""
     result = await redeem_invite(turn.uow, code[:100], turn.caller.person_id, now=turn.wiring.clock())
+    if result.role in STAFF_ROLES and result.outcome is not Redemption.UNKNOWN:
+        await staff_invite_opened(turn, result)
+        return
     values = {
         "role": role_name(result.role),
         "name": result.group_name,

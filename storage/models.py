@@ -187,21 +187,26 @@ class Chat(Base):
 
 
 class Invite(Base):
-    """A one-time invitation to become head or deputy of a group; only a hash of the code is kept."""
+    """A one-time invitation: to lead a group (head, deputy) or to serve as staff (of a ward, or of the
+    province when `ward_id` is None); only a hash of the code is kept."""
 
     __tablename__ = "invites"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    ward_id: Mapped[int | None] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), default=None)
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residential_groups.id", ondelete="CASCADE"), default=None
+    )
     role: Mapped[str] = mapped_column(String(16))
+    setup: Mapped[bool] = mapped_column(default=False)  # a setup code: issuing one revokes the previous
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
     used_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
 
-    group: Mapped[ResidentialGroup] = relationship(lazy="raise")
+    group: Mapped[ResidentialGroup | None] = relationship(lazy="raise")
 
 
 class AuditEntry(Base):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -170,3 +173,30 @@ class Person:
 def texts(messages: list[SentMessage]) -> str:
     """All texts joined, for `in` assertions."""
     return "\n".join(m.text or "" for m in messages)
+
+
+async def wardbot_cli(running: RunningBot, folder: Path, *args: str, **variables: str) -> str:
+    """`wardbot ARGS` run as a ward officer would, on the running bot's database and ward file, with
+    these extra environment variables."""
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_"))
+    }
+    env |= {"HOME": str(folder), "DATABASE_URL": running.settings.database_url, **variables}
+    if running.ward.path is not None:
+        env["WARD_CONFIG"] = str(running.ward.path)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "bot", *args],
+        env=env,
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+async def wardbot_audit(running: RunningBot, folder: Path) -> str:
+    """`wardbot audit --last 50` on the running bot's database."""
+    return await wardbot_cli(running, folder, "audit", "--last", "50")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,3 +27,19 @@ class AuditRepository:
             query = query.where(AuditEntry.ward_id == ward_id)
         rows = await self.session.scalars(query)
         return list(reversed(rows.all()))
+
+    async def latest(self, action: str, subjects: Iterable[int], ward_id: int) -> dict[int, AuditEntry]:
+        """Each subject's newest entry of `action` in the ward (e.g. when and by whom they became staff)."""
+        wanted = set(subjects)
+        if not wanted:
+            return {}
+        query = (
+            select(AuditEntry)
+            .where(
+                AuditEntry.action == action,
+                AuditEntry.subject_id.in_(wanted),
+                AuditEntry.ward_id == ward_id,
+            )
+            .order_by(AuditEntry.id)
+        )
+        return {entry.subject_id: entry for entry in await self.session.scalars(query) if entry.subject_id}

@@ -61,11 +61,14 @@ class PeopleRepository:
             return []
         return (await self.session.scalars(select(Person).where(Person.id.in_(wanted)))).all()
 
-    async def staff(self, ward_id: int | None) -> Sequence[Person]:
-        """The staff of a ward (of every ward when None), by name."""
+    async def staff(self, ward_id: int | None, *, lock: bool = False) -> Sequence[Person]:
+        """The staff of a ward (of every ward when None), by name; `lock` holds their rows until the
+        commit, so two colleagues removing each other at once cannot leave a ward without staff."""
         query = select(Person).where(Person.is_staff.is_(True)).order_by(Person.display_name, Person.id)
         if ward_id is not None:
             query = query.where(Person.ward_id == ward_id)
+        if lock:
+            query = query.with_for_update()
         return (await self.session.scalars(query)).all()
 
     async def province_staff(self) -> Sequence[Person]:

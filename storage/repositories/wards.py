@@ -19,6 +19,9 @@ class WardsRepository:
     async def all(self) -> Sequence[Ward]:
         return (await self.session.scalars(select(Ward).order_by(Ward.id))).all()
 
+    async def get(self, ward_id: int) -> Ward | None:
+        return await self.session.get(Ward, ward_id)
+
     async def by_code(self, code: str) -> Ward | None:
         return await self.session.scalar(select(Ward).where(Ward.code == code.strip().upper()))
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import os
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +15,7 @@ from unittest.mock import patch
 import pytest
 
 from bot.cli import main
+from bot.simulator import FakeBotApi
 from tests.harness import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -84,6 +87,36 @@ def test_admin_add_refuses_a_non_number(env: dict[str, str]) -> None:
     assert "is not a Telegram user id" in result.stderr
 
 
+def test_admin_setup_link_prints_the_code_for_a_ward_or_the_province(env: dict[str, str]) -> None:
+    assert "wardbot admin setup-link" in wardbot("admin", "list", env=env).stdout
+    ward = wardbot("admin", "setup-link", env=env)
+    assert ward.returncode == 0, ward.stderr
+    assert "whoever opens it becomes ward staff of" in ward.stdout and "t.me" not in ward.stdout
+    assert re.search(r"send the message  /start [A-Za-z0-9_-]{22}\n", ward.stdout), ward.stdout
+    province = wardbot("admin", "setup-link", "--province", env=env)
+    assert province.returncode == 0 and "becomes province staff (reads every ward)" in province.stdout
+
+    unknown = wardbot("admin", "setup-link", "--ward", "NOPE", env=env)
+    assert unknown.returncode == 2 and "error: --ward NOPE: no such ward" in unknown.stderr
+    assert wardbot("admin", "setup-link", "--ward", "WARD", "--province", env=env).returncode == 2
+    audit = wardbot("audit", env=env).stdout
+    assert "setup_link_issued  by command line  staff" in audit
+    assert "setup_link_issued  by command line  province" in audit
+
+
+async def test_a_setup_link_with_a_refused_token_still_prints_the_code(
+    env: dict[str, str], fake_api: FakeBotApi
+) -> None:
+    env.update(
+        {"TELEGRAM_BOT_TOKEN": "42:not-the-fake-apis-token", "TELEGRAM_API_BASE_URL": fake_api.base_url}
+    )
+    result = await asyncio.to_thread(wardbot, "admin", "setup-link", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "warning: TELEGRAM_BOT_TOKEN: Telegram refused this token." in result.stderr
+    assert "not-the-fake" not in result.stderr + result.stdout
+    assert "t.me" not in result.stdout and "/start " in result.stdout
+
+
 def test_db_upgrade(env: dict[str, str]) -> None:
     result = wardbot("db", "upgrade", env=env)
     assert result.returncode == 0, result.stderr
@@ -102,6 +135,7 @@ def test_db_upgrade(env: dict[str, str]) -> None:
         ("admin", "add"),
         ("admin", "list"),
         ("admin", "remove"),
+        ("admin", "setup-link"),
         ("groups",),
         ("groups", "import"),
         ("groups", "list"),

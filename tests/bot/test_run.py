@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import socket
 import sys
 from collections.abc import AsyncIterator
@@ -172,3 +173,33 @@ async def test_no_secret_and_no_invite_code_in_a_verbose_log(fake_api: FakeBotAp
     assert "DEBUG" in log, "a verbose run logs details"
     for hidden in (fake_api.token, fake_api.token.split(":")[1], secret, code):
         assert hidden not in log
+
+
+async def test_a_fresh_database_prints_a_setup_link_that_makes_the_first_officer(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Nobody looks up a numeric id: the link is printed where the bot runs, and masked in its log."""
+    env = _environment(fake_api, tmp_path)
+    hoa = FakeUser(id=2010, first_name="Hoa", language_code="vi")
+    link = re.compile(r"https://t\.me/ward_test_bot\?start=([A-Za-z0-9_-]{16,})")
+    seen: list[str] = []
+    async with bot_process(env, tmp_path) as process:
+        assert process.stdout is not None
+        output = process.stdout
+
+        async def printed_code() -> str:
+            while line := (await output.readline()).decode():
+                seen.append(line)
+                if found := link.search(line):
+                    return found.group(1)
+            raise AssertionError("".join(seen))
+
+        code = await asyncio.wait_for(printed_code(), 90)
+        assert "Anh/chị đã là cán bộ của Phường Tràng Cát" in await _answer(fake_api, hoa, f"/start {code}")
+        assert "Đã thêm TDP07" in await _answer(fake_api, hoa, "/addgroup Tổ dân phố số 7 120")
+        process.terminate()
+        rest, _ = await process.communicate()
+    log = "".join(seen) + rest.decode()
+    assert log.count(code) == 1, log  # printed once; the log line masks it
+    assert "Phường Tràng Cát (WARD) has no ward staff yet." in log
+    assert "Telegram: https://t.me/ward_test_bot?start=<code>" in log

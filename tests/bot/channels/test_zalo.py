@@ -4,10 +4,7 @@ reaches a Telegram chat and a Zalo chat once each — against fake Bot APIs on 1
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,7 @@ from tests.fakes.fake_zalo_api import (
     ZaloStyle,
     ZaloUser,
 )
-from tests.harness import RunningBot, make_settings, texts
+from tests.harness import RunningBot, make_settings, texts, wardbot_audit
 from tests.wards import NOW, appoint
 
 
@@ -216,29 +213,6 @@ async def test_zalo_webhook_mode_refuses_requests_without_the_secret(
         await bot.stop()
 
 
-async def wardbot_audit(running: RunningBot, folder: Path) -> str:
-    """`wardbot audit` run as a ward officer would, on the running bot's database."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_"))
-    }
-    env |= {
-        "HOME": str(folder),
-        "DATABASE_URL": running.settings.database_url,
-        "WARD_CONFIG": str(folder / "ward.toml"),
-    }
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", "audit", "--last", "50"],
-        env=env,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
 async def test_a_zalo_head_known_only_by_from_name_shows_by_that_name(
     both: RunningBot, fake_zalo: FakeZaloApi, tmp_path: Path
 ) -> None:
@@ -342,3 +316,29 @@ async def test_a_malformed_update_is_skipped_and_the_next_ones_are_handled(
     polls = [name for name, _ in fake_zalo.calls].count("getUpdates")
     assert polls >= 1
     assert "Zalo update not understood, skipped (no message.from)" in caplog.text
+
+
+async def test_a_zalo_officer_starts_from_the_printed_code_and_manages_telegram_colleagues(
+    capsys: pytest.CaptureFixture[str], both: RunningBot, fake_zalo: FakeZaloApi
+) -> None:
+    printed = capsys.readouterr().out
+    code = printed.split("send the message  /start ")[1].split()[0]
+    assert f"https://t.me/ward_test_bot?start={code}" in printed  # the same code, as a Telegram link
+    hoa = ZaloPerson(fake_zalo, ZaloUser("zalo-500", "Trần Thị Hoa"))
+    assert "Anh/chị đã là cán bộ của Phường Tràng Cát" in await hoa.says(f"/start {code}")
+
+    invite = await hoa.says("/addstaff")
+    staff_code = invite.split("/start ")[1].split()[0]  # Zalo has no deep links: the text to send
+    tuan = both.person(501, "Tuấn")
+    since = fake_zalo.mark()
+    assert "Anh/chị đã là cán bộ của Phường Tràng Cát" in texts(await tuan.says(f"/start {staff_code}"))
+    told = await fake_zalo.wait_for(1, chat_id=hoa.chat, since=since, timeout=20)  # through the outbox
+    assert "Tuấn đã mở đường link mời của anh/chị" in told[-1].shown
+
+    offered = await hoa.says("/removestaff")
+    assert "1 ➖ Tuấn" in offered and "Trần Thị Hoa" not in offered
+    assert "1 ✅ Đồng ý gỡ" in await hoa.says("1")
+    since = both.fake.mark()
+    assert "Tuấn không còn là cán bộ của Phường Tràng Cát." in await hoa.says("1")
+    removed = await both.fake.wait_for(1, chat_id=501, since=since)  # on Telegram, through the outbox
+    assert "Anh/chị không còn là cán bộ của Phường Tràng Cát trên bot." in texts(removed)
