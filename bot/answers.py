@@ -179,7 +179,7 @@ def _read(text: str) -> _Reading | None:
     if sign:
         negative = sign.group(1) == "-"
         body = body[sign.end() :]
-    if not body or not body[0].isdigit():
+    if not _PLAIN_DIGITS.match(body):
         return None
     multiplied = any(char.isalpha() for char in body)
     value = _with_words(body) if multiplied else _plain(body)
@@ -208,6 +208,18 @@ def parse_number(text: str) -> Decimal | None:
     """
     reading = _read(text)
     return None if reading is None else reading.value
+
+
+def whole_number(text: str, *, digits: int = 9) -> int | None:
+    """`text` as a whole number of ASCII digits, at most `digits` of them; None otherwise.
+
+    For ids, counts and option numbers in commands and button data: "²".isdigit() is True yet
+    int("²") fails, "١٢" would pass int(), and int() of thousands of digits raises.
+    """
+    stripped = text.strip()
+    if len(stripped) > digits or not _PLAIN_DIGITS.fullmatch(stripped):
+        return None
+    return int(stripped)
 
 
 # --- checking answers --------------------------------------------------------------------

@@ -14,6 +14,8 @@ import signal
 from types import TracebackType
 from typing import Self
 
+from sqlalchemy.exc import OperationalError
+
 import conversations  # noqa: F401  (registers the multi-step flows)
 import handlers  # noqa: F401  (registers the single-step commands)
 from bot.channels.telegram import TelegramChannel
@@ -21,7 +23,7 @@ from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient
 from bot.dispatcher import Channel, Dispatcher
 from bot.http import HttpServer
-from bot.membership import GroupRow, upsert_groups
+from bot.membership import GroupRow, apply_ward_groups
 from bot.outbox import OutboxWorker, Sender
 from bot.run_lock import keep_run_lock
 from bot.scheduler import Scheduler
@@ -31,7 +33,7 @@ from bot.ward_config import WardFile, default_ward_file, load_wards
 from bot.wards import sync_wards
 from bot.wiring import Wiring
 from bot.workers import Presence
-from storage.engine import create_engine, create_session_factory
+from storage.engine import DatabaseUnavailable, create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.unit_of_work import unit_of_work
 
@@ -53,10 +55,19 @@ def load_ward_files(settings: Settings) -> tuple[WardFile, ...]:
 
 
 async def migrate(settings: Settings) -> None:
-    """Apply pending migrations with a short-lived engine."""
+    """Apply pending migrations with a short-lived engine; a database that cannot be opened or written
+    raises `DatabaseUnavailable` (one line naming DATABASE_URL)."""
     engine = create_engine(settings.database_url)
     try:
         await upgrade(engine)
+    except (OperationalError, OSError) as error:
+        where = engine.url.render_as_string(hide_password=True)
+        cause = getattr(error, "orig", None) or error
+        reason = " ".join(str(cause).split())[:200] or type(cause).__name__
+        raise DatabaseUnavailable(
+            f"DATABASE_URL: cannot open the database {where} ({reason}); check that its folder exists "
+            "and that this user may write there"
+        ) from None
     finally:
         await engine.dispose()
 
@@ -74,16 +85,34 @@ def make_wiring(settings: Settings, ward: WardFile, ward_files: tuple[WardFile, 
 
 
 async def prepare(wiring: Wiring, *, groups: bool = True) -> None:
-    """The deployment's wards in the database (`wiring.wards` filled), with their ward files' groups.
-
-    Groups added in chat or by CSV are kept.
-    """
+    """The deployment's wards in the database (`wiring.wards` filled), with their ward files' groups
+    (see `apply_ward_groups`: edits made in chat or by CSV stay), one log line per group changed."""
     async with unit_of_work(wiring.factory) as uow:
         wiring.wards = await sync_wards(uow, wiring.all_ward_files)
+        changes = []
         for ward_id, ward in wiring.wards.items():
             if groups and ward.groups:
-                rows = [GroupRow(g.code, g.name, g.households, g.block) for g in ward.groups]
-                await upsert_groups(uow, ward_id, rows, actor_label="ward file")
+                rows = [
+                    GroupRow(g.code, g.name, g.households, g.block, has_block=g.block is not None)
+                    for g in ward.groups
+                ]
+                changes += await apply_ward_groups(uow, ward_id, rows)
+    for change in changes:
+        if change.created:
+            log.info("ward file: added group %s (new in the ward file)", change.code)
+        if change.applied:
+            said = ", ".join(f"{field} {before!r} → {after!r}" for field, before, after in change.applied)
+            log.info(
+                "ward file: group %s: %s (changed in the ward file since the last start)", change.code, said
+            )
+        if change.kept:
+            said = ", ".join(f"{field} {now!r} (the file says {file!r})" for field, now, file in change.kept)
+            log.warning(
+                "ward file: group %s keeps %s, set in chat or by CSV; "
+                "edit its entry in the ward file to apply the file's value",
+                change.code,
+                said,
+            )
 
 
 class WardBot:

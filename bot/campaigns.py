@@ -240,6 +240,22 @@ async def campaign_standings(
     )
 
 
+@dataclass(frozen=True)
+class PostedReview:
+    """A review as posted: the broadcast, how many chats it went to, and the text and chart they got
+    (each chat's own group is marked ▶ in its copy; `text` is the unmarked one, for staff)."""
+
+    broadcast_id: int | None
+    chats: int
+    text: str
+    chart: Attachment | None
+
+
+def starts_later(campaign: Campaign, today: date) -> bool:
+    """True before the campaign's start date: a review would have no month of it to show."""
+    return campaign.starts_on is not None and today < campaign.starts_on
+
+
 async def review(
     uow: UnitOfWork,
     campaign: Campaign,
@@ -251,7 +267,7 @@ async def review(
     default_language: str,
     platform: str | None,
     requested_by: int,
-) -> int | None:
+) -> PostedReview:
     """Post the mid-term (sơ kết) or final (tổng kết) standings to every chat of the campaign."""
     result = await campaign_standings(uow, campaign, ward, today)
     group_codes = {g.id: g.code for g in await taking_part(uow, campaign)}
@@ -267,29 +283,34 @@ async def review(
             else _("🏁 FINAL REVIEW (tổng kết) of «{title}»")
         ).format(title=campaign.title)
         chart = chart_attachment(result) if any(s.score is not None for s in result.standings) else None
+
+        def text(highlight_code: str | None) -> str:
+            return (
+                heading
+                + "\n"
+                + standings_table(result, ward_name=ward.ward.name, highlight_code=highlight_code)
+            )
+
         messages = [
             (
                 Recipient(chat.platform, chat.external_id, chat.title, True),
-                Outgoing(
-                    heading
-                    + "\n"
-                    + standings_table(
-                        result, ward_name=ward.ward.name, highlight_code=group_codes.get(chat.group_id or 0)
-                    ),
-                    attachment=chart,
-                ),
+                Outgoing(text(group_codes.get(chat.group_id or 0)), attachment=chart),
             )
             for chat in chats
         ]
-    return await enqueue_broadcast(
-        uow,
-        kind=f"review-{kind}",
-        ward_id=campaign.ward_id,
-        title=heading,
-        messages=messages,
-        requested_by=requested_by,
-        now=now,
-    )
+        copy = text(None)
+    broadcast = None
+    if messages:  # no chat, no broadcast (and no empty delivery report)
+        broadcast = await enqueue_broadcast(
+            uow,
+            kind=f"review-{kind}",
+            ward_id=campaign.ward_id,
+            title=heading,
+            messages=messages,
+            requested_by=requested_by,
+            now=now,
+        )
+    return PostedReview(broadcast, len(messages), copy, chart)
 
 
 async def award(

@@ -24,6 +24,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.ward_config import WardConfigError
 from bot.wards import ward_code
 from bot.wiring import Wiring
+from storage.engine import DatabaseUnavailable
 
 EXIT_USAGE = 2
 TELEGRAM = "telegram"
@@ -282,6 +283,7 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         print(f"error: --period {args.period}: {error}", file=sys.stderr)
         return EXIT_USAGE
     out = Path(args.out or f"bao-cao-{period.key}.{args.format}")
+    _check_writable(out, "--out")
 
     async def work(wiring: Wiring) -> int:
         ward_id = _ward(wiring, args.ward)
@@ -302,7 +304,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         content = (
             workbook_bytes(data, args.language) if args.format == "xlsx" else csv_bytes(data, args.language)
         )
-        await asyncio.to_thread(out.write_bytes, content)
+        try:
+            await asyncio.to_thread(out.write_bytes, content)
+        except OSError as error:
+            raise UsageError(f"--out {out}: cannot write the file ({error.strerror or error})") from None
         print(f"{out}: {len(data.value_rows)} reports of {period.key}.")
         return 0
 
@@ -343,13 +348,25 @@ def _restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _positive(value: str) -> int:
-    if not value.isdigit() or int(value) == 0:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
-    return int(value)
+    from bot.answers import whole_number
+
+    number = whole_number(value)
+    if not number:
+        raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a positive whole number")
+    return number
 
 
 class UsageError(Exception):
     """A command-line argument that cannot be used; printed as one line, exit status 2."""
+
+
+def _check_writable(out: Path, option: str) -> None:
+    """Refuse, before any work, a file that cannot be written: a missing folder or a folder as the file."""
+    folder = out.parent
+    if out.is_dir():
+        raise UsageError(f"{option} {out}: is a folder; give a file name, e.g. {out / 'bao-cao.xlsx'}")
+    if not folder.is_dir():
+        raise UsageError(f"{option} {out}: the folder {folder} does not exist; create it or choose another")
 
 
 def _account(args: argparse.Namespace) -> str:
@@ -366,10 +383,11 @@ def _account(args: argparse.Namespace) -> str:
 
 
 def _user_id(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a Telegram user id (a number)") from None
+    from bot.answers import whole_number
+
+    number = whole_number(value, digits=20)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"{value[:40]!r} is not a Telegram user id (a number)")
     if number <= 0:
         raise argparse.ArgumentTypeError("a Telegram user id is a positive number")
     return number
@@ -519,7 +537,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs.protect(settings.secrets())
         handler: Command = args.handler
         return handler(args, settings)
-    except (SettingsError, WardConfigError, UsageError, BackupRefused, RunLockError) as error:
+    except (
+        SettingsError,
+        WardConfigError,
+        UsageError,
+        BackupRefused,
+        RunLockError,
+        DatabaseUnavailable,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except RestoreDeclined as error:
@@ -530,3 +555,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as error:
+        if not _refused_at_start(error):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _refused_at_start(error: Exception) -> bool:
+    """Telegram refused the token: only a person can fix that (the channel is imported only to run)."""
+    telegram = sys.modules.get("bot.channels.telegram")
+    return telegram is not None and isinstance(error, telegram.StartupError)

@@ -15,6 +15,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from bot.features import registry
 from bot.outbox import OutboxWorker
 from bot.pipeline import ChannelHooks, TurnOutcome, chat_key, decode, encode, give_up_turn, run_turn
 from bot.turns import Inbound
@@ -119,6 +120,9 @@ class Dispatcher:
         channel = self.channels.get(inbound.platform)
         if channel is None:
             return
+        route = registry.route(inbound) if inbound.command else None
+        if route is not None and route.slow:  # a chart or a file takes a moment: say so at once
+            await self.outbox.typing(inbound.platform, inbound.chat_id)
         again = True
         while again:  # with several workers, an earlier update of the chat may be handled first
             try:

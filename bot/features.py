@@ -19,6 +19,7 @@ class Route:
 
     policy: str
     handler: TurnHandler
+    slow: bool = False  # it draws or builds a file: show "typing…" while it works
 
 
 @dataclass
@@ -32,12 +33,13 @@ class Registry:
     names: dict[str, tuple[str, ...]] = field(default_factory=dict)  # policy entry → its command words
 
     def command(
-        self, name: str, *aliases: str, policy: str | None = None
+        self, name: str, *aliases: str, policy: str | None = None, slow: bool = False
     ) -> Callable[[TurnHandler], TurnHandler]:
-        """Answer `/name` (and `/alias`…), guarded by `policy` (default: the name)."""
+        """Answer `/name` (and `/alias`…), guarded by `policy` (default: the name); `slow` ones (a chart,
+        a file) show "typing…" while they work."""
 
         def register(handler: TurnHandler) -> TurnHandler:
-            route = Route(policy or name, handler)
+            route = Route(policy or name, handler, slow)
             for word in (name, *aliases):
                 if word in self.commands:
                     raise ValueError(f"command /{word} is registered twice")

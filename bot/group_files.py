@@ -7,10 +7,12 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.membership import CODE_PATTERN, GroupRow
+from bot.answers import whole_number
+from bot.membership import CODE_PATTERN, MAX_HOUSEHOLDS, GroupRow
 
 REQUIRED = ("code", "name", "households")
-MAX_HOUSEHOLDS = 100_000
+MAX_BLOCK = 100
+CLEAR = "-"  # a block cell with only this clears the group's block
 
 
 @dataclass(frozen=True)
@@ -46,17 +48,31 @@ def read_groups_csv(path: Path) -> tuple[list[GroupRow], list[RowProblem]]:
         code = record.get("code", "").upper()
         name = " ".join(record.get("name", "").split())
         households_text = record.get("households", "").replace(".", "").replace(",", "").replace(" ", "")
+        households = whole_number(households_text, digits=6)
+        block = " ".join(record.get("block", "").split())
         if not CODE_PATTERN.match(code):
-            problems.append(RowProblem(line, f"code {code!r} is not a group code (letters, digits, - or _)"))
+            problems.append(
+                RowProblem(line, f"code {code[:40]!r} is not a group code (letters, digits, - or _)")
+            )
         elif code in seen:
             problems.append(RowProblem(line, f"code {code} is already on line {seen[code]}"))
         elif not name:
             problems.append(RowProblem(line, "the name is empty"))
-        elif not households_text.isdigit() or not 0 <= int(households_text) <= MAX_HOUSEHOLDS:
-            given = record.get("households", "")
+        elif households is None or households > MAX_HOUSEHOLDS:
+            given = record.get("households", "")[:40]
             problems.append(RowProblem(line, f"households {given!r} is not a whole number 0–100000"))
+        elif len(block) > MAX_BLOCK:
+            problems.append(RowProblem(line, f"the block is longer than {MAX_BLOCK} characters"))
         else:
             seen[code] = line
-            block = record.get("block") or None
-            rows.append(GroupRow(code, name[:200], int(households_text), block, has_block="block" in header))
+            rows.append(_row(code, name[:200], households, block))
     return rows, problems
+
+
+def _row(code: str, name: str, households: int, block: str) -> GroupRow:
+    """An empty block cell keeps the group's block; "-" clears it; anything else sets it."""
+    if not block:
+        return GroupRow(code, name, households, None, has_block=False)
+    if block == CLEAR:
+        return GroupRow(code, name, households, None)
+    return GroupRow(code, name, households, block)

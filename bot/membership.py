@@ -7,6 +7,7 @@ translate updates into these calls and the results into replies.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Sequence
@@ -26,6 +27,7 @@ STAFF_ROLES = (STAFF, PROVINCE)
 SETUP_VALID_FOR = timedelta(hours=24)
 BY_COMMAND_LINE, BY_SETUP_LINK = "command line", "setup link"  # audit labels when no person acted
 INVITE_BYTES = 16  # 128 bits, well above the 64 the ward requires
+MAX_HOUSEHOLDS = 100_000  # a group has 80–900; 0 means not known yet
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 
 
@@ -273,7 +275,7 @@ async def set_staff(
 
 
 def _next_code(existing: set[str]) -> str:
-    numbers = [int(code[3:]) for code in existing if code.startswith("TDP") and code[3:].isdigit()]
+    numbers = [int(code[3:]) for code in existing if re.fullmatch(r"TDP[0-9]{1,9}", code)]
     number = max(numbers, default=0) + 1
     return f"TDP{number:02d}"
 
@@ -292,7 +294,7 @@ async def add_group(
     name = " ".join(name.split())
     if not name:
         raise MembershipError("name_missing")
-    if not 0 <= households <= 100_000:
+    if not 0 <= households <= MAX_HOUSEHOLDS:
         raise MembershipError("households_range")
     code = (code or _next_code(await uow.groups.codes(ward_id))).upper()
     if not CODE_PATTERN.match(code):
@@ -302,6 +304,20 @@ async def add_group(
     group = await uow.groups.add(ward_id, code, name[:200], households, block)
     await audit(uow, "group_added", actor=actor, group_id=group.id, detail=f"{code} {name}")
     return group
+
+
+async def set_households(
+    uow: UnitOfWork, group: ResidentialGroup, households: int, *, actor: int | None
+) -> int:
+    """Change a group's number of households (audited); returns the number it had."""
+    if not 0 <= households <= MAX_HOUSEHOLDS:
+        raise MembershipError("households_range")
+    before = group.households
+    if before != households:
+        group.households = households
+        detail = f"{group.code} households {before} → {households}"
+        await audit(uow, "group_updated", actor=actor, group_id=group.id, detail=detail)
+    return before
 
 
 async def require_group(uow: UnitOfWork, code: str, ward_id: int | None) -> ResidentialGroup:
@@ -681,6 +697,78 @@ class GroupRow:
     households: int
     block: str | None = None
     has_block: bool = True  # False when the file has no block column: keep what is stored
+
+
+@dataclass(frozen=True)
+class WardGroupChange:
+    """What a start did with one [[groups]] entry of the ward file, for the log.
+
+    `applied` are (field, before, after) taken from the ward file because they changed there since
+    the last start; `kept` are (field, database value, ward file value) left as set in chat or by CSV
+    when the ward file's entry was first seen. A group the ward file created has `created`.
+    """
+
+    code: str
+    created: bool = False
+    applied: tuple[tuple[str, object, object], ...] = ()
+    kept: tuple[tuple[str, object, object], ...] = ()
+
+
+WARD_FILE = "ward file"
+_NOT_GIVEN = object()  # a field the ward file's previous entry did not give
+
+
+def _ward_fields(row: GroupRow) -> dict[str, object]:
+    """The fields a ward-file entry gives: name and households always, the block only when written."""
+    fields: dict[str, object] = {"name": row.name, "households": row.households}
+    if row.has_block:
+        fields["block"] = row.block
+    return fields
+
+
+async def apply_ward_groups(uow: UnitOfWork, ward_id: int, rows: Sequence[GroupRow]) -> list[WardGroupChange]:
+    """Take in the ward file's [[groups]]: it creates groups, and for existing ones wins only for the
+    fields it gives that changed in the file since the last start; edits made in chat or by CSV stay.
+
+    Each group remembers the entry last taken in (`ward_entry`); a group without one (added in chat
+    or by CSV, or from before this rule) records it and keeps its values. Returns the groups touched.
+    """
+    changes: list[WardGroupChange] = []
+    for row in rows:
+        given = _ward_fields(row)
+        entry = json.dumps(given, ensure_ascii=False, sort_keys=True)
+        group = await uow.groups.by_code(row.code, ward_id)
+        if group is None:
+            group = await uow.groups.add(ward_id, row.code.upper(), row.name, row.households, row.block)
+            group.ward_entry = entry
+            detail = f"{group.code} {row.name} (new in the ward file)"
+            await audit(
+                uow, "group_added", actor=None, actor_label=WARD_FILE, group_id=group.id, detail=detail
+            )
+            changes.append(WardGroupChange(group.code, created=True))
+            continue
+        last: dict[str, object] | None = json.loads(group.ward_entry) if group.ward_entry else None
+        applied: list[tuple[str, object, object]] = []
+        kept: list[tuple[str, object, object]] = []
+        for field, value in given.items():
+            current = getattr(group, field)
+            if current == value:
+                continue
+            if last is not None and last.get(field, _NOT_GIVEN) != value:
+                setattr(group, field, value)
+                applied.append((field, current, value))
+            elif last is None:
+                kept.append((field, current, value))
+        group.ward_entry = entry
+        if applied:
+            said = "; ".join(f"{field} {before} → {after}" for field, before, after in applied)
+            detail = f"{group.code} {said} (changed in the ward file since the last start)"
+            await audit(
+                uow, "group_updated", actor=None, actor_label=WARD_FILE, group_id=group.id, detail=detail
+            )
+        if applied or kept:
+            changes.append(WardGroupChange(group.code, applied=tuple(applied), kept=tuple(kept)))
+    return changes
 
 
 async def upsert_groups(

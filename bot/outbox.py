@@ -48,6 +48,7 @@ POLL_INTERVAL = 1.0  # seconds between looks at the outbox when nobody wakes the
 MAX_GROUP_WAIT = 1.0  # a group chat busier than this is handed back and skipped until it has room
 MAX_RETRY_WAIT = 120.0  # seconds between attempts after a 5xx or network error, at the most
 STOP_GRACE = 5.0  # seconds a stopping worker lets its in-flight sends finish
+REPORT_CHECK = 5.0  # seconds between looks for finished broadcasts nobody woke the worker about
 
 Outcome = Callable[[UnitOfWork], Awaitable[object]]
 
@@ -117,8 +118,9 @@ class OutboxWorker:
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
         self._check_reports = True
+        self._reports_checked = 0.0
         self._anchor: tuple[datetime, float] | None = None
-        self.on_failure: Callable[[], None] | None = None
+        self.retry_base, self.retry_cap = 1.0, MAX_RETRY_WAIT  # seconds: 1, 2, 4 … up to 2 minutes
 
     @property
     def running(self) -> bool:
@@ -165,6 +167,12 @@ class OutboxWorker:
         if self._anchor is None or self._anchor[0] != clock:
             self._anchor = (clock, mono)
         return self._anchor[0] + timedelta(seconds=mono - self._anchor[1])
+
+    async def typing(self, platform: str, chat_id: str) -> None:
+        """Show "typing…" in a chat while a slow answer is prepared (nothing when the platform can't)."""
+        sender = self.senders.get(platform)
+        if sender is not None:
+            await sender.typing(chat_id)
 
     # --- replies, sent at once -------------------------------------------------------------------
 
@@ -232,8 +240,9 @@ class OutboxWorker:
                 if isinstance(outcome, BaseException):
                     log.error("outbox message %s: outcome not recorded", message.id, exc_info=outcome)
             self._check_reports = True
-        if self._check_reports:
+        if self._check_reports or time.monotonic() - self._reports_checked > REPORT_CHECK:
             self._check_reports = False
+            self._reports_checked = time.monotonic()
             await self._report_finished()
         return bool(claimed)
 
@@ -304,7 +313,7 @@ class OutboxWorker:
         if failure.kind in (Failure.REFUSED, Failure.MIGRATED):
             log.warning("outbox message %s to %s refused: %s", message.id, chat, reason)
             return lambda uow: mark_failed(uow, message.id, error=reason)
-        delay = backoff(max(0, message.attempts - 1), base=1.0, cap=MAX_RETRY_WAIT)
+        delay = backoff(max(0, message.attempts - 1), base=self.retry_base, cap=self.retry_cap)
         at = self.now() + timedelta(seconds=delay)
         hours = self.wiring.ward.ward.broadcast_give_up_hours
         give_up = self.now() - timedelta(hours=hours)

@@ -22,6 +22,10 @@ from babel.dates import format_date, get_month_names
 from bot.i18n import pick_language
 
 _ROMAN = ("I", "II", "III", "IV")
+# Years people may name: far from the ends of the calendar (9999-12 has no next month), and a period
+# can span at most MAX_PERIOD_MONTHS, so no typed period makes the bot compute for minutes.
+FIRST_YEAR, LAST_YEAR = 2000, 2999
+MAX_PERIOD_MONTHS = 120
 
 
 @dataclass(frozen=True, order=True, slots=True)
@@ -37,8 +41,11 @@ class Month:
 
     @classmethod
     def parse(cls, text: str) -> Month:
-        """The month written as "2026-10" (the form `str()` gives and storage keeps)."""
-        found = re.fullmatch(r"\s*(\d{4})-(\d{1,2})\s*", text)
+        """The month written as "2026-10" (the form `str()` gives and storage keeps), ASCII digits only.
+
+        For a month a person typed or a button carries, use `parse_month`, which also bounds the year.
+        """
+        found = re.fullmatch(r"\s*([0-9]{4})-([0-9]{1,2})\s*", text)
         if found is None:
             raise ValueError(f"not a month (expected YYYY-MM): {text[:40]!r}")
         return cls(int(found.group(1)), int(found.group(2)))
@@ -75,6 +82,25 @@ class Month:
         if pick_language(language) == "en":
             return str(format_date(self.first_day, "MMMM y", locale="en"))
         return f"Tháng {self.month}/{self.year}"
+
+
+def _named_year(year: int) -> int:
+    """A year someone typed, when it is one people may name."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"the year must be from {FIRST_YEAR} to {LAST_YEAR}, not {year}")
+    return year
+
+
+def _named_month(year: int, month: int) -> Month:
+    """A month someone typed or a button carries, within the years people may name."""
+    return Month(_named_year(year), month)
+
+
+def parse_month(text: str) -> Month:
+    """A month a person typed ("2026-10") or a button carries, in the years FIRST_YEAR to LAST_YEAR;
+    anything else ("2026-13", "9999-12", "²⁰²⁶-10") is a ValueError."""
+    month = Month.parse(text)
+    return _named_month(month.year, month.month)
 
 
 # --- deadlines -------------------------------------------------------------------------------
@@ -248,12 +274,12 @@ def _fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d")
 
 
-_MONTH_ISO = re.compile(r"(\d{4})-(\d{1,2})")
-_MONTH_SLASH = re.compile(r"(?:thang ?)?(\d{1,2})/(\d{4})")
-_MONTH_NAMED = re.compile(r"([a-z]+)\.? (\d{4})")
-_QUARTER_FIRST = re.compile(r"(?:q|quy ?)([1-4]|i|ii|iii|iv) ?[/ -]? ?(\d{4})")
-_QUARTER_LAST = re.compile(r"(\d{4}) ?-? ?q([1-4])")
-_YEAR = re.compile(r"(?:nam )?(\d{4})")
+_MONTH_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})")
+_MONTH_SLASH = re.compile(r"(?:thang ?)?([0-9]{1,2})/([0-9]{4})")
+_MONTH_NAMED = re.compile(r"([a-z]+)\.? ([0-9]{4})")
+_QUARTER_FIRST = re.compile(r"(?:q|quy ?)([1-4]|i|ii|iii|iv) ?[/ -]? ?([0-9]{4})")
+_QUARTER_LAST = re.compile(r"([0-9]{4}) ?-? ?q([1-4])")
+_YEAR = re.compile(r"(?:nam )?([0-9]{4})")
 _RANGE = re.compile(r"(.+?) ?(?:\.\.|–|—) ?(.+)")
 _ROMAN_NUMBER = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
@@ -264,10 +290,10 @@ def _month_in(text: str) -> Month | None:
         if found:
             first, second = found.groups()
             year, month = (first, second) if pattern is _MONTH_ISO else (second, first)
-            return Month(int(year), int(month))
+            return _named_month(int(year), int(month))
     named = _MONTH_NAMED.fullmatch(text)
     if named and named.group(1) in _english_months():
-        return Month(int(named.group(2)), _english_months()[named.group(1)])
+        return _named_month(int(named.group(2)), _english_months()[named.group(1)])
     return None
 
 
@@ -278,18 +304,21 @@ def _parse(text: str, today: date | None) -> Period:
     found = _QUARTER_FIRST.fullmatch(text)
     if found:
         quarter, year = found.groups()
-        return quarter_period(int(year), _ROMAN_NUMBER.get(quarter) or int(quarter))
+        return quarter_period(_named_year(int(year)), _ROMAN_NUMBER.get(quarter) or int(quarter))
     found = _QUARTER_LAST.fullmatch(text)
     if found:
-        return quarter_period(int(found.group(1)), int(found.group(2)))
+        return quarter_period(_named_year(int(found.group(1))), int(found.group(2)))
     found = _YEAR.fullmatch(text)
     if found:
-        return year_period(int(found.group(1)), today=today)
+        return year_period(_named_year(int(found.group(1))), today=today)
     found = _RANGE.fullmatch(text)
     if found:
         first, last = (_month_in(part) for part in found.groups())
         if first is not None and last is not None:
-            return range_period(first, last)
+            period = range_period(first, last)
+            if len(period.months) > MAX_PERIOD_MONTHS:
+                raise ValueError(f"a period spans at most {MAX_PERIOD_MONTHS} months")
+            return period
     raise ValueError
 
 

@@ -15,6 +15,7 @@ from bot.i18n import use_language
 from bot.membership import language_of
 from bot.periods import Month, deadline_date, month_in_sentence
 from bot.replies import Choice
+from bot.reporting import change_deadline
 from bot.ward_config import WardFile
 from bot.wiring import Wiring
 from storage.unit_of_work import unit_of_work
@@ -69,7 +70,6 @@ async def _remind_ward(wiring: Wiring, ward_id: int, *, platform: str | None) ->
         if await uow.outbox.broadcast_by_key(key) is not None:
             return None
         reported = await uow.reports.reported_groups(str(month), ward_id)
-        deadline = deadline_date(month, ward.ward.report_deadline_day).strftime("%d/%m/%Y")
         messages: list[tuple[Recipient, Outgoing]] = []
         for membership in await uow.groups.leaders(ward_id):
             person = membership.person
@@ -83,6 +83,8 @@ async def _remind_ward(wiring: Wiring, ward_id: int, *, platform: str | None) ->
             if group is None:
                 continue
             language = language_of(person, default_language)
+            last_day = await change_deadline(uow, group.id, month, now=now, ward=ward.ward, tz=tz)
+            deadline = last_day.strftime("%d/%m/%Y")
             with use_language(language):
                 text = _(
                     "⏰ Reminder: {group} has not sent its report for {month} yet. "

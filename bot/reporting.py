@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.indicators import Indicator, catalogue_fingerprint, catalogue_from_json, catalogue_json
-from bot.periods import Month, is_locked, lock_time, open_months
+from bot.periods import Month, deadline_date, is_locked, lock_time, open_months
 from bot.ward_config import WardSettings
 from storage.models import Reopening, Report, ReportChange, ReportDraft, ReportValue, ResidentialGroup
 from storage.unit_of_work import UnitOfWork
@@ -128,6 +128,23 @@ async def month_is_open(
         return True
     until = await uow.reports.reopened_until(group_id, str(month))
     return until is not None and until > now
+
+
+def reopened_last_day(until: datetime, tz: ZoneInfo) -> date:
+    """The last local day of a reopening that ends at the instant `until` (the midnight after it)."""
+    return (until.astimezone(tz) - timedelta(seconds=1)).date()
+
+
+async def change_deadline(
+    uow: UnitOfWork, group_id: int, month: Month, *, now: datetime, ward: WardSettings, tz: ZoneInfo
+) -> date:
+    """The last local day the group may still change its report for `month`: the ward's deadline, or
+    the end of a reopening by staff that is still running (whichever is later)."""
+    deadline = deadline_date(month, ward.report_deadline_day)
+    until = await uow.reports.reopened_until(group_id, str(month))
+    if until is None or until <= now:
+        return deadline
+    return max(deadline, reopened_last_day(until, tz))
 
 
 def _answers_from_json(text: str) -> dict[str, Answer]:

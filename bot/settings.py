@@ -9,6 +9,9 @@ from urllib.parse import urlparse
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.timezones import check_timezone
+from storage.engine import check_database_url
+
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 # Zalo Bot Creator's tokens are `{bot_id}:{access_token}`; the access token goes into every URL.
 ZALO_TOKEN_PATTERN = re.compile(r"^\d{1,30}:[A-Za-z0-9._~-]{10,500}$")
@@ -115,11 +118,12 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        if "://" not in value:
-            raise ValueError(
-                f"must be an SQLAlchemy URL such as sqlite+aiosqlite:///data/wardbot.sqlite3, got {value!r}"
-            )
-        return value
+        return check_database_url(value.strip())
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value)
 
     @field_validator("default_language")
     @classmethod

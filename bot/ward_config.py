@@ -21,7 +21,6 @@ from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, Field, ValidationError, model_validator
 from pydantic import ModelWrapValidatorHandler as Handler
@@ -29,6 +28,7 @@ from pydantic.dataclasses import dataclass
 from pydantic_core import ArgsKwargs, PydanticCustomError
 
 from bot.indicators import DEFAULT_INDICATORS, Direction, Frequency, Indicator, Kind, text_in
+from bot.timezones import check_timezone
 
 GROUP_CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 INDICATOR_KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -148,8 +148,15 @@ def _number_text(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
 
+NUMBER_LIMIT = 10**15  # far above any figure of a ward; beyond it sums and scores stop being exact
+WEIGHT_LIMIT = 1000.0
+
+
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    """A number as written, within NUMBER_LIMIT (a 400-digit integer does not even fit a float)."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return False
+    return abs(value) <= NUMBER_LIMIT if isinstance(value, int) else math.isfinite(value)
 
 
 def _is_whole(value: object, low: float, high: float) -> bool:
@@ -192,7 +199,15 @@ def _whole(low: int, high: int | None = None) -> BeforeValidator:
 
 
 def _number(*checks: tuple[str, Callable[[Any], object]]) -> BeforeValidator:
-    return _rule(("must be a number", _is_number), *checks)
+    return _rule(
+        ("must be a number", lambda value: isinstance(value, int | float) and not isinstance(value, bool)),
+        (
+            "must be a finite number, not inf or nan",
+            lambda value: isinstance(value, int) or math.isfinite(value),
+        ),
+        ("must be a number from -10^15 to 10^15", lambda value: abs(value) <= NUMBER_LIMIT),
+        *checks,
+    )
 
 
 def _whole_list(
@@ -268,12 +283,9 @@ def _timezone(value: object) -> object:
     if value is None:
         return None
     try:
-        ZoneInfo(str(value))
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise _problem(
-            f'unknown time zone {_quote(value)}; use an IANA name such as "Asia/Ho_Chi_Minh"'
-        ) from None
-    return value
+        return check_timezone(str(value))
+    except ValueError as error:
+        raise _problem(str(error)) from None
 
 
 def _code(example: str) -> BeforeValidator:
@@ -527,7 +539,17 @@ class _IndicatorEntry(_Table):
     soft_max: _OptionalNumber = None
     required: Annotated[bool | None, _FLAG] = None
     direction: Annotated[Direction | None, _one_of(Direction)] = None
-    weight: _NotNegative = None
+    weight: Annotated[
+        float | None,
+        _number(
+            ("must not be negative", lambda value: value >= 0),
+            (
+                f"must be at most {WEIGHT_LIMIT:g}; weights count relative to each other "
+                "(10 and 20 = 1 and 2)",
+                lambda value: value <= WEIGHT_LIMIT,
+            ),
+        ),
+    ] = None
     target: _OptionalNumber = None
     max_is_households: _Flag = False
     points: Annotated[float | None, _number(("must be more than 0", lambda value: value > 0))] = None

@@ -9,6 +9,7 @@ import re
 from datetime import date
 from typing import Any
 
+from bot.answers import whole_number
 from bot.campaigns import (
     CampaignError,
     announcement_text,
@@ -22,6 +23,7 @@ from bot.campaigns import (
 from bot.features import button, command
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
+from bot.periods import FIRST_YEAR, LAST_YEAR
 from bot.replies import Choice
 from bot.turns import Turn
 from conversations.router import Flow, register_flow
@@ -54,8 +56,8 @@ EDIT = PREFIX + "edit"
 CANCEL = PREFIX + "cancel"
 FIELD = PREFIX + "field:"
 
-DATE = re.compile(r"^\s*(\d{1,2})\s*[/.-]\s*(\d{1,2})\s*[/.-]\s*(\d{4})\s*$")
-WEIGHT = re.compile(r"^\s*(\d{1,2})\s*[=: ]\s*(\d{1,3}(?:[.,]\d+)?)\s*$")
+DATE = re.compile(r"^\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{4})\s*$")
+WEIGHT = re.compile(r"^\s*([0-9]{1,2})\s*[=: ]\s*([0-9]{1,3}(?:[.,][0-9]{1,6})?)\s*$")
 TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
 
@@ -91,9 +93,8 @@ async def on_button(turn: Turn) -> None:
         await _next(turn, campaign, step, GROUPS)
     elif state == GROUPS and (data == ALL_GROUPS or data.startswith(BLOCK)):
         blocks = await turn.uow.campaigns.blocks(campaign.ward_id)
-        index = data.removeprefix(BLOCK)
-        chosen = data != ALL_GROUPS and index.isdigit() and int(index) < len(blocks)
-        campaign.block = blocks[int(index)] if chosen else None
+        index = whole_number(data.removeprefix(BLOCK), digits=4) if data != ALL_GROUPS else None
+        campaign.block = blocks[index] if index is not None and index < len(blocks) else None
         await _next(turn, campaign, step, CRITERIA)
     elif state == CRITERIA and data == WARD_CRITERIA:
         set_weights(campaign, None)
@@ -362,6 +363,8 @@ def _date(text: str) -> date | None:
     if found is None:
         return None
     day, month, year = (int(part) for part in found.groups())
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
     try:
         return date(year, month, day)
     except ValueError:

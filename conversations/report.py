@@ -8,17 +8,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.answers import AnswerRefused, Checked, Refusal, check_answer, format_number, format_value
+from bot.answers import (
+    AnswerRefused,
+    Checked,
+    Refusal,
+    check_answer,
+    format_number,
+    format_value,
+    whole_number,
+)
 from bot.features import button, command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
-from bot.periods import Month, deadline_date, month_in_sentence
+from bot.membership import MAX_HOUSEHOLDS
+from bot.periods import Month, deadline_date, month_in_sentence, parse_month
 from bot.replies import Choice
 from bot.reporting import (
     Answer,
     Draft,
     ReportingError,
+    change_deadline,
     load_draft,
     month_is_open,
     previous_values,
@@ -77,7 +87,7 @@ async def _open_report(turn: Turn) -> None:
     months = await reportable_months(turn.uow, group.id, wiring.clock(), turn.ward.ward, turn.timezone)
     if turn.args:
         try:
-            wanted = Month.parse(turn.args[0])
+            wanted = parse_month(turn.args[0])
         except ValueError:
             turn.reply(_("Please give the month as YYYY-MM, for example /report 2026-10."))
             return
@@ -89,7 +99,7 @@ async def _open_report(turn: Turn) -> None:
     await _save(turn, CHOOSING_MONTH, {"group": group.id})
     turn.reply(
         _("Which month are you reporting for?"),
-        [[Choice(_month_choice(turn, m), MONTH + str(m))] for m in months],
+        [[Choice(await _month_choice(turn, group.id, m), MONTH + str(m))] for m in months],
     )
 
 
@@ -110,7 +120,7 @@ async def on_button(turn: Turn) -> None:
         group = await _reporting_group(turn)
         if group is not None:
             try:
-                await _begin(turn, group, Month.parse(data.removeprefix(MONTH)))
+                await _begin(turn, group, parse_month(data.removeprefix(MONTH)))
             except ValueError:
                 turn.reply(_("Please choose one of the months above."))
         return
@@ -119,14 +129,15 @@ async def on_button(turn: Turn) -> None:
         return
     current = draft.indicator()
     value_key, _sep, value = data.removeprefix(VALUE).rpartition(":")
+    pressed = whole_number(value, digits=3)
     if (
         state == ASKING
         and data.startswith(VALUE)
         and value_key == current.key
         and current.kind in (Kind.YESNO, Kind.CHOICE)
-        and value.isdigit()
+        and pressed is not None
     ):
-        await _record(turn, draft, step, Checked(float(value), outside_soft=False))
+        await _record(turn, draft, step, Checked(float(pressed), outside_soft=False))
     elif state == ASKING and data == SKIP + current.key and not current.required:
         draft.answers[draft.indicator().key] = Answer(None, skipped=True)
         await _advance(turn, draft, step)
@@ -180,8 +191,17 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
             await _answer(turn, draft, step, text)
     elif state == CONFIRMING_SOFT:
         await _answer(turn, draft, step, text)  # a new value replaces the one waiting for confirmation
-    elif state == PICKING_EDIT and lowered.isdigit() and 1 <= int(lowered) <= draft.count:
-        await _edit(turn, draft, step, draft.indicator(int(lowered) - 1).key)
+    elif state == PICKING_EDIT:
+        number = whole_number(lowered.rstrip(".)"), digits=3)
+        if number is not None and 1 <= number <= draft.count:
+            await _edit(turn, draft, step, draft.indicator(number - 1).key)
+        else:
+            turn.reply(
+                _("Please press the answer to change, or type its number from 1 to {count}.").format(
+                    count=draft.count
+                )
+            )
+            await _offer_edits(turn, draft, step)
     else:
         turn.reply(_("Please use the buttons below the summary, or send /cancel."))
         await _show_step(turn, draft, state, step)
@@ -291,12 +311,31 @@ async def _answer(turn: Turn, draft: Draft, step: dict[str, Any], text: str) -> 
     if not await _still_open(turn, draft):
         return
     indicator = draft.indicator()
+    # A group whose household count is not known yet (0) is capped at the most any group may have.
+    households = draft.households or MAX_HOUSEHOLDS
     try:
-        checked = check_answer(indicator, text, households=draft.households or None)
+        checked = check_answer(indicator, text, households=households)
     except AnswerRefused as refused:
-        await _ask(turn, draft, step, hint=_refusal_text(indicator, refused))
+        hint = _refusal_text(indicator, refused)
+        if refused.reason is Refusal.ABOVE_MAX and _capped_by_households(indicator, households):
+            hint = _households_cap_text(draft, refused)
+        await _ask(turn, draft, step, hint=hint)
         return
     await _record(turn, draft, step, checked)
+
+
+def _capped_by_households(indicator: Indicator, households: int) -> bool:
+    return indicator.max_is_households and (indicator.max is None or households <= indicator.max)
+
+
+def _households_cap_text(draft: Draft, refused: AnswerRefused) -> str:
+    """Why a count above the group's households is refused, and who can fix an unknown household count."""
+    if draft.households:
+        return _("⚠️ At most {max}: the group has {max} households.").format(max=refused.details["max"])
+    return _(
+        "⚠️ At most {max}: the group's number of households is not set yet. Ward staff can set it "
+        "with /households {code} NUMBER."
+    ).format(max=refused.details["max"], code=draft.group_code)
 
 
 async def _record(turn: Turn, draft: Draft, step: dict[str, Any], checked: Checked) -> None:
@@ -304,7 +343,9 @@ async def _record(turn: Turn, draft: Draft, step: dict[str, Any], checked: Check
     if not await _still_open(turn, draft):
         return
     indicator = draft.indicator()
-    if indicator.kind is Kind.CHOICE and not 0 <= checked.value < len(indicator.choices):
+    if (indicator.kind is Kind.CHOICE and not 0 <= checked.value < len(indicator.choices)) or (
+        indicator.kind is Kind.YESNO and checked.value not in (0.0, 1.0)
+    ):
         await _ask(turn, draft, step)
         return
     if checked.outside_soft:
@@ -441,7 +482,9 @@ async def _confirm(turn: Turn, draft: Draft) -> None:
         await _ask(turn, draft, {"draft": draft.id}, hint=_("This question still needs an answer."))
         return
     await turn.uow.conversations.end(turn.caller.person_id)
-    deadline = deadline_date(draft.month, turn.ward.ward.report_deadline_day)
+    deadline = await change_deadline(
+        turn.uow, draft.group_id, draft.month, now=wiring.clock(), ward=turn.ward.ward, tz=turn.timezone
+    )
     if result.first:
         text = _("✅ Report for {month} sent. Thank you! You can change it with /report until {deadline}.")
     elif result.changed:
@@ -542,11 +585,14 @@ def _kept_text(draft: Draft | None) -> str:
     return _("Stopped. Your answers are kept; send /report to continue where you left off.")
 
 
-def _month_choice(turn: Turn, month: Month) -> str:
-    deadline = deadline_date(month, turn.ward.ward.report_deadline_day)
+async def _month_choice(turn: Turn, group_id: int, month: Month) -> str:
+    """The month's button: an earlier month says until when it can be changed (a reopening's end)."""
     label = month.label(current_language())
     if month < Month.of(turn.now().date()):
-        return _("{month} (until {deadline})").format(month=label, deadline=deadline.strftime("%d/%m"))
+        deadline = await change_deadline(
+            turn.uow, group_id, month, now=turn.wiring.clock(), ward=turn.ward.ward, tz=turn.timezone
+        )
+        return _("{month} (until {deadline})").format(month=label, deadline=deadline.strftime("%d/%m/%Y"))
     return label
 
 

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from bot.campaigns import FINAL, MIDTERM, PLEDGE, award, campaign_lines, pledge, review
+from bot.answers import whole_number
+from bot.campaigns import FINAL, MIDTERM, PLEDGE, award, campaign_lines, pledge, review, starts_later
 from bot.features import button, command
 from bot.i18n import gettext as _
 from bot.membership import MembershipError, require_group
+from bot.replies import Choice
 from bot.turns import Turn
 from handlers.membership_texts import explain
 from storage.models import Campaign
 
 REVIEW_WORDS = {"midterm": MIDTERM, "sơ-kết": MIDTERM, "soket": MIDTERM, "final": FINAL, "tổng-kết": FINAL}
+REVIEW = "review:"  # button data: review:post:<kind>:<campaign id>, or review:cancel
+POST_REVIEW = REVIEW + "post:"
+CANCEL_REVIEW = REVIEW + "cancel"
 
 
 @command("campaigns")
@@ -50,9 +55,11 @@ async def _pick_campaign(turn: Turn, number: str | None) -> Campaign | None:
     if number is None:
         return launched[0]
     wanted = number.lstrip("#")
-    found = next((c for c in launched if wanted.isdigit() and c.id == int(wanted)), None)
+    found = next((c for c in launched if c.id == whole_number(wanted)), None)
     if found is None:
-        turn.reply(_("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted))
+        turn.reply(
+            _("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted[:20])
+        )
     return found
 
 
@@ -68,8 +75,42 @@ async def review_command(turn: Turn) -> None:
     campaign = await _pick_campaign(turn, turn.args[1] if len(turn.args) > 1 else None)
     if campaign is None:
         return
+    if starts_later(campaign, turn.wiring.now().date()) and campaign.starts_on is not None:
+        turn.reply(
+            _(
+                "«{title}» starts on {start}, so its standings have no month yet. Post the review to "
+                "its chats anyway?"
+            ).format(title=campaign.title, start=campaign.starts_on.strftime("%d/%m/%Y")),
+            [
+                [
+                    Choice(_("✅ Post anyway"), f"{POST_REVIEW}{kind}:{campaign.id}"),
+                    Choice(_("❌ Cancel"), CANCEL_REVIEW),
+                ]
+            ],
+        )
+        return
+    await _post_review(turn, campaign, kind)
+
+
+@button(REVIEW, policy="review")
+async def review_button(turn: Turn) -> None:
+    """✅ Post anyway (a review before the campaign's start) or ❌ Cancel."""
+    if turn.data == CANCEL_REVIEW:
+        turn.reply(_("Cancelled. Nothing was sent."))
+        return
+    kind, _sep, number = turn.data.removeprefix(POST_REVIEW).partition(":")
+    if not turn.data.startswith(POST_REVIEW) or kind not in (MIDTERM, FINAL):
+        turn.notice = _("This button is no longer valid.")
+        return
+    campaign = await _pick_campaign(turn, number)
+    if campaign is not None:
+        await _post_review(turn, campaign, kind)
+
+
+async def _post_review(turn: Turn, campaign: Campaign, kind: str) -> None:
+    """Post the review, then give staff a copy of exactly what the groups receive."""
     wiring = turn.wiring
-    await review(
+    posted = await review(
         turn.uow,
         campaign,
         kind,
@@ -80,12 +121,16 @@ async def review_command(turn: Turn) -> None:
         platform=None,
         requested_by=turn.caller.person_id,
     )
-    turn.broadcast = True
-    turn.reply(
-        _(
-            "The review of «{title}» is on its way to the campaign's chats; you will get a delivery report."
-        ).format(title=campaign.title)
-    )
+    if posted.chats:
+        turn.broadcast = True
+        said = _(
+            "The review of «{title}» is on its way to {count} group chats; you will get a delivery report. "
+            "This is what they receive:"
+        )
+    else:
+        said = _("No group chat of «{title}» is linked, so the review went nowhere. This is what it says:")
+    turn.reply(said.format(title=campaign.title, count=posted.chats))
+    turn.reply(posted.text, attachment=posted.chart)
 
 
 @command("award")
@@ -119,11 +164,11 @@ async def award_command(turn: Turn) -> None:
 @button(PLEDGE, policy="pledge")
 async def pledge_button(turn: Turn) -> None:
     """A head or deputy signs the group's pledge; a second press says it is already recorded."""
-    number = turn.data.removeprefix(PLEDGE)
-    if not number.isdigit():
+    number = whole_number(turn.data.removeprefix(PLEDGE))
+    if number is None:
         return
     outcome = await pledge(
-        turn.uow, int(number), turn.caller.reports_for, turn.caller.person_id, turn.wiring.clock()
+        turn.uow, number, turn.caller.reports_for, turn.caller.person_id, turn.wiring.clock()
     )
     replies = {
         "signed": _("🤝 Your group's pledge is recorded. Thank you!"),

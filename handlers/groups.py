@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
+from bot.answers import whole_number
 from bot.features import command
 from bot.i18n import gettext as _
 from bot.i18n import use_language
@@ -16,6 +18,7 @@ from bot.membership import (
     language_of,
     remove_leader,
     require_group,
+    set_households,
 )
 from bot.turns import Turn
 from handlers.membership_texts import explain, role_name, role_of
@@ -47,17 +50,29 @@ async def _invite(turn: Turn, group: ResidentialGroup, role: str) -> str:
     )
 
 
+HOUSEHOLDS = re.compile(r"([0-9][0-9.]{0,8})(?:\s*(?:hộ|ho|households?))?", re.IGNORECASE)
+
+
+def _households(text: str) -> int | None:
+    """The household count written after the ";" of /addgroup: "312", "1.250", "312 hộ"."""
+    found = HOUSEHOLDS.fullmatch(text.strip())
+    return whole_number(found.group(1).replace(".", ""), digits=6) if found else None
+
+
 @command("addgroup")
 async def add_group_command(turn: Turn) -> None:
-    """Create a group from `NAME [HOUSEHOLDS]` and hand out its head's invite link."""
-    words = turn.args
-    households = 0
-    if len(words) > 1 and words[-1].isdigit():
-        households = int(words.pop())
-    try:
-        group = await add_group(
-            turn.uow, turn.ward_id, " ".join(words), households, actor=turn.caller.person_id
+    """Create a group from `NAME; HOUSEHOLDS` (the whole name kept, numbers and all) and hand out its head's
+    invite link; without "; HOUSEHOLDS" the group has 0 households until /households sets them."""
+    given = turn.text.split(maxsplit=1)[1] if len(turn.text.split(maxsplit=1)) > 1 else ""
+    name, separator, count = given.rpartition(";") if ";" in given else (given, "", "")
+    households = _households(count) if separator else 0
+    if households is None:
+        turn.reply(
+            _("After the ; give the number of households, for example: /addgroup Tổ dân phố số 8; 312")
         )
+        return
+    try:
+        group = await add_group(turn.uow, turn.ward_id, name, households, actor=turn.caller.person_id)
         code = await _invite(turn, group, HEAD)
     except MembershipError as error:
         turn.reply(explain(error))
@@ -67,7 +82,36 @@ async def add_group_command(turn: Turn) -> None:
     )
     deputy = _("For a deputy head: /invite {code} deputy").format(code=group.code)
     link = _invite_text(turn, group.code, group.name, HEAD, code)
-    turn.reply(f"{added}\n{link}\n{deputy}")
+    lines = [added, link, deputy]
+    if not separator:
+        lines.insert(
+            1, _("How many households does it have? Send /households {code} NUMBER").format(code=group.code)
+        )
+    turn.reply("\n".join(lines))
+
+
+@command("households")
+async def households_command(turn: Turn) -> None:
+    """/households TDP08 312: set a group's number of households."""
+    example = _("Which group and how many households? For example: /households TDP08 312")
+    if len(turn.args) != 2:
+        turn.reply(example)
+        return
+    households = _households(turn.args[1])
+    if households is None:
+        turn.reply(example)
+        return
+    try:
+        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
+        before = await set_households(turn.uow, group, households, actor=turn.caller.person_id)
+    except MembershipError as error:
+        turn.reply(explain(error))
+        return
+    turn.reply(
+        _("{code} — {name} now has {households} households (before: {before}).").format(
+            code=group.code, name=group.name, households=group.households, before=before
+        )
+    )
 
 
 @command("invite")
@@ -91,7 +135,9 @@ async def list_groups(turn: Turn) -> None:
     """Every group with its head, deputy, chat and households."""
     lines = await group_lines(turn.uow, turn.ward_id)
     if not lines:
-        turn.reply(_("No groups yet. Add one with /addgroup NAME HOUSEHOLDS, or list them in the ward file."))
+        turn.reply(
+            _("No groups yet. Add one with /addgroup NAME; HOUSEHOLDS, or list them in the ward file.")
+        )
         return
     nobody = "—"
     text = [_("Groups ({count}):").format(count=len(lines))]

@@ -16,7 +16,7 @@ def explain(error: MembershipError) -> str:
     code = error.details.get("code", "")
     reasons = {
         "no_group": _("There is no group {code}. Send /groups to see the group codes."),
-        "name_missing": _("Please give the group a name, for example: /addgroup Tổ dân phố số 7 120"),
+        "name_missing": _("Please give the group a name, for example: /addgroup Tổ dân phố số 7; 120"),
         "households_range": _("The number of households must be between 0 and 100000."),
         "bad_code": _("{code} is not a valid group code. Use letters, digits, - or _, for example TDP07."),
         "code_taken": _("There is already a group {code}. Send /groups to see the group codes."),

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.answers import format_value
 from bot.features import command
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
 from bot.membership import DEPUTY, HEAD, MembershipError, language_of, require_group
-from bot.periods import Month, deadline_date, month_in_sentence
-from bot.reporting import ReportingError, reopen_month, report_view, reportable_months
+from bot.periods import month_in_sentence, parse_month
+from bot.reporting import (
+    ReportingError,
+    change_deadline,
+    month_is_open,
+    reopen_month,
+    reopened_last_day,
+    report_view,
+    reportable_months,
+)
 from bot.turns import Turn
 from handlers.membership_texts import explain
 from handlers.notices import notify
@@ -25,7 +31,7 @@ async def my_report(turn: Turn) -> None:
     wiring = turn.wiring
     if turn.args:
         try:
-            months = [Month.parse(turn.args[0])]
+            months = [parse_month(turn.args[0])]
         except ValueError:
             turn.reply(_("Please give the month as YYYY-MM, for example /myreport 2026-10."))
             return
@@ -52,10 +58,18 @@ async def my_report(turn: Turn) -> None:
             )
             flag = " ⚠️" if answer is not None and answer.flagged else ""
             lines.append(f"{number}. {indicator.label_in(language)}: {shown}{flag}")
-        deadline = deadline_date(month, turn.ward.ward.report_deadline_day)
-        lines.append(
-            _("Change it with /report until {deadline}.").format(deadline=deadline.strftime("%d/%m/%Y"))
-        )
+        now, ward, tz = wiring.clock(), turn.ward.ward, turn.timezone
+        if await month_is_open(turn.uow, group.id, month, now, ward, tz):
+            deadline = await change_deadline(turn.uow, group.id, month, now=now, ward=ward, tz=tz)
+            lines.append(
+                _("Change it with /report until {deadline}.").format(deadline=deadline.strftime("%d/%m/%Y"))
+            )
+        else:
+            lines.append(
+                _("This month is locked; ward staff can reopen it with /reopen {code} {key}.").format(
+                    code=group.code, key=str(month)
+                )
+            )
         turn.reply("\n".join(lines))
         return
     turn.reply(
@@ -73,7 +87,7 @@ async def reopen(turn: Turn) -> None:
         return
     try:
         group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        month = Month.parse(turn.args[1])
+        month = parse_month(turn.args[1])
     except MembershipError as error:
         turn.reply(explain(error))
         return
@@ -93,7 +107,7 @@ async def reopen(turn: Turn) -> None:
             ).format(month=month.label(current_language()))
         )
         return
-    last_day = (until.astimezone(turn.timezone) - timedelta(seconds=1)).strftime("%d/%m/%Y")
+    last_day = reopened_last_day(until, turn.timezone).strftime("%d/%m/%Y")
     turn.reply(
         _("Reopened {month} for {code} until the end of {day}. Its head and deputy were told.").format(
             month=month_in_sentence(month, current_language()), code=group.code, day=last_day

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from bot.access import ChatKind, Role
-from bot.answers import format_value
+from bot.answers import format_value, whole_number
 from bot.campaigns import campaign_standings
 from bot.export import workbook_bytes
 from bot.features import command
@@ -52,7 +52,7 @@ def _period(turn: Turn) -> Period | None:
         return None
 
 
-@command("standings")
+@command("standings", slow=True)
 async def standings(turn: Turn) -> None:
     """The ranked table, the asking group marked, and a bar chart drawn after the commit.
 
@@ -60,10 +60,11 @@ async def standings(turn: Turn) -> None:
     """
     if turn.args and turn.args[0].startswith("#"):
         wanted = turn.args[0].lstrip("#")
-        campaign = await turn.uow.campaigns.get(int(wanted)) if wanted.isdigit() else None
+        number = whole_number(wanted)
+        campaign = await turn.uow.campaigns.get(number) if number is not None else None
         if campaign is None or campaign.launched_at is None:
             turn.reply(
-                _("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted)
+                _("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted[:20])
             )
             return
         result = await campaign_standings(turn.uow, campaign, turn.ward, turn.now().date())
@@ -141,7 +142,7 @@ async def status(turn: Turn) -> None:
     )
 
 
-@command("export")
+@command("export", slow=True)
 async def export(turn: Turn) -> None:
     """An .xlsx with the raw values, the standings and the completeness of a period."""
     period = _period(turn)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -17,16 +19,70 @@ from sqlalchemy.ext.asyncio import (
 BUSY_TIMEOUT_MS = 10_000
 POOL_SIZE = 20  # connections a PostgreSQL worker keeps
 
+DEFAULT_URL = "sqlite+aiosqlite:///data/wardbot.sqlite3"
+# The asynchronous driver of each database the bot supports, and the package that provides it
+ASYNC_DRIVERS = {"sqlite": "aiosqlite", "postgresql": "asyncpg"}
+BACKEND_ALIASES = {"postgres": "postgresql"}
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be created or opened; `str()` is one line naming DATABASE_URL and what to do."""
+
+
+def check_database_url(value: str) -> str:
+    """`value` when it names a supported database with its asynchronous driver; else ValueError saying
+    what to write instead (a password in the URL is shown as ***)."""
+    if "://" not in value:
+        raise ValueError(f"must be an SQLAlchemy URL such as {DEFAULT_URL}, got {value[:200]!r}")
+    try:
+        url = make_url(value)
+    except ArgumentError:
+        raise ValueError(f"is not a URL SQLAlchemy can read; write it like {DEFAULT_URL}") from None
+    backend, _plus, driver = url.drivername.partition("+")
+    backend = BACKEND_ALIASES.get(backend, backend)
+    wanted = ASYNC_DRIVERS.get(backend)
+    if wanted is None:
+        raise ValueError(
+            f"unknown database {url.drivername!r}; write {DEFAULT_URL} (SQLite) "
+            "or postgresql+asyncpg://USER:PASSWORD@HOST/DATABASE (PostgreSQL)"
+        )
+    missing = importlib.util.find_spec(wanted) is None
+    install = f"pip install {wanted}"
+    if driver != wanted:
+        shown = url.render_as_string(hide_password=True)
+        fixed = url.set(drivername=f"{backend}+{wanted}").render_as_string(hide_password=True)
+        after = f" (after {install})" if missing else ""
+        raise ValueError(f"{shown} uses a synchronous driver; write {fixed} instead{after}")
+    if missing:
+        raise ValueError(f"{backend}+{wanted} needs the {wanted} package: {install}")
+    return value
+
 
 def _is_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
 def ensure_sqlite_folder(database_url: str) -> None:
-    """Create the folder of a SQLite file so a fresh checkout starts without a manual mkdir."""
+    """Create the folder of a SQLite file so a fresh checkout starts without a manual mkdir.
+
+    A folder that cannot be made (a file in the way, a read-only place) raises `DatabaseUnavailable`.
+    """
     url = make_url(database_url)
-    if _is_sqlite(url) and url.database and url.database != ":memory:":
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    if not (_is_sqlite(url) and url.database and url.database != ":memory:"):
+        return
+    folder = Path(url.database).expanduser().parent
+    if folder.exists() and not folder.is_dir():
+        raise DatabaseUnavailable(
+            f"DATABASE_URL: {folder} is a file, not a folder; choose another path for the database"
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise DatabaseUnavailable(
+            f"DATABASE_URL: cannot create the folder {folder} for the database ({reason}); "
+            "create it yourself or choose another path"
+        ) from None
 
 
 def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:

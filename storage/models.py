@@ -129,6 +129,9 @@ class ResidentialGroup(Base):
     households: Mapped[int] = mapped_column(default=0)
     block: Mapped[str | None] = mapped_column(String(100), default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # The ward file's [[groups]] entry as last taken in (JSON of the fields it gives), or None when the
+    # ward file never named the group: a start applies only the fields that changed in the file since.
+    ward_entry: Mapped[str | None] = mapped_column(Text, default=None)
 
 
 class Membership(Base):

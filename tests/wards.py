@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from bot.campaigns import launch
 from bot.membership import set_staff
+from storage.models import Campaign
 from storage.unit_of_work import unit_of_work
 from tests.harness import Person, RunningBot, texts
 
@@ -62,6 +64,17 @@ required = false
 """
 
 WARD = 1  # the ward of a one-ward test deployment (the first row of a fresh database)
+
+POOR_HOUSEHOLDS = """
+[[indicators]]
+key = "poor_households"
+label = { vi = "Hộ nghèo, cận nghèo", en = "Poor and near-poor households" }
+unit = "hộ"
+kind = "integer"
+min = 0
+max_is_households = true
+"""  # at most the group's households
+
 NOW = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)  # 3 November, 09:00 in Hanoi: October and November are open
 
 
@@ -78,3 +91,29 @@ async def appoint(
     person = running.person(user_id, name)
     await person.says(f"/start {invite}")
     return person
+
+
+async def answer_october(head: Person) -> None:
+    """The head, at the first question of October's report, answers all five questions."""
+    for answer in ("2", "80", "1.000.000"):
+        await head.says(answer)
+    await head.presses("Có")
+    await head.presses("Tốt")
+
+
+async def launched_campaign(running: RunningBot, title: str, starts_on: date) -> int:
+    """A campaign of every group, launched by staff member 1 at NOW (as /campaign would), once its
+    delivery report has reached staff (the launch is then over); its id."""
+    assert running.wiring is not None
+    since = running.fake.mark()
+    async with unit_of_work(running.wiring.factory) as uow:
+        staff = await set_staff(uow, "telegram", "1", name="Cán bộ", is_staff=True)
+        campaign = await uow.campaigns.add(
+            Campaign(
+                ward_id=WARD, title=title, announcement="Thi đua", starts_on=starts_on, created_by=staff.id
+            )
+        )
+        await launch(uow, campaign, now=NOW, default_language="vi", platform=None)
+    await running.fake.wait_for(1, chat_id=1, since=since, timeout=60)
+    await running.fake.wait_idle()
+    return campaign.id

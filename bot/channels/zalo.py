@@ -48,7 +48,7 @@ PLATFORM = "zalo"
 TEXT_LIMIT = 2000
 POLL_TIMEOUT = 30
 PER_SECOND = 20  # Zalo does not publish its limits; stay well below Telegram's
-NUMBER = re.compile(r"^\s*(\d{1,2})\s*[.)]?\s*$")
+NUMBER = re.compile(r"^\s*([0-9]{1,2})\s*[.)]?\s*$")
 
 log = logging.getLogger(__name__)
 

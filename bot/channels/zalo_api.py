@@ -14,6 +14,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -369,7 +371,7 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{1,18}", value):
         return int(value)
     return None
 
@@ -377,14 +379,15 @@ def _int(value: Any) -> int | None:
 def _float(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
+    number: float | None = None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value) if abs(value) < 1e300 else None
+    elif isinstance(value, str) and len(value) < 40:
         try:
-            return float(value)
+            number = float(value)
         except ValueError:
-            return None
-    return None
+            number = None
+    return number if number is not None and math.isfinite(number) else None
 
 
 def _date(value: Any) -> datetime:

@@ -145,6 +145,7 @@ class FakeBotApi(FakeApiServer[SentMessage]):
         self.enforce_flood_limits = False
         self.last_update_id = 0
         self.forward_to_webhook = True
+        self.migrated: dict[int, int] = {}
         self.confirmed_offset = 0  # the highest offset the bot sent: updates below it are acknowledged
         self._updates: list[dict[str, Any]] = []
         self._undelivered: list[dict[str, Any]] = []
@@ -268,7 +269,17 @@ class FakeBotApi(FakeApiServer[SentMessage]):
     async def _parameters(self, request: web.Request) -> dict[str, Any]:
         return await _parameters(request)
 
+    def migrate(self, old_chat_id: int, new_chat_id: int) -> None:
+        """The group chat became a supergroup: sends to the old id are refused, naming the new one."""
+        self.migrated[old_chat_id] = new_chat_id
+
     def _check_can_send(self, chat_id: int) -> None:
+        if chat_id in self.migrated:
+            raise BotApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                parameters={"migrate_to_chat_id": self.migrated[chat_id]},
+            )
         if chat_id in self.blocked:
             if chat_id > 0:
                 raise BotApiError(403, "Forbidden: bot was blocked by the user")

@@ -44,9 +44,16 @@ SentT = TypeVar("SentT", bound=Sent)
 class FakeApiError(Exception):
     """An error answer a fake server sends instead of a result."""
 
-    def __init__(self, status: int, description: str, retry_after: int | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        parameters: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(description)
         self.status, self.description, self.retry_after = status, description, retry_after
+        self.parameters = parameters or {}
 
 
 @dataclass(slots=True)
@@ -213,7 +220,7 @@ class FakeApiServer(Generic[SentT]):
             self._check_planned_failure(method)
             result = await handler(params)
         except FakeApiError as error:
-            return error_response(error.status, error.description, error.retry_after)
+            return error_response(error.status, error.description, error.retry_after, error.parameters)
         finally:
             if counted:
                 self._in_flight -= 1
@@ -253,9 +260,14 @@ class FakeApiServer(Generic[SentT]):
         task.add_done_callback(self._tasks.discard)
 
 
-def error_response(status: int, description: str, retry_after: int | None = None) -> web.Response:
-    """An API error answer, with retry_after for a 429."""
+def error_response(
+    status: int, description: str, retry_after: int | None = None, parameters: dict[str, Any] | None = None
+) -> web.Response:
+    """An API error answer, with retry_after for a 429 (and other parameters, as Telegram gives them)."""
     body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+    extra = dict(parameters or {})
     if retry_after is not None:
-        body["parameters"] = {"retry_after": retry_after}
+        extra["retry_after"] = retry_after
+    if extra:
+        body["parameters"] = extra
     return web.json_response(body, status=status)

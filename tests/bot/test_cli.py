@@ -318,3 +318,118 @@ def test_well_shaped_zalo_settings_pass_the_check() -> None:
         assert settings.zalo_bot_token == ZALO_TOKEN and settings.zalo_webhook_secret == secret
     # Telegram's own webhook secret keeps its 1-256 rule.
     assert load_settings(_env_file=None, webhook_secret="abc").webhook_secret == "abc"
+
+
+def one_error_line(result: Result) -> str:
+    """A mistake ends with exit status 2 and one line, without a traceback."""
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite:///x.db", "write sqlite+aiosqlite:///x.db instead"),
+        ("sqlite+pysqlite:///data/x.db", "write sqlite+aiosqlite:///data/x.db instead"),
+        (
+            "postgresql://hoa:bi-mat@db.phuong/ward",
+            "write postgresql+asyncpg://hoa:***@db.phuong/ward instead",
+        ),
+        ("postgres://hoa@db/ward", "write postgresql+asyncpg://hoa@db/ward instead"),
+        ("mysql://hoa@db/ward", "unknown database 'mysql'; write sqlite+aiosqlite:///data/wardbot.sqlite3"),
+    ],
+)
+def test_a_database_url_with_a_synchronous_or_unknown_driver_says_what_to_write(
+    env: dict[str, str], url: str, expected: str
+) -> None:
+    env["DATABASE_URL"] = url
+    line = one_error_line(wardbot("db", "upgrade", env=env))
+    assert line.startswith("error: DATABASE_URL: ") and expected in line, line
+    assert "bi-mat" not in line
+
+
+def test_a_database_folder_under_a_file_gives_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "data").write_text("not a folder")
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'ward.sqlite3'}"
+    line = one_error_line(wardbot("admin", "list", env=env))
+    folder = tmp_path / "data"
+    assert (
+        line == f"error: DATABASE_URL: {folder} is a file, not a folder; choose another path for the database"
+    )
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'data' / 'more' / 'ward.sqlite3'}"
+    line = one_error_line(wardbot("db", "upgrade", env=env))
+    assert f"cannot create the folder {tmp_path / 'data' / 'more'} for the database (Not a directory)" in line
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs a read-only folder (Linux /proc)")
+def test_a_database_in_a_read_only_folder_gives_one_line(env: dict[str, str]) -> None:
+    env["DATABASE_URL"] = "sqlite+aiosqlite:////proc/self/ward.sqlite3"
+    line = one_error_line(wardbot("db", "upgrade", env=env))
+    assert line.startswith(
+        "error: DATABASE_URL: cannot open the database sqlite+aiosqlite:////proc/self/ward"
+    )
+    assert "check that its folder exists and that this user may write there" in line
+
+
+def test_export_into_a_missing_folder_gives_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "bao-cao" / "thang-10.xlsx"
+    line = one_error_line(wardbot("export", "--period", "2026-10", "--out", str(out), env=env))
+    assert line == f"error: --out {out}: the folder {out.parent} does not exist; create it or choose another"
+    assert not Path(env["HOME"], "cli.sqlite3").exists(), "nothing is done before the check"
+    line = one_error_line(wardbot("export", "--period", "2026-10", "--out", str(tmp_path), env=env))
+    assert line.startswith(f"error: --out {tmp_path}: is a folder; give a file name")
+
+
+def test_a_timezone_that_is_not_an_iana_name_suggests_asia_ho_chi_minh(env: dict[str, str]) -> None:
+    env["TIMEZONE"] = "Hanoi"
+    line = one_error_line(wardbot("admin", "list", env=env))
+    assert line == 'error: TIMEZONE: unknown time zone "Hanoi"; use an IANA name such as "Asia/Ho_Chi_Minh"'
+
+
+def test_an_absurd_number_in_the_ward_file_gives_one_line(env: dict[str, str], tmp_path: Path) -> None:
+    ward = tmp_path / "ward.toml"
+    ward.write_text(
+        '[ward]\nname = "Phường X"\n\n[[indicators]]\nkey = "births"\nlabel = "Số trẻ sinh"\n'
+        f'kind = "integer"\nmax = 1{"0" * 400}\n',
+        encoding="utf-8",
+    )
+    env["WARD_CONFIG"] = str(ward)
+    line = one_error_line(wardbot("groups", "list", env=env))
+    assert line == f'error: {ward}: indicators[1] (key "births"): max must be a number from -10^15 to 10^15'
+
+
+def test_user_ids_and_counts_take_ascii_digits_only(env: dict[str, str]) -> None:
+    assert "is not a Telegram user id" in one_error_line(wardbot("admin", "add", "²", env=env))
+    assert "is not a Telegram user id" in one_error_line(wardbot("admin", "add", "9" * 5000, env=env))
+    result = wardbot("audit", "--last", "²", env=env)
+    assert result.returncode == 2 and "is not a positive whole number" in result.stderr
+
+
+def test_csv_edits_survive_the_ward_file_and_an_empty_block_keeps_the_block(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env["WARD_CONFIG"] = str(ROOT / "examples" / "ward.toml")  # TDP01: 312 households, Khu vực 1
+    sheet = tmp_path / "to-dan-pho.csv"
+    sheet.write_text(
+        "code,name,households,block\n"
+        "TDP01,Tổ dân phố số 1,320,\n"
+        "TDP02,Tổ dân phố số 2,460,-\n"
+        "TDP03,Tổ dân phố số 3,²,Khu vực 9\n"
+        "TDP04,Tổ dân phố số 4,830,Khu vực 3\n",
+        encoding="utf-8",
+    )
+    imported = wardbot("groups", "import", str(sheet), env=env)
+    assert imported.returncode == 1 and "Traceback" not in imported.stderr
+    assert "line 4: households '²' is not a whole number 0–100000" in imported.stderr
+    assert "0 groups added, 3 updated, 0 unchanged, 1 lines skipped." in imported.stdout
+
+    listing = wardbot("groups", "list", env=env).stdout.splitlines()  # starts with the ward file again
+    assert [line.split("\t")[:4] for line in listing[1:5]] == [
+        ["TDP01", "Tổ dân phố số 1", "320", "Khu vực 1"],  # the empty block cell kept the block
+        ["TDP02", "Tổ dân phố số 2", "460", ""],  # "-" cleared it
+        ["TDP03", "Tổ dân phố số 3", "187", "Khu vực 1"],  # the bad line changed nothing
+        ["TDP04", "Tổ dân phố số 4", "830", "Khu vực 3"],  # CSV edits survive the unchanged ward file
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import socket
@@ -12,8 +13,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
+import pytest
 
+from bot.channels.telegram import TelegramChannel
 from bot.simulator import FakeBotApi, FakeUser
+from bot.wiring import Wiring
 from tests.databases import fresh_database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -196,10 +200,50 @@ async def test_a_fresh_database_prints_a_setup_link_that_makes_the_first_officer
 
         code = await asyncio.wait_for(printed_code(), 90)
         assert "Anh/chị đã là cán bộ của Phường Tràng Cát" in await _answer(fake_api, hoa, f"/start {code}")
-        assert "Đã thêm TDP07" in await _answer(fake_api, hoa, "/addgroup Tổ dân phố số 7 120")
+        assert "Đã thêm TDP07" in await _answer(fake_api, hoa, "/addgroup Tổ dân phố số 7; 120")
         process.terminate()
         rest, _ = await process.communicate()
     log = "".join(seen) + rest.decode()
     assert log.count(code) == 1, log  # printed once; the log line masks it
     assert "Phường Tràng Cát (WARD) has no ward staff yet." in log
     assert "Telegram: https://t.me/ward_test_bot?start=<code>" in log
+
+
+async def test_a_token_telegram_refuses_ends_with_one_line_and_exit_2(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    refused = "654321:REFUSED-token-that-must-not-be-printed-00"
+    env = _environment(fake_api, tmp_path, TELEGRAM_BOT_TOKEN=refused)
+    async with bot_process(env, tmp_path) as process:
+        output, _ = await asyncio.wait_for(process.communicate(), 120)
+    text = output.decode()
+    assert process.returncode == 2, text
+    assert "Traceback" not in text
+    errors = [line for line in text.splitlines() if line.startswith("error:")]
+    assert (
+        errors
+        == [text.strip().splitlines()[-1]]
+        == [
+            "error: TELEGRAM_BOT_TOKEN: Telegram refused this token. Copy it again from @BotFather "
+            "(or revoke it there and use the new one)."
+        ]
+    )
+    assert refused not in text and refused.split(":")[1] not in text
+
+
+async def test_start_up_waits_out_a_bad_gateway_with_one_log_line_per_attempt(
+    fake_api: FakeBotApi, wiring: Wiring, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_api.fail_next("getMe", 502, times=2)
+    channel = TelegramChannel(
+        wiring, token=fake_api.token, base_url=fake_api.base_url, base_file_url=fake_api.base_file_url
+    )
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.retry"):
+            await channel.connect()
+    finally:
+        await channel.close()
+    assert channel.username == fake_api.bot_username
+    assert [method for method, _params in fake_api.calls].count("getMe") == 3
+    retries = [r.getMessage() for r in caplog.records if r.name == "bot.retry"]
+    assert len(retries) == 2 and all("Connecting to Telegram (getMe) failed" in line for line in retries)

@@ -1353,3 +1353,39 @@ def test_folder_error_names_the_file(tmp_path: Path) -> None:
 )
 def test_code_from_file_name(stem: str, code: str) -> None:
     assert code_from_file_name(stem) == code
+
+
+HUGE = "1" + "0" * 400  # a number with 401 digits
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        pytest.param(f"max = {HUGE}", "max must be a number from -10^15 to 10^15", id="401-digits"),
+        pytest.param(f"min = -{HUGE}", "min must be a number from -10^15 to 10^15", id="401-digits-negative"),
+        pytest.param("max = inf", "max must be a finite number, not inf or nan", id="inf"),
+        pytest.param("target = nan", "target must be a finite number, not inf or nan", id="nan"),
+        pytest.param("soft_max = 1e308", "soft_max must be a number from -10^15 to 10^15", id="1e308"),
+        pytest.param("weight = 1e308", "weight must be a number from -10^15", id="1e308-weight-nan-scores"),
+        pytest.param("weight = 5000", "weight must be at most 1000", id="weight-beyond-relative-use"),
+        pytest.param(f"weight = {HUGE}", "weight must be a number from -10^15", id="401-digit-weight"),
+    ],
+)
+def test_absurd_numbers_stop_with_one_line_naming_the_entry(
+    tmp_path: Path, extra: str, expected: str
+) -> None:
+    message = error_of(tmp_path, WARD + INDICATOR.format(extra=f'direction = "higher"\n{extra}'))
+    assert message.startswith(f'indicators[1] (key "births"): {expected}'), message
+
+
+def test_absurd_bands_and_households_stop_with_one_line(tmp_path: Path) -> None:
+    band = error_of(tmp_path, WARD + f"bands = {{ xuat_sac = {HUGE} }}\n")
+    assert band.startswith("[ward] bands: xuat_sac must be a number from -10^15 to 10^15"), band
+    households = error_of(tmp_path, WARD + GROUP.replace("households = 120", f"households = {HUGE}"))
+    assert households == 'groups[1] (code "TDP01"): households must be a whole number from 1 to 100000'
+
+
+def test_a_timezone_that_is_not_an_iana_name_suggests_one(tmp_path: Path) -> None:
+    message = error_of(tmp_path, WARD + 'timezone = "Hanoi"\n')
+    expected = 'unknown time zone "Hanoi"; use an IANA name such as "Asia/Ho_Chi_Minh"'
+    assert message == f"[ward] timezone: {expected}"

@@ -59,7 +59,7 @@ async def test_staff_adds_a_group_head_joins_links_the_chat_and_a_resident_follo
     nam = running.person(501, "Nam")
     lan = running.person(502, "Lan")
 
-    added = await hoa.says("/addgroup Tổ dân phố số 7 120")
+    added = await hoa.says("/addgroup Tổ dân phố số 7; 120")
     assert "Đã thêm TDP07 — Tổ dân phố số 7 (120 hộ)." in texts(added)
     assert "chỉ dùng một lần và hết hạn sau 7 ngày" in texts(added)
     code = invite_code(added)

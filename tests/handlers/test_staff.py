@@ -48,7 +48,7 @@ async def test_the_first_officer_joins_by_the_setup_link_then_invites_and_remove
     assert f"Chào mừng anh/chị! Anh/chị đã là cán bộ của {WARD_NAME}." in welcome
     assert "thêm tổ dân phố (/addgroup)" in welcome and "mời đồng nghiệp (/addstaff)" in welcome
     assert "Đã thêm TDP07 — Tổ dân phố số 7 (120 hộ)." in texts(
-        await hoa.says("/addgroup Tổ dân phố số 7 120")
+        await hoa.says("/addgroup Tổ dân phố số 7; 120")
     )
     menu = [c["command"] for c in running.fake.commands[("chat:500", None)]]
     assert {"addgroup", "addstaff", "staff", "removestaff"} <= set(menu)

@@ -100,3 +100,13 @@ async def test_the_deadline_posts_standings_to_every_linked_chat_once_across_res
     await asyncio.sleep(3)
     await reporting.fake.wait_idle()
     assert [m for m in reporting.fake.sent[since:] if m.chat_id in (-701, -702)] == first
+
+
+async def test_a_slow_answer_shows_typing_first(reporting: RunningBot) -> None:
+    lan = reporting.person(777, "Lan")
+    since = len(reporting.fake.calls)
+    await lan.says("/standings 2026-10")
+    methods = [method for method, _ in reporting.fake.calls[since:] if method != "getUpdates"]
+    assert methods.index("sendChatAction") < methods.index("sendMessage")
+    action = next(params for method, params in reporting.fake.calls[since:] if method == "sendChatAction")
+    assert action["action"] == "typing" and int(action["chat_id"]) == 777

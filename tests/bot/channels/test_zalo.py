@@ -85,7 +85,7 @@ async def test_a_zalo_head_joins_reports_across_a_restart_and_sees_the_standings
 
     assert "Bạn đã là tổ trưởng của Tổ dân phố số 1 (TDP01)" in await nam.says(f"/start {code}")
     months = await nam.says("/report")
-    assert "1 Tháng 11/2026" in months and "2 Tháng 10/2026 (hạn 05/11)" in months
+    assert "1 Tháng 11/2026" in months and "2 Tháng 10/2026 (hạn 05/11/2026)" in months
     assert "(trả lời bằng một con số)" in months
     assert "Số trẻ sinh (người)" in await nam.says("2")
     asked = await nam.says("2")  # the number of births, not an option
