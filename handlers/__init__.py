@@ -16,6 +16,7 @@ from handlers import (
     staff,
     standings,
     start,
+    web,
 )
 
 FEATURES = (
@@ -31,5 +32,6 @@ FEATURES = (
     standings,
     campaigns,
     province,
+    web,
     fallback,
 )

@@ -21,6 +21,7 @@ from storage.repositories.people import PeopleRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.standings import StandingsRepository
 from storage.repositories.wards import WardsRepository
+from storage.repositories.web import WebRepository
 from storage.repositories.workers import WorkersRepository
 
 
@@ -81,6 +82,10 @@ class UnitOfWork:
     @cached_property
     def workers(self) -> WorkersRepository:
         return WorkersRepository(self.session)
+
+    @cached_property
+    def web(self) -> WebRepository:
+        return WebRepository(self.session)
 
 
 _WRITE_LOCKS: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()

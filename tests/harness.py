@@ -32,6 +32,7 @@ def make_settings(folder: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "telegram_bot_token": TEST_TOKEN,
         "database_url": fresh_database_url(folder),
+        "web_port": 0,  # the web page on a free port: tests run side by side
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
