@@ -87,7 +87,7 @@ _PATH: ContextVar[str] = ContextVar(
     "web_path", default="/"
 )  # the page asked for: where a language link returns
 
-Page = Callable[[web.Request, UnitOfWork, WebUser], Awaitable[web.StreamResponse]]
+Page = Callable[[web.Request, UnitOfWork, WebUser, Mapping[str, str]], Awaitable[web.StreamResponse]]
 
 
 class Refused(Exception):
@@ -230,8 +230,7 @@ class WebPages:
                             403,
                             _("This form has expired. Reload the page and try again; nothing was changed."),
                         )
-                    request["user"], request["fields"] = user, fields
-                    response = await handler(request, uow, user)
+                    response = await handler(request, uow, user, fields)
             except Refused as refused:
                 return self.refusal(refused.status, refused.message)
             except PageError as error:
@@ -353,7 +352,9 @@ class WebPages:
     def _ward(self, user: WebUser) -> WardFile:
         return self.wiring.ward_of(user.ward_id)
 
-    async def month(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def month(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """This month: who has reported, on time or late, who not yet; unusual values; the deadline.
         A head or deputy lands on their own group's page instead."""
         if not user.caller.has(Role.STAFF) and user.caller.reports_for:
@@ -383,9 +384,11 @@ class WebPages:
             tab="month",
         )
 
-    async def remind(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def remind(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """Remind the heads and deputies of the groups that have not reported the month, now."""
-        month = self._form_month(request)
+        month = self._form_month(fields)
         now = self._now()
         key = f"web-remind:{user.ward_id}:{month}:{now:%Y%m%d%H%M}"  # a double press within a minute: once
         broadcast = await remind_missing(
@@ -400,11 +403,13 @@ class WebPages:
         )
         return back("/", month=str(month), done="reminded" if count else "nothing", count=str(count))
 
-    async def reopen(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def reopen(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """Reopen one group's month (as /reopen does) and tell its head and deputy."""
-        month = self._form_month(request)
+        month = self._form_month(fields)
         try:
-            group = await require_group(uow, request["fields"].get("code", ""), user.ward_id)
+            group = await require_group(uow, fields.get("code", ""), user.ward_id)
         except MembershipError:
             raise PageError(_("There is no such group.")) from None
         tz = self.wiring.timezone_of(user.ward_id)
@@ -441,13 +446,15 @@ class WebPages:
         return back("/", month=str(month), done="reopened", code=group.code)
 
     @staticmethod
-    def _form_month(request: web.Request) -> Month:
+    def _form_month(fields: Mapping[str, str]) -> Month:
         try:
-            return parse_month(request["fields"].get("month", ""))
+            return parse_month(fields.get("month", ""))
         except ValueError:
             raise PageError(_("Please give the month as YYYY-MM, for example 2026-10.")) from None
 
-    async def standings(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def standings(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """The ranked table of a period or campaign, for the whole ward or one block, with its chart."""
         period, block = request.query.get("period", "")[:40], request.query.get("block", "")[:100]
         tz = self.wiring.timezone_of(user.ward_id)
@@ -457,7 +464,9 @@ class WebPages:
         chart = "/standings/chart.png?" + urlencode({"period": page.period_key, "block": page.block})
         return self.render("standings.html", user=user, page=page, chart=chart, tab="standings")
 
-    async def chart(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def chart(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """The standings bar chart (PNG), as the chat sends it."""
         period, block = request.query.get("period", "")[:40], request.query.get("block", "")[:100]
         tz = self.wiring.timezone_of(user.ward_id)
@@ -467,7 +476,9 @@ class WebPages:
         content = standings_chart(page.result.standings, title=page.title)
         return web.Response(body=content, content_type="image/png", headers=HEADERS)
 
-    async def group(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def group(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """A group's history per indicator and its reports with their audit trail."""
         code = request.match_info["code"]
         group = await uow.groups.by_code(code, user.ward_id) if CODE_PATTERN.match(code) else None
@@ -477,18 +488,24 @@ class WebPages:
         page = await group_page(uow, self._ward(user), group.id, now=self._now(), tz=tz)
         return self.render("group.html", user=user, page=page, tab="group")
 
-    async def campaigns(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def campaigns(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """Campaigns with dates, groups, pledges and delivery; refreshes itself while one is delivering."""
         lines = await campaigns_page(uow, user.ward_id)
         busy = any(line.delivery.get("pending", 0) + line.delivery.get("sending", 0) for line in lines)
         return self.render("campaigns.html", user=user, lines=lines, busy=busy, tab="campaigns")
 
-    async def downloads(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def downloads(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """Every export, the current month first."""
         tz = self.wiring.timezone_of(user.ward_id)
         return self.render("downloads.html", user=user, groups=downloads(self._now(), tz), tab="downloads")
 
-    async def download(self, request: web.Request, uow: UnitOfWork, user: WebUser) -> web.StreamResponse:
+    async def download(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
         """One export file: the same workbook (or CSV) as /export and `wardbot export`."""
         key, _dot, extension = request.match_info["name"].rpartition(".")
         if extension not in ("xlsx", "csv"):

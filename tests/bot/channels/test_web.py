@@ -1,0 +1,263 @@
+"""The ward's web page over plain HTTP: a link from /web signs in once, nothing answers without a
+session, every form refuses a missing or wrong CSRF token, a head sees only their group, and every
+sign-in and action is in the audit log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.web_signin import issue_link
+from storage.models import AuditEntry, Broadcast, Reopening, WebLink
+from storage.unit_of_work import unit_of_work
+from tests.handlers.test_standings import report_october
+from tests.harness import Person, RunningBot, texts
+from tests.wards import NOW, WARD, appoint
+
+LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/signin/([A-Za-z0-9_-]{40,})")
+PAGES = (
+    "/",
+    "/standings",
+    "/standings?period=2026-10",
+    "/standings/chart.png?period=2026-10",
+    "/groups/TDP01",
+    "/campaigns",
+    "/downloads",
+    "/downloads/2026-10.xlsx",
+    "/downloads/2026-10.csv",
+)
+FORMS = ("/remind", "/reopen", "/signout")
+
+
+async def web_link(person: Person) -> tuple[str, str]:
+    """The base URL and sign-in code the bot answers `/web` with, over the fake Bot API."""
+    answer = texts(await person.says("/web"))
+    found = LINK.search(answer)
+    assert found is not None, answer
+    return found[1], found[2]
+
+
+def browser() -> aiohttp.ClientSession:
+    """A client that keeps cookies like a browser (for 127.0.0.1 too) and does not follow redirects."""
+    return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
+
+
+async def signed_in(client: aiohttp.ClientSession, base: str, code: str) -> str:
+    """Open the link, press the button; the page landed on."""
+    form = await client.get(f"{base}/signin/{code}")
+    assert form.status == 200
+    page = await form.text()
+    token = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert token is not None and "Đăng nhập / Sign in" in page
+    landed = await client.post(f"{base}/signin", data={"code": code, "csrf": token[1]})
+    assert landed.status == 200, await landed.text()
+    return await landed.text()
+
+
+def csrf_of(page: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page)
+    assert found is not None
+    return found[1]
+
+
+@pytest.fixture
+async def staff(reporting: RunningBot) -> AsyncIterator[Person]:
+    """Ward staff (user 1) and two heads; TDP01 reported October, TDP02 did not."""
+    nam = await appoint(reporting, 501, "Nam", group="TDP01")
+    await appoint(reporting, 502, "Bình", group="TDP02")
+    await report_october(nam, "2", "60", "1.000.000", "Có")
+    yield reporting.person(1, "Cán bộ")
+
+
+async def audit_actions(running: RunningBot) -> list[str]:
+    assert running.wiring is not None
+    async with unit_of_work(running.wiring.factory) as uow:
+        return [entry.action for entry in await uow.audit.last(100, WARD)]
+
+
+async def count(running: RunningBot, model: type[Broadcast | Reopening | AuditEntry]) -> int:
+    assert running.wiring is not None
+    async with unit_of_work(running.wiring.factory) as uow:
+        return int(await uow.session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+async def test_staff_sign_in_once_and_see_the_month(reporting: RunningBot, staff: Person) -> None:
+    base, code = await web_link(staff)
+    async with browser() as client:
+        landing = await signed_in(client, base, code)
+        assert "TDP01" in landing and "TDP02" in landing
+        assert "Phường Tràng Cát" in landing
+        cookie = next(c for c in client.cookie_jar if c.key == "wardbot_session")
+        assert cookie["httponly"] and cookie["samesite"] == "Lax" and not cookie["secure"]
+        assert int(cookie["max-age"]) == 8 * 3600
+        again = await client.get(f"{base}/signin/{code}")
+        page = await again.text()
+        used = await client.post(f"{base}/signin", data={"code": code, "csrf": csrf_of(page)})
+        assert used.status == 403
+        assert "đã được dùng" in await used.text()
+    assert {"web_link_issued", "web_signed_in"} <= set(await audit_actions(reporting))
+
+
+async def test_opening_a_link_does_not_spend_it_and_an_expired_one_is_refused(
+    reporting: RunningBot, staff: Person
+) -> None:
+    base, code = await web_link(staff)
+    async with aiohttp.ClientSession() as preview:  # a chat app's link preview: GET only
+        assert (await preview.get(f"{base}/signin/{code}")).status == 200
+    async with browser() as client:
+        assert "TDP02" in await signed_in(client, base, code)
+
+    base, late = await web_link(staff)
+    assert reporting.wiring is not None
+    reporting.wiring.clock = lambda: NOW + timedelta(minutes=11)
+    async with browser() as client:
+        form = await client.get(f"{base}/signin/{late}")
+        refused = await client.post(f"{base}/signin", data={"code": late, "csrf": csrf_of(await form.text())})
+        assert refused.status == 403 and "hết hạn" in await refused.text()
+        assert (await client.get(f"{base}/")).status == 401
+
+
+async def test_nothing_answers_without_a_session(reporting: RunningBot, staff: Person) -> None:
+    base, _code = await web_link(staff)
+    async with browser() as client:
+        for path in PAGES:
+            answer = await client.get(base + path, allow_redirects=False)
+            body = await answer.text()
+            assert answer.status == 401, path
+            assert "Tổ dân phố số 1" not in body and "Phường Tràng Cát" not in body, path
+            assert "/web" in body
+        for path in FORMS:
+            answer = await client.post(base + path, data={"month": "2026-10", "code": "TDP02"})
+            assert answer.status == 401, path
+        client.cookie_jar.update_cookies({"wardbot_session": "forged-token-forged-token-forged"})
+        assert (await client.get(f"{base}/")).status == 401
+    assert await count(reporting, Reopening) == 0
+
+
+async def test_every_form_refuses_a_missing_or_wrong_csrf_token(reporting: RunningBot, staff: Person) -> None:
+    base, code = await web_link(staff)
+    broadcasts = await count(reporting, Broadcast)
+    async with browser() as client:
+        page = await signed_in(client, base, code)
+        fields = {"month": "2026-10", "code": "TDP02"}
+        for path in FORMS:
+            for token in ({}, {"csrf": "wrong"}, {"csrf": csrf_of(page)[:-1] + "x"}):
+                answer = await client.post(base + path, data=fields | token, allow_redirects=False)
+                assert answer.status == 403, (path, token)
+                assert "không có gì thay đổi" in await answer.text()
+        assert (await client.get(f"{base}/")).status == 200  # still signed in
+    assert await count(reporting, Reopening) == 0
+    assert await count(reporting, Broadcast) == broadcasts
+
+    base, code = await web_link(staff)
+    async with browser() as client:  # the sign-in form: its token must match the browser's cookie
+        await client.get(f"{base}/signin/{code}")
+        refused = await client.post(f"{base}/signin", data={"code": code, "csrf": "x" * 32})
+        assert refused.status == 403
+        assert "TDP02" in await signed_in(client, base, code)  # the link was not spent
+
+
+async def test_remind_and_reopen_go_through_the_outbox_and_the_audit_log(
+    reporting: RunningBot, staff: Person
+) -> None:
+    base, code = await web_link(staff)
+    since = reporting.fake.mark()
+    async with browser() as client:
+        page = await signed_in(client, base, code)
+        reminded = await client.post(f"{base}/remind", data={"month": "2026-10", "csrf": csrf_of(page)})
+        assert reminded.status == 200 and "1" in await reminded.text()
+        await reporting.fake.wait_for(1, chat_id=502, since=since)
+        reminder = reporting.fake.messages_to(502)[-1]
+        assert "Tổ dân phố số 2" in (reminder.text or "") and "10/2026" in (reminder.text or "")
+        assert reporting.fake.messages_to(501)[-1].text != reminder.text  # TDP01 reported: not reminded
+
+        reopened = await client.post(
+            f"{base}/reopen", data={"month": "2026-09", "code": "TDP01", "csrf": csrf_of(page)}
+        )
+        assert reopened.status == 200 and "TDP01" in await reopened.text()
+        await reporting.fake.wait_for(1, chat_id=501, since=since)
+        assert "mở lại" in (reporting.fake.messages_to(501)[-1].text or "")
+
+        bad = await client.post(
+            f"{base}/reopen", data={"month": "2026-13", "code": "TDP01", "csrf": csrf_of(page)}
+        )
+        assert bad.status == 404
+        unknown = await client.post(
+            f"{base}/reopen", data={"month": "2026-09", "code": "TDP99", "csrf": csrf_of(page)}
+        )
+        assert unknown.status == 404
+    assert await count(reporting, Reopening) == 1
+    actions = await audit_actions(reporting)
+    assert {"web_signed_in", "web_remind", "web_reopen"} <= set(actions)
+
+
+async def test_a_head_sees_only_their_group(reporting: RunningBot, staff: Person) -> None:
+    nam = reporting.person(501, "Nam")
+    base, code = await web_link(nam)
+    async with browser() as client:
+        landing = await signed_in(client, base, code)
+        assert "TDP01" in landing and "Tổ dân phố số 2" not in landing
+        assert (await client.get(f"{base}/groups/TDP02")).status == 404
+        for path in ("/standings", "/campaigns", "/downloads", "/downloads/2026-10.xlsx"):
+            assert (await client.get(base + path)).status == 403, path
+        answer = await client.post(f"{base}/remind", data={"month": "2026-10", "csrf": csrf_of(landing)})
+        assert answer.status == 403
+
+
+async def test_a_residents_session_is_refused(reporting: RunningBot, staff: Person) -> None:
+    lan = reporting.person(503, "Lan")
+    await lan.says("/follow TDP01")
+    assert reporting.wiring is not None
+    async with unit_of_work(reporting.wiring.factory) as uow:
+        person = await uow.people.find("telegram", "503")
+        assert person is not None
+        code = await issue_link(uow, person.id, WARD, now=NOW)  # as if it had been given before
+    base = (await web_link(staff))[0]
+    async with browser() as client:
+        page = await signed_in_anyway(client, base, code)
+        assert page.status == 403 and "Tổ dân phố số 1" not in await page.text()
+        assert (await client.get(f"{base}/groups/TDP01")).status == 403
+
+
+async def signed_in_anyway(client: aiohttp.ClientSession, base: str, code: str) -> aiohttp.ClientResponse:
+    form = await client.get(f"{base}/signin/{code}")
+    return await client.post(f"{base}/signin", data={"code": code, "csrf": csrf_of(await form.text())})
+
+
+async def test_a_resident_gets_no_link(reporting: RunningBot, staff: Person) -> None:
+    lan = reporting.person(503, "Lan")
+    await lan.says("/follow TDP01")
+    refused = texts(await lan.says("/web"))
+    assert "/signin/" not in refused
+    assert reporting.wiring is not None
+    async with unit_of_work(reporting.wiring.factory) as uow:
+        assert (await uow.session.scalars(select(WebLink))).all() == []
+
+
+async def test_cookies_are_secure_behind_https(reporting: RunningBot, staff: Person) -> None:
+    assert reporting.wiring is not None
+    local = f"http://127.0.0.1:{reporting.wiring.web_port}"  # what nginx passes HTTPS requests to
+    reporting.wiring.settings = reporting.wiring.settings.model_copy(
+        update={"web_public_url": "https://bot.example.gov.vn"}
+    )
+    answer = texts(await staff.says("/web"))
+    found = re.search(r"https://bot\.example\.gov\.vn/signin/([A-Za-z0-9_-]{40,})", answer)
+    assert found is not None, answer
+    async with aiohttp.ClientSession() as client:
+        form = await client.get(f"{local}/signin/{found[1]}")
+        signin_cookie = form.cookies["wardbot_signin"]
+        assert signin_cookie["secure"] and signin_cookie["httponly"]
+        landed = await client.post(
+            f"{local}/signin",
+            data={"code": found[1], "csrf": csrf_of(await form.text())},
+            cookies={"wardbot_signin": signin_cookie.value},
+            allow_redirects=False,
+        )
+        assert landed.status == 303 and landed.headers["Location"] == "/"
+        session = landed.cookies["wardbot_session"]
+        assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
