@@ -5,19 +5,16 @@ sign-in and action is in the audit log."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
-import pytest
 from sqlalchemy import func, select
 
 from bot.web_signin import issue_link
 from storage.models import AuditEntry, Broadcast, Reopening, WebLink
 from storage.unit_of_work import unit_of_work
-from tests.handlers.test_standings import report_october
 from tests.harness import Person, RunningBot, texts
-from tests.wards import NOW, WARD, appoint
+from tests.wards import NOW, WARD
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/signin/([A-Za-z0-9_-]{40,})")
 PAGES = (
@@ -63,15 +60,6 @@ def csrf_of(page: str) -> str:
     found = re.search(r'name="csrf" value="([^"]+)"', page)
     assert found is not None
     return found[1]
-
-
-@pytest.fixture
-async def staff(reporting: RunningBot) -> AsyncIterator[Person]:
-    """Ward staff (user 1) and two heads; TDP01 reported October, TDP02 did not."""
-    nam = await appoint(reporting, 501, "Nam", group="TDP01")
-    await appoint(reporting, 502, "Bình", group="TDP02")
-    await report_october(nam, "2", "60", "1.000.000", "Có")
-    yield reporting.person(1, "Cán bộ")
 
 
 async def audit_actions(running: RunningBot) -> list[str]:
