@@ -321,6 +321,9 @@ class WebPages:
             )
             if user is None:
                 return self.refusal(401, _("You are signed out."))
+            refusal = authorize("web.signout", user.caller, ChatKind.WEB)
+            if refusal is not None:
+                return self.refusal(403, refusal)
             if not same_secret(str(fields.get("csrf", "")), user.csrf):
                 return self.refusal(
                     403, _("This form has expired. Reload the page and try again; nothing was changed.")

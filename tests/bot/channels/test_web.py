@@ -249,3 +249,54 @@ async def test_cookies_are_secure_behind_https(reporting: RunningBot, staff: Per
         assert landed.status == 303 and landed.headers["Location"] == "/"
         session = landed.cookies["wardbot_session"]
         assert session["secure"] and session["httponly"] and session["samesite"] == "Lax"
+
+
+async def test_odd_addresses_and_fields_get_an_explanation_and_change_nothing(
+    reporting: RunningBot, staff: Person
+) -> None:
+    base, code = await web_link(staff)
+    async with browser() as client:
+        page = await signed_in(client, base, code)
+        odd = {
+            "/?month=2026-13": "YYYY-MM",
+            "/standings?period=hôm qua": "2026-Q3",
+            "/standings?period=%2399": "Không có phong trào #99",
+            "/standings?block=Khu vực 9": "Phường không có khối “Khu vực 9”",
+            "/groups/TDP99": "Không có tổ này",
+            "/groups/%3Cscript%3E": "Không có tổ này",
+            "/downloads/2026-10.exe": "Không có tệp này",
+            "/downloads/..xlsx": "Không có tệp này",
+            "/downloads/2026-1.xlsx": "Không có tệp này",
+        }
+        for path, explanation in odd.items():
+            answer = await client.get(base + path)
+            body = await answer.text()
+            assert answer.status == 404, path
+            assert explanation in body, (path, body[-400:])
+            assert "<script>" not in body
+        for month in ("", "2026-13", "=1+1", "2026-10; DROP"):
+            answer = await client.post(
+                f"{base}/reopen", data={"month": month, "code": "TDP01", "csrf": csrf_of(page)}
+            )
+            assert answer.status == 404 and "YYYY-MM" in await answer.text(), month
+        future = await client.post(
+            f"{base}/reopen", data={"month": "2027-01", "code": "TDP01", "csrf": csrf_of(page)}
+        )
+        assert future.status == 404 and "tháng đã qua" in await future.text()
+    assert await count(reporting, Reopening) == 0
+
+
+async def test_standings_of_a_block_and_a_groups_page(reporting: RunningBot, staff: Person) -> None:
+    base, code = await web_link(staff)
+    async with browser() as client:
+        await signed_in(client, base, code)
+        table = await (await client.get(f"{base}/standings?period=2026-10")).text()
+        assert "Bảng xếp hạng Tháng 10/2026" in table
+        assert "TDP01" in table and "Chưa báo cáo (1):" in table and "TDP02 Tổ dân phố số 2" in table
+        chart = await client.get(f"{base}/standings/chart.png?period=2026-10")
+        assert chart.content_type == "image/png" and (await chart.read()).startswith(b"\x89PNG")
+        group = await (await client.get(f"{base}/groups/TDP01")).text()
+        assert "TDP01 · Tổ dân phố số 1" in group and "Nam gửi" in group and "<polyline" in group
+        english = await client.get(f"{base}/language/en?next=/groups/TDP01")
+        assert "Reports" in await english.text() and "The last twelve months" in await english.text()
+        assert (await client.get(f"{base}/language/en?next=//evil.example")).url.path == "/"
