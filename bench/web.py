@@ -2,9 +2,10 @@
 
 Run `python -m bench.web [--groups 300 --months 36] [--quick]`. It builds the same generated ward as
 `bench.standings` (seeded, three years of reports), adds a campaign of every group with a delivered
-announcement, starts the real web server on 127.0.0.1 and asks each page over HTTP, best of several
-runs. The time is measured around the whole request, so it bounds the server's time from above. The
-same pages on a small ward show that the number of statements does not grow with the groups.
+announcement, starts the real web server on 127.0.0.1 and asks each page over HTTP: once with nothing cached
+(after a warm-up pass that compiles the templates), then the best of several more requests. The
+time is measured around the whole request, so it bounds the server's time from above. The same
+pages on a small ward show that the number of statements does not grow with the groups.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -28,17 +30,15 @@ from bench.standings import (
     RUNS,
     SMALL_WARD,
     WARD_ID,
-    Measurement,
     StatementCounter,
-    Timing,
     build_ward,
-    table,
 )
 from bot.channels.web import SESSION_COOKIE, WebPages
 from bot.http import HttpServer
 from bot.indicators import DEFAULT_INDICATORS
 from bot.settings import Settings
 from bot.ward_config import default_ward_file
+from bot.web_pages import StandingsCache
 from bot.web_signin import issue_link, sign_in
 from bot.wiring import Wiring
 from storage.engine import create_session_factory
@@ -129,7 +129,32 @@ async def add_campaign_and_officer(engine: AsyncEngine, groups: int) -> int:
     return 1
 
 
-async def measure_pages(engine: AsyncEngine, groups: int, runs: int) -> list[Measurement]:
+@dataclass(frozen=True)
+class PageTiming:
+    """One page: the first request (nothing cached) and the best of the next ones, and its statements."""
+
+    what: str
+    groups: int
+    first: float
+    again: float
+    queries: int
+
+
+def page_table(rows: Sequence[PageTiming]) -> str:
+    """A markdown table: what, groups, first ms, again ms, queries."""
+    width = max(len("what"), *(len(row.what) for row in rows))
+    lines = [
+        f"| {'what':<{width}} | groups | first ms | again ms | queries |",
+        f"|{'-' * (width + 2)}|-------:|---------:|---------:|--------:|",
+    ]
+    lines.extend(
+        f"| {r.what:<{width}} | {r.groups:>6} | {r.first:>8.1f} | {r.again:>8.1f} | {r.queries:>7} |"
+        for r in rows
+    )
+    return "\n".join(lines)
+
+
+async def measure_pages(engine: AsyncEngine, groups: int, runs: int) -> list[PageTiming]:
     """Every page of one ward over HTTP, signed in as its officer."""
     person_id = await add_campaign_and_officer(engine, groups)
     settings = Settings(_env_file=None, database_url=str(engine.url), web_port=0)
@@ -141,17 +166,23 @@ async def measure_pages(engine: AsyncEngine, groups: int, runs: int) -> list[Mea
         code = await issue_link(uow, person_id, WARD_ID, now=NOW)
         token = (await sign_in(uow, code, now=NOW)).token
     http = HttpServer("127.0.0.1")
-    WebPages(wiring).mount(http, 0)
+    web_pages = WebPages(wiring)
+    web_pages.mount(http, 0)
     await http.start()
     base = f"http://127.0.0.1:{http.ports[0]}"
     counter = StatementCounter(engine)
     rows = []
     try:
         async with aiohttp.ClientSession(cookies={SESSION_COOKIE: token}) as client:
+            for _what, path, _page in pages(LAST_MONTH.year):  # templates compiled, modules imported
+                await (await client.get(base + path)).read()
             for what, path, _page in pages(LAST_MONTH.year):
+                web_pages.cache = StandingsCache()  # the first request computes everything
                 with counter.measure() as queries:
+                    start = time.perf_counter()
                     answer = await client.get(base + path)
                     await answer.read()
+                    first = (time.perf_counter() - start) * 1000
                 assert answer.status == 200, (path, answer.status, await answer.text())
                 times = []
                 for _ in range(runs):
@@ -159,8 +190,7 @@ async def measure_pages(engine: AsyncEngine, groups: int, runs: int) -> list[Mea
                     answer = await client.get(base + path)
                     await answer.read()
                     times.append((time.perf_counter() - start) * 1000)
-                timing = Timing(min(times), sorted(times)[len(times) // 2])
-                rows.append(Measurement(what, groups, timing.best, queries[0], timing.median))
+                rows.append(PageTiming(what, groups, first, min(times), queries[0]))
     finally:
         await http.stop()
     return rows
@@ -183,10 +213,11 @@ async def main_async(groups: int, months: int, runs: int) -> int:
             await big.dispose()
             await little.dispose()
     print()
-    print(table(big_rows))
+    print(page_table(big_rows))
     print()
     readable = {what for what, _path, page in pages(LAST_MONTH.year) if page}
-    slow = [row for row in big_rows if row.what in readable and row.millis >= PAGE_TARGET_MS]
+    slow = [row for row in big_rows if row.what in readable and row.again >= PAGE_TARGET_MS]
+    cold = [row for row in big_rows if row.what in readable and row.first >= PAGE_TARGET_MS]
     changed = [
         f"{b.what} ({s.queries} → {b.queries})"
         for b, s in zip(big_rows, small_rows, strict=True)
@@ -198,7 +229,9 @@ async def main_async(groups: int, months: int, runs: int) -> int:
     for line in changed:
         print(f"  differs: {line}")
     verdict = "met" if not slow else "missed by " + ", ".join(row.what for row in slow)
-    print(f"target: every page under {PAGE_TARGET_MS:.0f} ms for {groups} groups: {verdict}")
+    print(f"target: every page under {PAGE_TARGET_MS:.0f} ms for {groups} groups (again): {verdict}")
+    first = "met" if not cold else "missed by " + ", ".join(row.what for row in cold)
+    print(f"the same for the first request of each page (nothing cached): {first}")
     return 0 if not changed else 1
 
 

@@ -4,13 +4,14 @@ whatever the number of groups. The web channel (bot/channels/web.py) only render
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from bot.answers import format_number, format_value
-from bot.campaigns import CampaignLine, campaign_lines, campaign_standings, weights_of
+from bot.campaigns import CampaignLine, campaign_lines, weights_of, window
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
@@ -34,6 +35,69 @@ from storage.unit_of_work import UnitOfWork
 
 HISTORY_MONTHS = 12  # a group's page: its last twelve months
 PERIOD_CHOICES_MONTHS = 12
+
+
+class StandingsCache:
+    """Standings (and their chart) of recent requests, kept while nothing they depend on changed.
+
+    A year of a 300-group ward takes a few hundred milliseconds to score and longer to draw; the page
+    asks for it again at every click of the picker. The key holds everything the result depends on: the
+    groups' own figures, how many reports the period has and the newest submission, so a report sent or
+    changed (by any worker) makes the next request compute afresh. Only this process's memory: losing it
+    costs one computation.
+    """
+
+    def __init__(self, size: int = 32) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, tuple[StandingsResult, dict[str, bytes]]] = OrderedDict()
+
+    def get(self, key: Hashable) -> tuple[StandingsResult, dict[str, bytes]] | None:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+        return found
+
+    def put(self, key: Hashable, result: StandingsResult) -> tuple[StandingsResult, dict[str, bytes]]:
+        entry: tuple[StandingsResult, dict[str, bytes]] = (result, {})
+        self._items[key] = entry
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return entry
+
+
+async def cached_standings(
+    uow: UnitOfWork,
+    cache: StandingsCache,
+    ward: WardFile,
+    ward_id: int,
+    period: Period,
+    *,
+    group_ids: Sequence[int] | None,
+    weights: dict[str, float] | None,
+) -> tuple[StandingsResult, dict[str, bytes]]:
+    """`compute_standings` behind the cache: two small queries when nothing changed since last time."""
+    groups = await uow.standings.groups(ward_id, group_ids)
+    stamp = await uow.standings.stamp([str(month) for month in period.months], ward_id)
+    key = (
+        ward_id,
+        period.key,
+        tuple((g.id, g.code, g.name, g.households) for g in groups),
+        tuple(sorted((weights or {}).items())),
+        stamp,
+    )
+    found = cache.get(key)
+    if found is not None:
+        return found
+    result = await compute_standings(
+        uow,
+        period,
+        ward.indicators,
+        ward.ward.bands,
+        ward_id=ward_id,
+        indicator_weights=weights,
+        group_ids=group_ids,
+    )
+    return cache.put(key, result)
 
 
 class PageError(Exception):
@@ -160,6 +224,7 @@ class StandingsPage:
     choices: list[tuple[str, list[PeriodChoice]]]  # (group label, options)
     blocks: list[str]
     result: StandingsResult = field(repr=False)
+    pictures: dict[str, bytes] = field(repr=False)  # the chart, by language, once drawn
 
 
 def _score(value: float | None, language: str) -> str:
@@ -175,8 +240,10 @@ async def standings_page(
     *,
     now: datetime,
     tz: ZoneInfo,
+    cache: StandingsCache,
 ) -> StandingsPage:
-    """Standings as the chat computes them (two queries), only the block's groups when one is chosen."""
+    """Standings as the chat computes them, only the block's groups when one is chosen; a fixed handful
+    of queries (the campaigns, blocks, groups, and the period's values unless cached)."""
     language = current_language()
     today = now.astimezone(tz).date()
     campaigns = list(await uow.campaigns.launched(ward_id))
@@ -186,30 +253,22 @@ async def standings_page(
     group_ids = None
     if block:
         group_ids = [group.id for group in await uow.campaigns.groups_in(ward_id, block)]
+    weights = None
     if period_key.startswith("#"):
         campaign = next((c for c in campaigns if f"#{c.id}" == period_key), None)
         if campaign is None:
             raise PageError(_("There is no campaign {number}.").format(number=period_key[:12]))
-        result = await campaign_standings(uow, campaign, ward, today)
-        if group_ids is not None:
-            wanted = set(group_ids)
-            result = await compute_standings(
-                uow,
-                result.period,
-                ward.indicators,
-                ward.ward.bands,
-                ward_id=ward_id,
-                indicator_weights=weights_of(campaign),
-                group_ids=[link.group_id for link in campaign.groups if link.group_id in wanted],
-            )
-        title = f"#{campaign.id} «{campaign.title}» · {result.period.label(language)}"
+        period, weights = window(campaign, today), weights_of(campaign)
+        taking = [link.group_id for link in campaign.groups]
+        group_ids = taking if group_ids is None else [g for g in taking if g in set(group_ids)]
+        title = f"#{campaign.id} «{campaign.title}» · {period.label(language)}"
     else:
         period = _period(period_key, now, ward, tz)
         period_key = period.key
-        result = await compute_standings(
-            uow, period, ward.indicators, ward.ward.bands, ward_id=ward_id, group_ids=group_ids
-        )
         title = period.label(language)
+    result, pictures = await cached_standings(
+        uow, cache, ward, ward_id, period, group_ids=group_ids, weights=weights
+    )
     rows = []
     for standing in result.standings:
         if standing.score is None:
@@ -238,6 +297,7 @@ async def standings_page(
         choices=period_choices(now, tz, campaigns),
         blocks=blocks,
         result=result,
+        pictures=pictures,
     )
 
 

@@ -36,6 +36,7 @@ from bot.standings import export_data
 from bot.ward_config import GroupUnit, WardFile
 from bot.web_pages import (
     PageError,
+    StandingsCache,
     campaigns_page,
     downloads,
     export_period,
@@ -130,6 +131,7 @@ class WebPages:
     def __init__(self, wiring: Wiring, wake: Callable[[], None] | None = None) -> None:
         self.wiring = wiring
         self.wake = wake
+        self.cache = StandingsCache()
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True),
@@ -462,7 +464,7 @@ class WebPages:
         period, block = request.query.get("period", "")[:40], request.query.get("block", "")[:100]
         tz = self.wiring.timezone_of(user.ward_id)
         page = await standings_page(
-            uow, self._ward(user), user.ward_id, period, block, now=self._now(), tz=tz
+            uow, self._ward(user), user.ward_id, period, block, now=self._now(), tz=tz, cache=self.cache
         )
         chart = "/standings/chart.png?" + urlencode({"period": page.period_key, "block": page.block})
         return self.render("standings.html", user=user, page=page, chart=chart, tab="standings")
@@ -474,9 +476,12 @@ class WebPages:
         period, block = request.query.get("period", "")[:40], request.query.get("block", "")[:100]
         tz = self.wiring.timezone_of(user.ward_id)
         page = await standings_page(
-            uow, self._ward(user), user.ward_id, period, block, now=self._now(), tz=tz
+            uow, self._ward(user), user.ward_id, period, block, now=self._now(), tz=tz, cache=self.cache
         )
-        content = standings_chart(page.result.standings, title=page.title)
+        language = current_language()
+        content = page.pictures.get(language)
+        if content is None:
+            content = page.pictures[language] = standings_chart(page.result.standings, title=page.title)
         return web.Response(body=content, content_type="image/png", headers=HEADERS)
 
     async def group(

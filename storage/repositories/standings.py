@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, ReportValue, ResidentialGroup
@@ -108,3 +108,15 @@ class StandingsRepository:
         if ward_id is not None:
             query = _in_ward(query, ward_id)
         return (await self.session.execute(query)).all()
+
+    async def stamp(self, months: Sequence[str], ward_id: int) -> tuple[int, Any]:
+        """What changes whenever a report of these months is sent or changed: how many the ward's groups
+        have, and the newest submission (one aggregate row)."""
+        query = _in_ward(
+            select(func.count(Report.id), func.max(Report.submitted_at)).where(
+                Report.month.in_(list(months))
+            ),
+            ward_id,
+        )
+        count, newest = (await self.session.execute(query)).one()
+        return int(count), newest

@@ -5,7 +5,10 @@ sign-in and action is in the audit log."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import aiohttp
 from sqlalchemy import func, select
@@ -13,6 +16,7 @@ from sqlalchemy import func, select
 from bot.web_signin import issue_link
 from storage.models import AuditEntry, Broadcast, Reopening, WebLink
 from storage.unit_of_work import unit_of_work
+from tests.handlers.test_standings import report_october
 from tests.harness import Person, RunningBot, texts
 from tests.wards import NOW, WARD
 
@@ -295,8 +299,24 @@ async def test_standings_of_a_block_and_a_groups_page(reporting: RunningBot, sta
         assert "TDP01" in table and "Chưa báo cáo (1):" in table and "TDP02 Tổ dân phố số 2" in table
         chart = await client.get(f"{base}/standings/chart.png?period=2026-10")
         assert chart.content_type == "image/png" and (await chart.read()).startswith(b"\x89PNG")
+        await report_october(reporting.person(502, "Bình"), "3", "95", "2.000.000", "Có")
+        table = await (await client.get(f"{base}/standings?period=2026-10")).text()  # not the one kept
+        assert "Chưa báo cáo" not in table and "TDP02" in table
         group = await (await client.get(f"{base}/groups/TDP01")).text()
         assert "TDP01 · Tổ dân phố số 1" in group and "Nam gửi" in group and "<polyline" in group
         english = await client.get(f"{base}/language/en?next=/groups/TDP01")
         assert "Reports" in await english.text() and "The last twelve months" in await english.text()
         assert (await client.get(f"{base}/language/en?next=//evil.example")).url.path == "/"
+
+
+def test_benchmark_quick_run() -> None:
+    """The page benchmark runs end to end on a small ward (the CI smoke test)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.web", "--quick", "--runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[3],
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "queries independent of the number of groups (3 vs 30): yes" in done.stdout
