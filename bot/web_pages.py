@@ -226,6 +226,11 @@ class StandingsPage:
     result: StandingsResult = field(repr=False)
     pictures: dict[str, bytes] = field(repr=False)  # the chart, by language, once drawn
 
+    @property
+    def bonus(self) -> bool:
+        """Whether any group has bonus or penalty points (a column only then)."""
+        return any(row.bonus for row in self.rows)
+
 
 def _score(value: float | None, language: str) -> str:
     return format_number(round(value, 1), language=language) if value is not None else ""

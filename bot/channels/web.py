@@ -132,6 +132,7 @@ class WebPages:
         self.wiring = wiring
         self.wake = wake
         self.cache = StandingsCache()
+        self.stylesheet_bytes = STYLESHEET.read_bytes()
         self.templates = Environment(
             loader=FileSystemLoader(TEMPLATES),
             autoescape=select_autoescape(default=True),
@@ -205,6 +206,7 @@ class WebPages:
             _PATH.set(request.path_qs if request.method == "GET" else "/")
             set_language(self._language(request, self.wiring.settings.default_language))
             fields: Mapping[str, str] = {}
+            user: WebUser | None = None
             if form:
                 fields = {key: str(value) for key, value in (await request.post()).items()}
             try:
@@ -234,9 +236,9 @@ class WebPages:
                         )
                     response = await handler(request, uow, user, fields)
             except Refused as refused:
-                return self.refusal(refused.status, refused.message)
+                return self.refusal(refused.status, refused.message, user)
             except PageError as error:
-                return self.refusal(404, str(error))
+                return self.refusal(404, str(error), user)
             if form and self.wake is not None:
                 self.wake()
             return response
@@ -247,7 +249,7 @@ class WebPages:
 
     async def stylesheet(self, request: web.Request) -> web.StreamResponse:
         return web.Response(
-            body=STYLESHEET.read_bytes(),
+            body=self.stylesheet_bytes,
             content_type="text/css",
             headers={**HEADERS, "Cache-Control": "max-age=3600"},
         )
@@ -341,7 +343,7 @@ class WebPages:
         if language not in ("vi", "en"):
             raise web.HTTPNotFound()
         back = request.query.get("next", "/")
-        if not back.startswith("/") or back.startswith("//"):
+        if not back.startswith("/") or back.startswith("//") or "\\" in back:
             back = "/"
         response = redirect(back)
         response.set_cookie(
