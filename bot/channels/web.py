@@ -29,7 +29,7 @@ from bot.http import HttpServer
 from bot.i18n import current_language, pick_language, set_language
 from bot.i18n import gettext as _
 from bot.membership import CODE_PATTERN, MembershipError, audit, require_group
-from bot.periods import Month, parse_month
+from bot.periods import Month, parse_month, parse_period
 from bot.reminders import remind_missing, reopening_notes
 from bot.reporting import ReportingError, reopen_month, reopened_last_day
 from bot.standings import export_data
@@ -160,6 +160,7 @@ class WebPages:
             (get, "/campaigns", self.page("web.campaigns", self.campaigns)),
             (get, "/downloads", self.page("web.downloads", self.downloads)),
             (get, "/downloads/{name}", self.page("web.downloads", self.download)),
+            (get, "/download", self.page("web.downloads", self.download_any)),
         ]
         for method, path, handler in routes:
             http.route(port, method, path, handler)
@@ -513,11 +514,32 @@ class WebPages:
         tz = self.wiring.timezone_of(user.ward_id)
         return self.render("downloads.html", user=user, groups=downloads(self._now(), tz), tab="downloads")
 
+    async def download_any(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
+        """The downloads page's form: any period typed as people write it (10/2025, 2025-Q3, 2024)."""
+        text = request.query.get("period", "").strip()[:40]
+        extension = request.query.get("format", "xlsx")
+        tz = self.wiring.timezone_of(user.ward_id)
+        try:
+            period = parse_period(text, today=self._now().astimezone(tz).date())
+        except ValueError:
+            raise PageError(
+                _(
+                    "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), "
+                    "2026 (a year)."
+                )
+            ) from None
+        return await self._export(uow, user, period.key, extension)
+
     async def download(
         self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
     ) -> web.StreamResponse:
         """One export file: the same workbook (or CSV) as /export and `wardbot export`."""
         key, _dot, extension = request.match_info["name"].rpartition(".")
+        return await self._export(uow, user, key, extension)
+
+    async def _export(self, uow: UnitOfWork, user: WebUser, key: str, extension: str) -> web.StreamResponse:
         if extension not in ("xlsx", "csv"):
             raise PageError(_("There is no such download. Pick one on the downloads page."))
         ward, tz, now = self._ward(user), self.wiring.timezone_of(user.ward_id), self._now()

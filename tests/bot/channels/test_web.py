@@ -320,3 +320,20 @@ def test_benchmark_quick_run() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "queries independent of the number of groups (3 vs 30): yes" in done.stdout
+
+
+async def test_any_period_downloads_as_excel_or_csv(reporting: RunningBot, staff: Person) -> None:
+    base, code = await web_link(staff)
+    async with browser() as client:
+        page = await signed_in(client, base, code)
+        downloads = await (await client.get(f"{base}/downloads")).text()
+        assert downloads.index("/downloads/2026-11.xlsx") < downloads.index("/downloads/2026-10.xlsx")
+        answer = await client.get(f"{base}/download", params={"period": "10/2026", "format": "csv"})
+        assert answer.status == 200 and "bao-cao-2026-10.csv" in answer.headers["Content-Disposition"]
+        assert "TDP01" in (await answer.read()).decode("utf-8-sig")
+        answer = await client.get(f"{base}/download", params={"period": "2026-Q4"})
+        assert answer.headers["Content-Disposition"] == 'attachment; filename="bao-cao-2026-Q4.xlsx"'
+        refused = await client.get(f"{base}/download", params={"period": "=1+1"})
+        assert refused.status == 404 and "2026-Q3" in await refused.text()
+        assert page
+    assert "web_download" in await audit_actions(reporting)
