@@ -190,7 +190,7 @@ class WebPages:
             unit=unit,
             language=language,
             request_path=_PATH.get(),
-            **values,
+            **({"tab": ""} | values),
         )
         return web.Response(text=page, status=status, content_type="text/html", headers=HEADERS)
 
