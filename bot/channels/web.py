@@ -99,20 +99,21 @@ class Refused(Exception):
         self.status, self.message = status, message
 
 
-def sparkline(points: list[tuple[str, float | None]], width: int = 240, height: int = 48) -> str:
-    """The `points` attribute of an SVG polyline for a small plot of one indicator (gaps skipped)."""
+def sparkline(
+    points: list[tuple[str, float | None]], width: int = 240, height: int = 48
+) -> list[tuple[float, float]]:
+    """Where each value of one indicator goes in its small plot (months without a value are skipped)."""
     values = [value for _key, value in points if value is not None]
     if not values:
-        return ""
+        return []
     low, high = min(values), max(values)
     span = (high - low) or 1.0
-    step = width / max(len(points) - 1, 1)
-    coordinates = [
-        f"{index * step:.1f},{height - 4 - (value - low) / span * (height - 8):.1f}"
+    step = (width - 8) / max(len(points) - 1, 1)
+    return [
+        (round(4 + index * step, 1), round(height - 4 - (value - low) / span * (height - 8), 1))
         for index, (_key, value) in enumerate(points)
         if value is not None
     ]
-    return " ".join(coordinates)
 
 
 def redirect(target: str) -> web.Response:
