@@ -31,6 +31,7 @@ from bot.features import registry
 from bot.indicators import catalogue_from_json
 from bot.membership import CODE_PATTERN, MAX_HOUSEHOLDS, set_staff
 from bot.periods import FIRST_YEAR, LAST_YEAR, parse_month
+from bot.settings import Settings
 from bot.ward_config import WardFile, load_ward_config
 from bot.wiring import Wiring
 from conversations import campaign, report
@@ -168,6 +169,12 @@ def ward() -> WardFile:
     return load_ward_config(folder / "ward.toml")
 
 
+def sqlite_settings(folder: Path) -> Settings:
+    """SQLite whatever the test backend: these tests are about input, and each of their hundreds of
+    examples starts from a copy of one database file (a PostgreSQL database each would take minutes)."""
+    return make_settings(folder, database_url=f"sqlite+aiosqlite:///{folder / 'ward.sqlite3'}")
+
+
 @functools.cache
 def template() -> Path:
     """A migrated database with the ward's groups, staff member 1, the head of TDP01 and a launched
@@ -175,7 +182,7 @@ def template() -> Path:
     folder = Path(tempfile.mkdtemp(prefix="wardbot-properties-"))
 
     async def build() -> None:
-        wiring = make_wiring(make_settings(folder), ward())
+        wiring = make_wiring(sqlite_settings(folder), ward())
         try:
             await upgrade(wiring.engine)
             await prepare(wiring)
@@ -284,7 +291,7 @@ async def play(steps: list[Step], owner: str, pipeline: Pipeline) -> None:
 
 
 async def run(steps: list[Step], owner: str, folder: Path) -> None:
-    wiring = make_wiring(make_settings(folder), ward())
+    wiring = make_wiring(sqlite_settings(folder), ward())
     wiring.clock = lambda: NOW
     try:
         await play(steps, owner, Pipeline(wiring))
