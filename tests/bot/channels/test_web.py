@@ -7,18 +7,18 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import aiohttp
 from sqlalchemy import func, select
 
 from bot.web_signin import issue_link
-from storage.models import AuditEntry, Broadcast, Reopening, WebLink
+from storage.models import AuditEntry, Broadcast, Reopening, ReportValue, WebLink
 from storage.unit_of_work import unit_of_work
 from tests.handlers.test_standings import report_october
 from tests.harness import Person, RunningBot, texts
-from tests.wards import NOW, WARD
+from tests.wards import NOW, WARD, launched_campaign
 
 LINK = re.compile(r"(http://127\.0\.0\.1:\d+)/signin/([A-Za-z0-9_-]{40,})")
 PAGES = (
@@ -337,3 +337,44 @@ async def test_any_period_downloads_as_excel_or_csv(reporting: RunningBot, staff
         assert refused.status == 404 and "2026-Q3" in await refused.text()
         assert page
     assert "web_download" in await audit_actions(reporting)
+
+
+async def test_after_the_deadline_the_month_shows_late_missing_unusual_and_reopen(
+    reporting: RunningBot, staff: Person
+) -> None:
+    assert reporting.wiring is not None
+    async with unit_of_work(reporting.wiring.factory) as uow:
+        value = await uow.session.scalar(select(ReportValue).where(ReportValue.key == "births"))
+        assert value is not None
+        value.flagged = True  # as when the head kept an unusual value after the second question
+    reporting.wiring.clock = lambda: NOW + timedelta(days=3)  # 6 November: October is locked
+    base, code = await web_link(staff)
+    async with browser() as client:
+        landing = await signed_in(client, base, code)
+        assert "Báo cáo Tháng 11/2026" in landing  # the month now being reported
+        page = await (await client.get(f"{base}/?month=2026-10")).text()
+        assert "Báo cáo Tháng 10/2026" in page and "đã khóa" in page
+        assert "⚠️ Số trẻ sinh = 2 người" in page
+        assert "❌ không nộp" in page and "1 trễ hạn" in page
+        assert page.count('action="/reopen"') == 2
+        reopened = await client.post(
+            f"{base}/reopen", data={"month": "2026-10", "code": "TDP02", "csrf": csrf_of(page)}
+        )
+        text = await reopened.text()
+        assert "Đã mở lại cho TDP02." in text and "mở lại đến 09/11/2026" in text
+        assert text.count('action="/reopen"') == 1
+
+
+async def test_campaigns_show_pledges_and_delivery(reporting: RunningBot, staff: Person) -> None:
+    number = await launched_campaign(reporting, "Toàn dân đoàn kết", date(2026, 11, 1))
+    base, code = await web_link(staff)
+    async with browser() as client:
+        await signed_in(client, base, code)
+        page = await (await client.get(f"{base}/campaigns")).text()
+        assert f"#{number} «Toàn dân đoàn kết»" in page and "01/11/2026 – …" in page
+        assert "2 tổ, 0 tổ đã ký giao ước" in page and "chưa ký: TDP01, TDP02" in page
+        assert "0 đang chờ" in page and 'http-equiv="refresh"' not in page  # delivered: no refreshing
+        sent = re.search(r"(\d+) đã gửi", page)
+        assert sent is not None and int(sent[1]) >= 2
+        standings = await client.get(f"{base}/standings", params={"period": f"#{number}"})
+        assert "«Toàn dân đoàn kết»" in await standings.text()
