@@ -186,7 +186,7 @@ async def month_page(
         reported=sum(1 for row in rows if row.state in ("on_time", "late")),
         waiting=waiting,
         late=sum(1 for row in rows if row.state in ("late", "missing")),
-        remind_possible=waiting > 0 and month <= current,
+        remind_possible=waiting > 0 and not locked and month <= current,
     )
 
 

@@ -29,7 +29,7 @@ from bot.http import HttpServer
 from bot.i18n import current_language, pick_language, set_language
 from bot.i18n import gettext as _
 from bot.membership import CODE_PATTERN, MembershipError, audit, require_group
-from bot.periods import Month, parse_month, parse_period
+from bot.periods import Month, is_locked, parse_month, parse_period
 from bot.reminders import remind_missing, reopening_notes
 from bot.reporting import ReportingError, reopen_month, reopened_last_day
 from bot.standings import export_data
@@ -399,6 +399,13 @@ class WebPages:
         """Remind the heads and deputies of the groups that have not reported the month, now."""
         month = self._form_month(fields)
         now = self._now()
+        ward, tz = self._ward(user), self.wiring.timezone_of(user.ward_id)
+        if month > Month.of(now.astimezone(tz).date()) or is_locked(
+            month, now, ward.ward.report_deadline_day, tz
+        ):
+            raise PageError(
+                _("Reminders are for a month that is still open; reopen a group's month to let it report.")
+            )
         key = f"web-remind:{user.ward_id}:{month}:{now:%Y%m%d%H%M}"  # a double press within a minute: once
         broadcast = await remind_missing(
             uow, self.wiring, user.ward_id, month, key=key, requested_by=user.caller.person_id
