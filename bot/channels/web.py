@@ -88,7 +88,10 @@ _PATH: ContextVar[str] = ContextVar(
     "web_path", default="/"
 )  # the page asked for: where a language link returns
 
-Page = Callable[[web.Request, UnitOfWork, WebUser, Mapping[str, str]], Awaitable[web.StreamResponse]]
+# What a page answers: a response, or (for a chart or a file) how to make it once the unit of work has
+# committed, so that drawing or writing never holds the database (SQLite's one writer) meanwhile.
+Later = Callable[[], web.StreamResponse]
+Page = Callable[[web.Request, UnitOfWork, WebUser, Mapping[str, str]], Awaitable[web.StreamResponse | Later]]
 
 
 class Refused(Exception):
@@ -243,7 +246,7 @@ class WebPages:
                 return self.refusal(404, str(error), user)
             if form and self.wake is not None:
                 self.wake()
-            return response
+            return response if isinstance(response, web.StreamResponse) else response()
 
         return serve
 
@@ -482,18 +485,22 @@ class WebPages:
 
     async def chart(
         self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
-    ) -> web.StreamResponse:
+    ) -> Later:
         """The standings bar chart (PNG), as the chat sends it."""
         period, block = request.query.get("period", "")[:40], request.query.get("block", "")[:100]
         tz = self.wiring.timezone_of(user.ward_id)
         page = await standings_page(
             uow, self._ward(user), user.ward_id, period, block, now=self._now(), tz=tz, cache=self.cache
         )
-        language = current_language()
-        content = page.pictures.get(language)
-        if content is None:
-            content = page.pictures[language] = standings_chart(page.result.standings, title=page.title)
-        return web.Response(body=content, content_type="image/png", headers=HEADERS)
+        language, pictures = current_language(), page.pictures
+
+        def draw() -> web.StreamResponse:
+            content = pictures.get(language)
+            if content is None:
+                content = pictures[language] = standings_chart(page.result.standings, title=page.title)
+            return web.Response(body=content, content_type="image/png", headers=HEADERS)
+
+        return draw
 
     async def group(
         self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
@@ -524,7 +531,7 @@ class WebPages:
 
     async def download_any(
         self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
-    ) -> web.StreamResponse:
+    ) -> Later:
         """The downloads page's form: any period typed as people write it (10/2025, 2025-Q3, 2024)."""
         text = request.query.get("period", "").strip()[:40]
         extension = request.query.get("format", "xlsx")
@@ -542,12 +549,12 @@ class WebPages:
 
     async def download(
         self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
-    ) -> web.StreamResponse:
+    ) -> Later:
         """One export file: the same workbook (or CSV) as /export and `wardbot export`."""
         key, _dot, extension = request.match_info["name"].rpartition(".")
         return await self._export(uow, user, key, extension)
 
-    async def _export(self, uow: UnitOfWork, user: WebUser, key: str, extension: str) -> web.StreamResponse:
+    async def _export(self, uow: UnitOfWork, user: WebUser, key: str, extension: str) -> Later:
         if extension not in ("xlsx", "csv"):
             raise PageError(_("There is no such download. Pick one on the downloads page."))
         ward, tz, now = self._ward(user), self.wiring.timezone_of(user.ward_id), self._now()
@@ -571,18 +578,21 @@ class WebPages:
             detail=f"{period.key}.{extension}",
         )
         language = current_language()
-        if extension == "xlsx":
-            body = workbook_bytes(data, language)
-            kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        else:
-            body = csv_bytes(data, language)
-            kind = "text/csv"
-        filename = f"bao-cao-{period.key}.{extension}"
-        return web.Response(
-            body=body,
-            headers={
-                **HEADERS,
-                "Content-Type": kind,
-                "Content-Disposition": f'attachment; filename="{filename}"',
-            },
-        )
+
+        def write() -> web.StreamResponse:
+            if extension == "xlsx":
+                body = workbook_bytes(data, language)
+                kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            else:
+                body = csv_bytes(data, language)
+                kind = "text/csv"
+            return web.Response(
+                body=body,
+                headers={
+                    **HEADERS,
+                    "Content-Type": kind,
+                    "Content-Disposition": f'attachment; filename="bao-cao-{period.key}.{extension}"',
+                },
+            )
+
+        return write
