@@ -8,6 +8,7 @@ from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.answers import format_number, format_value
@@ -27,42 +28,65 @@ from bot.periods import (
     year_period,
 )
 from bot.reporting import reopened_last_day
-from bot.standings import StandingsResult, compute_standings
+from bot.scoring import Standing, combine
+from bot.standings import StandingsResult, score_months, weighted
 from bot.standings_view import default_period
 from bot.ward_config import WardFile
 from storage.models import Campaign
 from storage.unit_of_work import UnitOfWork
 
+T = TypeVar("T")
 HISTORY_MONTHS = 12  # a group's page: its last twelve months
 PERIOD_CHOICES_MONTHS = 12
 
 
 class StandingsCache:
-    """Standings (and their chart) of recent requests, kept while nothing they depend on changed.
+    """Standings of recent requests, and of each month they were combined from, kept while nothing they
+    depend on changed.
 
     A year of a 300-group ward takes a few hundred milliseconds to score and longer to draw; the page
-    asks for it again at every click of the picker. The key holds everything the result depends on: the
-    groups' own figures, how many reports the period has and the newest submission, so a report sent or
-    changed (by any worker) makes the next request compute afresh. Only this process's memory: losing it
-    costs one computation.
+    asks for it again at every click of the picker. A key holds everything a result depends on: the
+    groups' own figures, the weights, and for each month how many reports it has and the newest
+    submission — so a report sent or changed (by any worker) makes the next request score that month
+    afresh, and only that month. Only this process's memory: losing it costs one computation.
     """
 
-    def __init__(self, size: int = 32) -> None:
-        self.size = size
-        self._items: OrderedDict[Hashable, tuple[StandingsResult, dict[str, bytes]]] = OrderedDict()
+    def __init__(self, size: int = 32, months: int = 600) -> None:
+        self._periods: _Lru[tuple[StandingsResult, dict[str, bytes]]] = _Lru(size)
+        self._months: _Lru[list[Standing]] = _Lru(months)
 
-    def get(self, key: Hashable) -> tuple[StandingsResult, dict[str, bytes]] | None:
+    def period(self, key: Hashable) -> tuple[StandingsResult, dict[str, bytes]] | None:
+        return self._periods.get(key)
+
+    def keep_period(self, key: Hashable, result: StandingsResult) -> tuple[StandingsResult, dict[str, bytes]]:
+        entry: tuple[StandingsResult, dict[str, bytes]] = (result, {})  # the chart, by language, once drawn
+        return self._periods.put(key, entry)
+
+    def month(self, key: Hashable) -> list[Standing] | None:
+        return self._months.get(key)
+
+    def keep_month(self, key: Hashable, standings: list[Standing]) -> None:
+        self._months.put(key, standings)
+
+
+class _Lru(Generic[T]):
+    """The newest `size` entries by key."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[Hashable, T] = OrderedDict()
+
+    def get(self, key: Hashable) -> T | None:
         found = self._items.get(key)
         if found is not None:
             self._items.move_to_end(key)
         return found
 
-    def put(self, key: Hashable, result: StandingsResult) -> tuple[StandingsResult, dict[str, bytes]]:
-        entry: tuple[StandingsResult, dict[str, bytes]] = (result, {})
-        self._items[key] = entry
+    def put(self, key: Hashable, value: T) -> T:
+        self._items[key] = value
         while len(self._items) > self.size:
             self._items.popitem(last=False)
-        return entry
+        return value
 
 
 async def cached_standings(
@@ -75,29 +99,39 @@ async def cached_standings(
     group_ids: Sequence[int] | None,
     weights: dict[str, float] | None,
 ) -> tuple[StandingsResult, dict[str, bytes]]:
-    """`compute_standings` behind the cache: two small queries when nothing changed since last time."""
+    """The standings `compute_standings` gives, from what is kept: two small queries when nothing changed,
+    and the values of only the months whose reports changed otherwise."""
+    months = [str(month) for month in period.months]
     groups = await uow.standings.groups(ward_id, group_ids)
-    stamp = await uow.standings.stamp([str(month) for month in period.months], ward_id)
-    key = (
+    stamps = await uow.standings.stamps(months, ward_id)
+    scoring = weighted(ward.indicators, weights)
+    base = (
         ward_id,
-        period.key,
         tuple((g.id, g.code, g.name, g.households) for g in groups),
         tuple(sorted((weights or {}).items())),
-        stamp,
     )
-    found = cache.get(key)
+    key = (*base, period.key, tuple(stamps.get(month) for month in months))
+    found = cache.period(key)
     if found is not None:
         return found
-    result = await compute_standings(
-        uow,
-        period,
-        ward.indicators,
-        ward.ward.bands,
-        ward_id=ward_id,
-        indicator_weights=weights,
-        group_ids=group_ids,
-    )
-    return cache.put(key, result)
+    monthly: dict[str, list[Standing]] = {}
+    for text in months:
+        kept = cache.month((*base, text, stamps.get(text)))
+        if kept is not None:
+            monthly[text] = kept
+    stale = [month for month in period.months if str(month) not in monthly]
+    if stale:
+        scored_keys = [indicator.key for indicator in scoring if indicator.scored]
+        values = await uow.standings.report_values(
+            [str(month) for month in stale], ward_id=ward_id, group_ids=group_ids, keys=scored_keys
+        )
+        bands = ward.ward.bands
+        for month, scored in zip(stale, score_months(stale, groups, values, scoring, bands), strict=True):
+            monthly[str(month)] = scored
+            cache.keep_month((*base, str(month), stamps.get(str(month))), scored)
+    ordered = [monthly[text] for text in months]
+    standings = ordered[0] if len(ordered) == 1 else combine(ordered, ward.ward.bands)
+    return cache.keep_period(key, StandingsResult(period=period, standings=standings, indicators=scoring))
 
 
 class PageError(Exception):

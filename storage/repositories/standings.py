@@ -109,14 +109,13 @@ class StandingsRepository:
             query = _in_ward(query, ward_id)
         return (await self.session.execute(query)).all()
 
-    async def stamp(self, months: Sequence[str], ward_id: int) -> tuple[int, Any]:
-        """What changes whenever a report of these months is sent or changed: how many the ward's groups
-        have, and the newest submission (one aggregate row)."""
+    async def stamps(self, months: Sequence[str], ward_id: int) -> dict[str, tuple[int, Any]]:
+        """What changes whenever a report of a month is sent or changed: by month, how many the ward's
+        groups have and the newest submission (one grouped query)."""
         query = _in_ward(
-            select(func.count(Report.id), func.max(Report.submitted_at)).where(
-                Report.month.in_(list(months))
-            ),
+            select(Report.month, func.count(Report.id), func.max(Report.submitted_at))
+            .where(Report.month.in_(list(months)))
+            .group_by(Report.month),
             ward_id,
         )
-        count, newest = (await self.session.execute(query)).one()
-        return int(count), newest
+        return {month: (int(count), newest) for month, count, newest in await self.session.execute(query)}
