@@ -106,7 +106,9 @@ class Scheduler:
             log.exception("closing idle conversations failed")
 
     async def forget_old_updates(self) -> None:
-        """Handled inbox rows older than any redelivery are dropped, and pictures Zalo has fetched."""
+        """Handled inbox rows older than any redelivery are dropped, pictures Zalo has fetched, and the web
+        page's sign-in links and sessions that expired (the audit log keeps who signed in when)."""
         async with unit_of_work(self.wiring.factory) as uow:
             await uow.inbox.forget_handled_before(self.wiring.clock() - INBOX_MEMORY)
             await uow.workers.forget_media_before(self.wiring.clock() - MEDIA_MEMORY)
+            await uow.web.forget_expired_before(self.wiring.clock() - INBOX_MEMORY)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import WebLink, WebSession
@@ -41,3 +41,8 @@ class WebRepository:
                 WebSession.expires_at > now,
             )
         )
+
+    async def forget_expired_before(self, moment: datetime) -> None:
+        """Drop sign-in links and sessions that expired before `moment`: nothing can use them again."""
+        await self.session.execute(delete(WebLink).where(WebLink.expires_at < moment))
+        await self.session.execute(delete(WebSession).where(WebSession.expires_at < moment))
