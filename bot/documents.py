@@ -54,7 +54,9 @@ def _new(title: str, ward: WardFile) -> WordDocument:
     return document
 
 
-def _section(document: WordDocument, heading: str, header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+def _section(
+    document: WordDocument, heading: str, header: Sequence[str], rows: Sequence[Sequence[str]]
+) -> None:
     """A numbered section: its heading, then a bordered table (header row in bold)."""
     document.add_paragraph().add_run(heading).bold = True
     table = document.add_table(rows=1, cols=len(header))

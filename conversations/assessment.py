@@ -187,8 +187,13 @@ async def _open(turn: Turn) -> None:
         turn.reply(_("You do not lead a group. Ask ward staff for an invite link."))
         return
     assessment = await turn.uow.assessments.latest(turn.ward_id)
-    if assessment is None or assessment.decided_at is not None:
+    if assessment is None:
         turn.reply(_("No year-end assessment is open. The ward office opens it with /assessment YEAR."))
+        return
+    if assessment.decided_at is not None:
+        turn.reply(
+            _("The assessment of {year} is decided; nothing more can change.").format(year=assessment.year)
+        )
         return
     form = await open_form(turn.uow, assessment, group)
     values = draft_of(form)
@@ -494,7 +499,7 @@ async def _confirm(turn: Turn, form: AssessmentForm, values: FormValues, step: d
         ).format(year=assessment.year),
     )
     turn.reply(
-        _("Biên bản họp bình xét — {code}").format(code=group.code),
+        _("Minutes of the group meeting (biên bản họp bình xét) — {code}").format(code=group.code),
         attachment=Attachment(
             minutes_docx(turn.ward, assessment, group, result),
             f"bien-ban-binh-xet-{group.code}-{assessment.year}.docx",

@@ -1,0 +1,183 @@
+"""The year-end season as a ward lives it, over the fake Bot API: staff open the bình xét, two heads
+send their group's form, the results are posted, a resident comments, staff decide, every chat hears
+the result in the form wards write it, and the register and the Word report hold it."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from bot.simulator import FakeBotApi, SentMessage
+from bot.ward_config import WardFile, load_ward_config
+from tests.conversations.test_campaign import arrivals
+from tests.conversations.test_report import stored
+from tests.harness import Person, RunningBot, make_settings, texts
+from tests.wards import NOW, appoint
+
+CHAT_1, CHAT_2 = -901, -902
+
+SEASON_WARD = """
+[ward]
+name = "Phường Tràng Cát"
+report_deadline_day = 5
+
+[[groups]]
+code = "TDP01"
+name = "Tổ dân phố số 1"
+households = 100
+
+[[groups]]
+code = "TDP02"
+name = "Tổ dân phố số 2"
+households = 50
+
+[assessment]
+family_title = { vi = "Gia đình văn hóa", en = "Cultured family" }
+group_title = { vi = "Tổ dân phố văn hóa", en = "Cultured residential group" }
+min_family_pct = 80
+posting_days = 0
+[[assessment.criteria]]
+key = "security"
+label = { vi = "Giữ vững an ninh trật tự", en = "Security and order kept" }
+[[assessment.criteria]]
+key = "environment"
+label = { vi = "Vệ sinh môi trường", en = "A clean environment" }
+"""
+
+
+@pytest.fixture
+def season_ward(tmp_path: Path) -> WardFile:
+    path = tmp_path / "ward.toml"
+    path.write_text(SEASON_WARD, encoding="utf-8")
+    return load_ward_config(path)
+
+
+@pytest.fixture
+async def season(fake_api: FakeBotApi, tmp_path: Path, season_ward: WardFile) -> AsyncIterator[RunningBot]:
+    """The application on the two-group ward, on 3 November 2026."""
+    bot = RunningBot(fake_api, make_settings(tmp_path), season_ward, clock=lambda: NOW)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+async def two_heads_with_chats(running: RunningBot) -> tuple[Person, Person, Person]:
+    nam = await appoint(running, 501, "Nam", group="TDP01")
+    binh = await appoint(running, 502, "Bình", group="TDP02")
+    for head, chat, title in ((nam, CHAT_1, "Tổ 1"), (binh, CHAT_2, "Tổ 2")):
+        running.fake.push_my_chat_member(head.user, chat, chat_title=title)
+        await head.in_group(chat, title).says("/link")
+    return running.person(1, "Cán bộ"), nam, binh
+
+
+async def invitation(running: RunningBot, since: int, head: Person) -> SentMessage:
+    got = await arrivals(running, since, head.chat)
+    return next(m for m in got if m.flat_buttons)
+
+
+async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(season: RunningBot) -> None:
+    staff, nam, binh = await two_heads_with_chats(season)
+    lan = season.person(503, "Lan")
+    await lan.says("/follow TDP02")
+    mary = season.person(504, "Mary", language_code="en")
+    await mary.says("/follow TDP01")
+
+    since = season.fake.mark()
+    opened = texts(await staff.says("/binhxet 2026"))
+    assert "Đã mở bình xét cuối năm 2026" in opened and "2 tổ trưởng, tổ phó" in opened
+    invited = await invitation(season, since, nam)
+    assert [b.text for b in invited.flat_buttons] == ["📝 Điền biên bản"]
+    assert "đã mở" in texts(await staff.says("/assessment 2026"))  # one assessment a year
+
+    asked = await nam.presses("📝 Điền biên bản", invited)
+    assert "Câu 1/8" in texts(asked)
+    assert [b.text for b in asked[-1].flat_buttons] == ["100"]  # the current count, as a plain button
+    await nam.presses("100")
+    await nam.says("95")
+    refused = texts(await nam.says("96"))
+    assert "không được lớn hơn 95 hộ đã đăng ký" in refused
+    await nam.says("93")
+    assert "Ngày này không có" in texts(await nam.says("31/02/2026"))
+    await nam.says("01/11/2026")
+    await nam.says("80")
+    await nam.presses("Có")
+    await nam.presses("Có")
+    noted = texts(await nam.says("Nguyễn Văn An — giữ gìn vệ sinh ngõ xóm"))
+    assert "• Nguyễn Văn An — giữ gìn vệ sinh ngõ xóm" in noted
+    summary = await nam.presses("Xong")
+    shown = texts(summary)
+    assert "3. Đạt “Gia đình văn hóa”: 93 (93,0%)" in shown
+    assert "Đủ điều kiện danh hiệu “Tổ dân phố văn hóa”" in shown
+    assert [b.text for b in summary[-1].flat_buttons].count("✅ Xác nhận") == 1
+    sent = await nam.presses("✅ Xác nhận", replies=2)
+    minutes = next(m for m in sent if m.document is not None)
+    assert minutes.filename == "bien-ban-binh-xet-TDP01-2026.docx"
+    assert "BIÊN BẢN HỌP BÌNH XÉT NĂM 2026" in _docx_text(minutes.document or b"")
+
+    await binh.says("/tudanhgia")
+    for answer in ("50", "50", "30", "02/11/2026", "40"):
+        await binh.says(answer)
+    await binh.presses("Có")
+    await binh.presses("Không")
+    summary = await binh.presses("Bỏ qua")
+    assert "Không đủ điều kiện" in texts(summary)
+    await binh.presses("✅ Xác nhận", replies=2)
+
+    progress = texts(await staff.says("/assessment"))
+    assert "2/2 tổ đã gửi" in progress
+    assert "TDP01 Tổ dân phố số 1: 93/100 hộ (93,0%), tiêu chí 2/2, đạt" in progress
+    assert "TDP02 Tổ dân phố số 2: 30/50 hộ (60,0%), tiêu chí 1/2, không đạt" in progress
+
+    for command in ("/assessment post", "/assessment decide 1/QĐ 20/11/2026", "/assessment set TDP02 yes x"):
+        assert "dành cho cán bộ phường" in texts(await lan.says(command))
+    assert "dành cho cán bộ phường" in texts(await lan.says("/assessment 2027"))
+    assert "Hãy đăng kết quả dự kiến trước" in texts(await staff.says("/assessment decide 1/QĐ 20/11/2026"))
+
+    since = season.fake.mark()
+    await staff.says("/assessment post", replies=2)
+    posted = await arrivals(season, since, CHAT_2)
+    assert "NIÊM YẾT" in texts(posted) and "TDP02 Tổ dân phố số 2: 30/50 hộ (60,0%)" in texts(posted)
+    assert "TDP01" not in texts(posted)
+    assert "Cảm ơn" in texts(await lan.says("/gopy Tổ 2 còn nhiều hộ chưa phân loại rác"))
+    listed = texts(await staff.says("/assessment feedback"))
+    assert "Lan: Tổ 2 còn nhiều hộ chưa phân loại rác" in listed
+
+    assert "một ngày có thật" in texts(await staff.says("/assessment decide 125/QĐ-UBND 31/02/2026"))
+    since = season.fake.mark()
+    decided = texts(await staff.says("/assessment decide 125/QĐ-UBND 20/11/2026", replies=2))
+    assert "Năm 2026: 1/2 tổ dân phố đạt danh hiệu Tổ dân phố văn hóa" in decided
+    for chat in (CHAT_1, CHAT_2):
+        heard = texts(await arrivals(season, since, chat))
+        assert "1/2 tổ dân phố" in heard and "123/150 hộ (82,0%)" in heard
+    heard = texts(await arrivals(season, since, mary.chat))
+    assert "Year 2026: 1/2 residential groups" in heard and "123/150 households (82.0%)" in heard
+
+    register = texts(await staff.says("/awards 2026"))
+    assert "Tổ dân phố văn hóa (phường): Tổ dân phố số 1" in register
+    assert await stored(
+        season, "SELECT title_key, households, decision_number FROM awards ORDER BY group_id, title_key"
+    ) == [("family", 93, "125/QĐ-UBND"), ("group", None, "125/QĐ-UBND"), ("family", 30, "125/QĐ-UBND")]
+    assert "đã có quyết định; không thể thay đổi" in texts(await nam.says("/assess"))
+
+    report = await staff.says("/assessment report")
+    document = next(m for m in report if m.document is not None)
+    text = _docx_text(document.document or b"")
+    assert "Năm 2026: 1/2 tổ dân phố đạt danh hiệu Tổ dân phố văn hóa; 123/150 hộ (82,0%)" in text
+    assert "TDP01 | Tổ dân phố số 1 | 100 | 95 | 93 | 93,0 | 2/2" in text
+    assert "TDP02 | Tổ dân phố số 2 | 50 | 50 | 30 | 60,0 | 1/2 | Không đạt" in text
+
+
+def _docx_text(content: bytes) -> str:
+    """Every paragraph and table row of a Word file, cells joined with " | "."""
+    document = Document(io.BytesIO(content))
+    lines = [p.text for p in document.paragraphs]
+    for table in document.tables:
+        for row in table.rows:
+            lines.append(" | ".join(cell.text for cell in row.cells))
+    return "\n".join(lines)
