@@ -7,12 +7,15 @@ group's years, marking groups that held the group title several years running.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.export import ExportData
+from bot.i18n import gettext as _
 from bot.indicators import text_in
 from bot.periods import parse_day
 from bot.ward_config import WardFile
@@ -201,12 +204,13 @@ def title_years(awards: Sequence[Award], groups: Sequence[ResidentialGroup]) -> 
 
 
 def award_rows(awards: Sequence[Award], groups: Sequence[ResidentialGroup]) -> list[list[Any]]:
-    """The register as spreadsheet rows (the export's sheet); text stays text, never a formula."""
+    """The register as spreadsheet rows (the export's sheet; `_fill` keeps text as text, never a formula)."""
     codes = {g.id: g.code for g in groups}
+    kinds = {GROUP_RECIPIENT: _("group"), HOUSEHOLD_RECIPIENT: _("households"), PERSON_RECIPIENT: _("person")}
     return [
         [
             award.year,
-            award.recipient_kind,
+            kinds.get(award.recipient_kind, award.recipient_kind),
             award.recipient_name,
             codes.get(award.group_id or 0, ""),
             award.households,
@@ -218,3 +222,9 @@ def award_rows(awards: Sequence[Award], groups: Sequence[ResidentialGroup]) -> l
         ]
         for award in awards
     ]
+
+
+async def with_awards(uow: UnitOfWork, data: ExportData, ward_id: int, year: int) -> ExportData:
+    """A year's export with the award register's sheet."""
+    awards = await uow.awards.of_ward(ward_id, years=[year])
+    return dataclasses.replace(data, awards=award_rows(awards, await uow.groups.all(ward_id)))
