@@ -10,13 +10,16 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from openpyxl import Workbook, load_workbook
 
 from bot.simulator import FakeBotApi, SentMessage
 from bot.ward_config import WardFile, load_ward_config
 from tests.conversations.test_campaign import arrivals
 from tests.conversations.test_report import stored
 from tests.harness import Person, RunningBot, make_settings, texts
-from tests.wards import NOW, appoint
+from storage.models import Award
+from storage.unit_of_work import unit_of_work
+from tests.wards import NOW, WARD, appoint
 
 CHAT_1, CHAT_2 = -901, -902
 
@@ -173,6 +176,12 @@ async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
     assert "TDP02 | Tổ dân phố số 2 | 50 | 50 | 30 | 60,0 | 1/2 | Không đạt" in text
 
 
+async def exported(staff: Person, command: str) -> Workbook:
+    """The workbook /export answers with (delivery reports may arrive around it)."""
+    document = next(m for m in await staff.says(command) if m.document is not None)
+    return load_workbook(io.BytesIO(document.document or b""))
+
+
 def _docx_text(content: bytes) -> str:
     """Every paragraph and table row of a Word file, cells joined with " | "."""
     document = Document(io.BytesIO(content))
@@ -181,3 +190,80 @@ def _docx_text(content: bytes) -> str:
         for row in table.rows:
             lines.append(" | ".join(cell.text for cell in row.cells))
     return "\n".join(lines)
+
+
+async def test_awards_are_recorded_listed_completed_later_and_exported(
+    season: RunningBot, tmp_path: Path
+) -> None:
+    staff, _nam, _binh = await two_heads_with_chats(season)
+    since = season.fake.mark()
+    said = texts(await staff.says("/award TDP02 Giấy khen Tổ dân phố văn hóa 2026"))
+    assert "Thông báo khen thưởng TDP02 đang được gửi tới các nhóm chat" in said and "#1" in said
+    heard = texts(await arrivals(season, since, CHAT_1))
+    assert "🎖 KHEN THƯỞNG: Tổ dân phố số 2 (TDP02)\nGiấy khen Tổ dân phố văn hóa 2026" in heard
+
+    refused = texts(await staff.says("/award TDP01 Người tốt việc tốt; hình thức: Huân chương"))
+    assert "không có trong các hình thức khen thưởng" in refused and "Giấy khen, Bằng khen" in refused
+    assert "một ngày có thật" in texts(await staff.says("/award #1; quyết định: 12/QĐ-UBND 31/02/2026"))
+    assert await stored(season, "SELECT count(*) FROM awards") == [(1,)]
+
+    await staff.says(
+        "/award TDP01 Người tốt việc tốt; hình thức: Giấy khen; cấp: phường; cá nhân: Nguyễn Văn An; "
+        "quyết định: 12/QĐ-UBND 01/11/2026"
+    )
+    assert "Đã cập nhật khen thưởng #1" in texts(
+        await staff.says("/award #1; level: Province/city; decision: 99/QĐ-UBND 02/11/2026")
+    )
+    assert "Không có khen thưởng #7" in texts(await staff.says("/award #7; cấp: phường"))
+    register = texts(await staff.says("/awards"))
+    assert "#1 award (tỉnh/thành phố)" not in register
+    assert "Sổ khen thưởng năm 2026:" in register
+    assert (
+        "#1 khen thưởng (tỉnh/thành phố): Tổ dân phố số 2 [tập thể] · quyết định 99/QĐ-UBND ngày 02/11/2026"
+        in (register)
+    )
+    assert (
+        "#2 Giấy khen (phường): Nguyễn Văn An [cá nhân] · quyết định 12/QĐ-UBND ngày 01/11/2026" in register
+    )
+    assert "Chưa có khen thưởng nào được ghi cho năm 2025" in texts(await staff.says("/awards 2025"))
+    assert "ghi năm" in texts(await staff.says("/awards hai"))
+
+    async with unit_of_work(season.wiring.factory) as uow:  # type: ignore[union-attr]
+        for year in (2024, 2025):
+            await uow.awards.add(
+                Award(
+                    ward_id=WARD,
+                    year=year,
+                    recipient_kind="group",
+                    recipient_name="Tổ dân phố số 2",
+                    group_id=2,
+                    title_key="group",
+                    form="Tổ dân phố văn hóa",
+                )
+            )
+    titles = texts(await season.person(503, "Lan").says("/titles"))
+    assert (
+        "TDP02 Tổ dân phố số 2: 2024, 2025 ⭐ 2 năm liền" in titles and "TDP01 Tổ dân phố số 1: —" in titles
+    )
+    own = texts(await staff.says("/titles TDP02"))
+    assert "2026: khen thưởng — Giấy khen Tổ dân phố văn hóa 2026" in own
+
+    book = await exported(staff, "/export 2026")
+    assert book.sheetnames[-1] == "Khen thưởng"
+    rows = list(book.worksheets[-1].iter_rows(min_row=2, values_only=True))
+    assert [row[:4] for row in rows] == [
+        (2026, "tập thể", "Tổ dân phố số 2", "TDP02"),
+        (2026, "cá nhân", "Nguyễn Văn An", "TDP01"),
+    ]
+    assert (
+        len(load_workbook(io.BytesIO((await staff.says("/export 2026-10"))[-1].document or b"")).sheetnames)
+        == 3
+    )
+
+
+async def test_a_formula_typed_into_an_award_stays_text_in_the_export(season: RunningBot) -> None:
+    staff, _nam, _binh = await two_heads_with_chats(season)
+    await staff.says('/award TDP01 Giấy khen; cá nhân: =HYPERLINK("http://x")')
+    book = await exported(staff, "/export 2026")
+    cell = book.worksheets[-1].cell(row=2, column=3)
+    assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"
