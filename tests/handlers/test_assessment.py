@@ -14,11 +14,11 @@ from openpyxl import Workbook, load_workbook
 
 from bot.simulator import FakeBotApi, SentMessage
 from bot.ward_config import WardFile, load_ward_config
+from storage.models import Award
+from storage.unit_of_work import unit_of_work
 from tests.conversations.test_campaign import arrivals
 from tests.conversations.test_report import stored
 from tests.harness import Person, RunningBot, make_settings, texts
-from storage.models import Award
-from storage.unit_of_work import unit_of_work
 from tests.wards import NOW, WARD, appoint
 
 CHAT_1, CHAT_2 = -901, -902
