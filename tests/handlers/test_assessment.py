@@ -18,7 +18,7 @@ from storage.models import Award
 from storage.unit_of_work import unit_of_work
 from tests.conversations.test_campaign import arrivals
 from tests.conversations.test_report import stored
-from tests.harness import Person, RunningBot, make_settings, texts
+from tests.harness import Person, RunningBot, make_settings, texts, wardbot_cli
 from tests.wards import NOW, WARD, appoint
 
 CHAT_1, CHAT_2 = -901, -902
@@ -84,7 +84,9 @@ async def invitation(running: RunningBot, since: int, head: Person) -> SentMessa
     return next(m for m in got if m.flat_buttons)
 
 
-async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(season: RunningBot) -> None:
+async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
+    season: RunningBot, tmp_path: Path
+) -> None:
     staff, nam, binh = await two_heads_with_chats(season)
     lan = season.person(503, "Lan")
     await lan.says("/follow TDP02")
@@ -121,7 +123,7 @@ async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
     sent = await nam.presses("✅ Xác nhận", replies=2)
     minutes = next(m for m in sent if m.document is not None)
     assert minutes.filename == "bien-ban-binh-xet-TDP01-2026.docx"
-    assert "BIÊN BẢN HỌP BÌNH XÉT NĂM 2026" in _docx_text(minutes.document or b"")
+    assert "BIÊN BẢN HỌP BÌNH XÉT NĂM 2026" in docx_text(minutes.document or b"")
 
     await binh.says("/tudanhgia")
     for answer in ("50", "50", "30", "02/11/2026", "40"):
@@ -170,10 +172,17 @@ async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
 
     report = await staff.says("/assessment report")
     document = next(m for m in report if m.document is not None)
-    text = _docx_text(document.document or b"")
+    text = docx_text(document.document or b"")
     assert "Năm 2026: 1/2 tổ dân phố đạt danh hiệu Tổ dân phố văn hóa; 123/150 hộ (82,0%)" in text
     assert "TDP01 | Tổ dân phố số 1 | 100 | 95 | 93 | 93,0 | 2/2" in text
     assert "TDP02 | Tổ dân phố số 2 | 50 | 50 | 30 | 60,0 | 1/2 | Không đạt" in text
+    assert "TDP01 | Nguyễn Văn An — giữ gìn vệ sinh ngõ xóm" in text
+    assert "Số quyết định | 125/QĐ-UBND" in text
+
+    out = tmp_path / "bao-cao.docx"
+    printed = await wardbot_cli(season, tmp_path, "assessment", "report", "--year", "2026", "--out", str(out))
+    assert "the assessment of 2026, 2 of 2 groups sent their form" in printed
+    assert docx_text(out.read_bytes()) == text
 
 
 async def exported(staff: Person, command: str) -> Workbook:
@@ -182,7 +191,7 @@ async def exported(staff: Person, command: str) -> Workbook:
     return load_workbook(io.BytesIO(document.document or b""))
 
 
-def _docx_text(content: bytes) -> str:
+def docx_text(content: bytes) -> str:
     """Every paragraph and table row of a Word file, cells joined with " | "."""
     document = Document(io.BytesIO(content))
     lines = [p.text for p in document.paragraphs]
