@@ -492,9 +492,10 @@ async def post(
 
 
 async def add_feedback(
-    uow: UnitOfWork, ward_id: int, person_id: int, label: str, text: str, *, now: datetime, today: date
+    uow: UnitOfWork, ward_id: int, person_id: int, label: str, text: str, *, now: datetime
 ) -> Assessment:
-    """Keep a comment on the posted results, with who and when; refused outside the posting window."""
+    """Keep a comment on the posted results, with who and when; taken from the posting until the
+    decision (a late comment still reaches the council before it signs)."""
     assessment = await uow.assessments.latest(ward_id)
     if assessment is None or assessment.posted_at is None or assessment.decided_at is not None:
         raise AssessmentError("not_posted")
@@ -610,7 +611,3 @@ async def decide(
     )
     return Posted(len(messages), text_for([r.group_id for r in found], language))
 
-
-def feedback_is_open(assessment: Assessment) -> bool:
-    """Posted and not yet decided: /feedback is taken."""
-    return assessment.posted_at is not None and assessment.decided_at is None

@@ -302,7 +302,6 @@ async def feedback_command(turn: Turn) -> None:
             turn.caller.name,
             text,
             now=turn.wiring.clock(),
-            today=turn.now().date(),
         )
     except AssessmentError:
         turn.reply(_("No proposed results are posted for comments now."))

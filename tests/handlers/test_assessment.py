@@ -276,3 +276,48 @@ async def test_a_formula_typed_into_an_award_stays_text_in_the_export(season: Ru
     book = await exported(staff, "/export 2026")
     cell = book.worksheets[-1].cell(row=2, column=3)
     assert cell.value == '=HYPERLINK("http://x")' and cell.data_type == "s"
+
+
+async def test_the_decision_waits_for_the_posting_and_staff_may_set_a_result_with_a_reason(
+    fake_api: FakeBotApi, tmp_path: Path
+) -> None:
+    path = tmp_path / "ward.toml"
+    path.write_text(SEASON_WARD.replace("posting_days = 0", "posting_days = 7"), encoding="utf-8")
+    running = RunningBot(fake_api, make_settings(tmp_path), load_ward_config(path), clock=lambda: NOW)
+    await running.start()
+    try:
+        staff, _nam, binh = await two_heads_with_chats(running)
+        await staff.says("/assessment 2026")
+        assert "Chưa tổ nào gửi biên bản" in texts(await staff.says("/assessment post"))
+        assert "TDP02 chưa gửi biên bản" in texts(
+            await staff.says("/assessment set TDP02 yes Hội đồng xét lại")
+        )
+        await binh.says("/assess")
+        for answer in ("50", "50", "30", "02/11/2026", "40"):
+            await binh.says(answer)
+        await binh.presses("Có")
+        await binh.presses("Không")
+        await binh.presses("Bỏ qua")
+        await binh.presses("✅ Xác nhận", replies=2)
+
+        assert "ghi /assessment set MÃ yes|no LÝ DO" in texts(await staff.says("/assessment set TDP02 maybe"))
+        assert "Không có tổ TDP09" in texts(await staff.says("/assessment set TDP09 yes Hội đồng xét lại"))
+        said = texts(await staff.says("/assessment set TDP02 yes Hội đồng xét lại: tổ đã khắc phục"))
+        assert "TDP02 đạt, theo điều chỉnh của cán bộ phường: Hội đồng xét lại: tổ đã khắc phục" in said
+        progress = texts(await staff.says("/assessment"))
+        assert "tiêu chí 1/2, đạt (cán bộ phường điều chỉnh)" in progress
+        assert "1/2 tổ dân phố đạt danh hiệu" in progress
+
+        await staff.says("/assessment post", replies=2)
+        refused = texts(await staff.says("/assessment decide 125/QĐ-UBND 20/11/2026"))
+        assert "Thời gian niêm yết đến ngày 10/11/2026" in refused
+        assert await stored(running, "SELECT count(*) FROM awards") == [(0,)]
+        assert "Đã niêm yết; có thể ghi quyết định từ ngày 10/11/2026" in texts(
+            await staff.says("/assessment")
+        )
+        assert "Chưa có góp ý nào" in texts(await staff.says("/assessment feedback"))
+        assert "ghi ý kiến sau lệnh" in texts(await running.person(503, "Lan").says("/gopy"))
+        audit = await stored(running, "SELECT action, detail FROM audit_log WHERE action LIKE 'assessment%'")
+        assert ("assessment result set", "2026 yes: Hội đồng xét lại: tổ đã khắc phục") in audit
+    finally:
+        await running.stop()
