@@ -228,8 +228,8 @@ async def open_assessment(
         with use_language(language):
             text = _(
                 "📋 The year-end assessment (bình xét) {year} is open. After your group's meeting, send "
-                "its results: households, registered and achieved “{family_title}”, the meeting and the "
-                "checklist for “{group_title}”. Press the button or send /assess."
+                "its results for “{family_title}” and “{group_title}” with the form: press the button "
+                "or send /assess."
             ).format(
                 year=year,
                 family_title=text_in(ward.assessment.family_title, language),

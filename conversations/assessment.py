@@ -255,25 +255,26 @@ async def _ask(
     ward = turn.ward.assessment
     family = text_in(ward.family_title, language)
     name = steps[position]
-    lines = [hint] if hint else []
-    lines.append(_("Question {number} of {count}").format(number=position + 1, count=len(steps)))
+    if hint:
+        turn.reply(hint)  # its own message: the question below names only what it asks
+    lines = [_("Question {number} of {count}").format(number=position + 1, count=len(steps))]
     choices: list[list[Choice]] = []
     if name == "households":
-        lines.append(_("❓ Households: how many does the group have now?"))
+        lines.append(_("❓ How many households does the group have now?"))
     elif name == "registered":
         lines.append(
-            _("❓ Registered: how many families signed up for “{title}” this year?").format(title=family)
+            _("❓ How many families registered for “{title}” this year?").format(title=family)
         )
     elif name == "achieved":
         lines.append(
-            _("❓ Achieved: how many families did the group meeting vote as holding “{title}”?").format(
+            _("❓ How many families achieved “{title}”, as the group meeting voted?").format(
                 title=family
             )
         )
     elif name == MEETING_DATE:
-        lines.append(_("❓ Meeting date of the group's bình xét, as dd/mm/yyyy?"))
+        lines.append(_("❓ The meeting date of the group's bình xét, as dd/mm/yyyy?"))
     elif name == "attended":
-        lines.append(_("❓ Attended: how many families came to the group's bình xét?"))
+        lines.append(_("❓ How many families attended the group's bình xét?"))
     elif name.startswith(CRITERION):
         key = name.removeprefix(CRITERION)
         criterion = next(c for c in ward.criteria if c.key == key)
@@ -288,7 +289,7 @@ async def _ask(
     else:
         lines.append(
             _(
-                "❓ Nominations for commendation (gương điển hình, người tốt việc tốt): send one per "
+                "❓ Your nominations for commendation (gương điển hình, người tốt việc tốt)? Send one per "
                 "message as “Name — reason”, then press Done."
             )
         )

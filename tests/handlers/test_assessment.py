@@ -321,3 +321,51 @@ async def test_the_decision_waits_for_the_posting_and_staff_may_set_a_result_wit
         assert ("assessment result set", "2026 yes: Hội đồng xét lại: tổ đã khắc phục") in audit
     finally:
         await running.stop()
+
+
+async def test_each_english_question_names_the_one_thing_it_asks(season: RunningBot) -> None:
+    staff, _nam, _binh = await two_heads_with_chats(season)
+    await staff.says("/assessment 2026")
+    head = season.person(501, "Nam", language_code="en")
+    words = ("households", "registered", "achieved", "meeting date", "attended", "nominations")
+
+    def question(said: list[SentMessage]) -> str:
+        return next(m.text or "" for m in said if "❓" in (m.text or ""))
+
+    def names_only(text: str, word: str) -> bool:
+        lowered = text.lower()
+        return word in lowered and not [other for other in words if other != word and other in lowered]
+
+    said = await head.says("/assess")
+    assert names_only(question(said), "households")
+    assert [b.text for b in said[-1].flat_buttons] == ["100"]
+    said = await head.presses("100")
+    assert names_only(question(said), "registered")
+    said = await head.says("95")
+    assert names_only(question(said), "achieved")
+    said = await head.says("96")
+    assert "Achieved cannot be more than the 95 registered" in texts(said)
+    assert names_only(question(said), "achieved")
+    said = await head.says("93")
+    assert names_only(question(said), "meeting date")
+    said = await head.says("30/02/2026")
+    assert "That date does not exist" in texts(said) and names_only(question(said), "meeting date")
+    said = await head.says("01/11/2026")
+    assert names_only(question(said), "attended")
+    said = await head.says("80")
+    assert "Security and order kept" in question(said)
+    assert [b.text for b in said[-1].flat_buttons] == ["Yes", "No", "⬅️ Back"]
+    await head.presses("Yes")
+    said = await head.presses("Yes")
+    assert names_only(question(said), "nominations")
+    summary = await head.presses("Done")
+    buttons = [b.text for b in summary[-1].flat_buttons]
+    assert buttons == ["✅ Confirm", "✏️ Edit an answer", "❌ Cancel"]
+    assert "3. Achieved “Cultured family”: 93 (93.0%)" in texts(summary)
+    edits = await head.presses("✏️ Edit an answer")
+    asked = await head.presses("4. Meeting date: 01/11/2026", edits[-1])
+    assert "Now: 01/11/2026" in texts(asked)
+    assert "Computed: qualifies for “Cultured residential group”" in texts(await head.says("02/11/2026"))
+    for said in (await head.says("/cancel"),):
+        assert "answers are kept" in texts(said)
+    assert "4. Meeting date: 02/11/2026" in texts(await head.says("/assess"))
