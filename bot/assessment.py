@@ -237,16 +237,17 @@ async def open_assessment(
             )
             button = Choice(_("📝 Fill in the form"), START_FORM)
         messages.append((_person(person), Outgoing(text, ((button,),))))
-    await enqueue_broadcast(
-        uow,
-        kind="assessment",
-        ward_id=ward_id,
-        title=f"bình xét {year}",
-        messages=messages,
-        requested_by=opened_by,
-        key=f"assessment:{ward_id}:{year}:open",
-        now=now,
-    )
+    if messages:  # no head yet, no broadcast (and no empty delivery report)
+        await enqueue_broadcast(
+            uow,
+            kind="assessment",
+            ward_id=ward_id,
+            title=f"bình xét {year}",
+            messages=messages,
+            requested_by=opened_by,
+            key=f"assessment:{ward_id}:{year}:open",
+            now=now,
+        )
     await audit(uow, "assessment opened", actor=opened_by, ward_id=ward_id, detail=str(year))
     return assessment, len(messages)
 
@@ -610,4 +611,3 @@ async def decide(
         detail=f"{assessment.year} {number} {signed_on.isoformat()}",
     )
     return Posted(len(messages), text_for([r.group_id for r in found], language))
-

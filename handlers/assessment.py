@@ -112,7 +112,7 @@ async def _open(turn: Turn, year: int) -> None:
     except AssessmentError as error:
         turn.reply(_refusal(error))
         return
-    turn.broadcast = True
+    turn.broadcast = invited > 0
     turn.reply(
         _(
             "The year-end assessment {year} is open. {count} heads and deputies got a 📝 button to fill "

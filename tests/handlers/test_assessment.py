@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from docx import Document
+from docx.shared import Mm
 from openpyxl import Workbook, load_workbook
 
 from bot.simulator import FakeBotApi, SentMessage
@@ -178,6 +179,8 @@ async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
     assert "TDP02 | Tổ dân phố số 2 | 50 | 50 | 30 | 60,0 | 1/2 | Không đạt" in text
     assert "TDP01 | Nguyễn Văn An — giữ gìn vệ sinh ngõ xóm" in text
     assert "Số quyết định | 125/QĐ-UBND" in text
+    section = Document(io.BytesIO(document.document or b"")).sections[0]
+    assert (section.page_width, section.page_height) == (Mm(210), Mm(297))  # A4
 
     out = tmp_path / "bao-cao.docx"
     printed = await wardbot_cli(season, tmp_path, "assessment", "report", "--year", "2026", "--out", str(out))
