@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from docx import Document
-from docx.shared import Mm
 from openpyxl import Workbook, load_workbook
 
 from bot.simulator import FakeBotApi, SentMessage
@@ -180,7 +179,7 @@ async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
     assert "TDP01 | Nguyễn Văn An — giữ gìn vệ sinh ngõ xóm" in text
     assert "Số quyết định | 125/QĐ-UBND" in text
     section = Document(io.BytesIO(document.document or b"")).sections[0]
-    assert (section.page_width, section.page_height) == (Mm(210), Mm(297))  # A4
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
 
     out = tmp_path / "bao-cao.docx"
     printed = await wardbot_cli(season, tmp_path, "assessment", "report", "--year", "2026", "--out", str(out))
