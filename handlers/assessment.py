@@ -11,13 +11,14 @@ from bot.assessment import (
     format_share,
     open_assessment,
     post,
+    result_of,
     results,
     set_override,
     totals,
     ward_line,
 )
 from bot.awards import GROUP_RECIPIENT, HOUSEHOLD_RECIPIENT, title_years
-from bot.documents import assessment_report_docx
+from bot.documents import assessment_report_docx, minutes_docx
 from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
@@ -38,7 +39,7 @@ def _usage() -> str:
     return _(
         "Year-end assessment: /assessment YEAR opens it; /assessment shows progress; "
         "/assessment set CODE yes|no REASON; /assessment post; /assessment feedback; "
-        "/assessment decide NUMBER dd/mm/yyyy; /assessment report."
+        "/assessment decide NUMBER dd/mm/yyyy; /assessment report [CODE]."
     )
 
 
@@ -272,12 +273,35 @@ async def _decide(turn: Turn, assessment: Assessment) -> None:
 
 
 async def _report(turn: Turn, assessment: Assessment) -> None:
+    if len(turn.args) > 1:
+        await _minutes(turn, assessment, turn.args[1])
+        return
     found = await results(turn.uow, assessment, turn.ward)
     feedback = len(await turn.uow.assessments.feedback(assessment.id))
     content = assessment_report_docx(turn.ward, assessment, found, feedback)
     turn.reply(
         _("The report on the assessment of {year}, to edit and sign in Word.").format(year=assessment.year),
         attachment=Attachment(content, f"bao-cao-binh-xet-{assessment.year}.docx"),
+    )
+
+
+async def _minutes(turn: Turn, assessment: Assessment, code: str) -> None:
+    """/assessment report CODE: one group's minutes (biên bản họp bình xét), as its head got them."""
+    try:
+        group = await require_group(turn.uow, code, turn.ward_id)
+    except MembershipError as error:
+        turn.reply(explain(error))
+        return
+    form = await turn.uow.assessments.form(assessment.id, group.id)
+    if form is None or form.submitted_at is None:
+        turn.reply(_refusal(AssessmentError("no_form", code=group.code)))
+        return
+    turn.reply(
+        _("Minutes of the group meeting (biên bản họp bình xét) — {code}").format(code=group.code),
+        attachment=Attachment(
+            minutes_docx(turn.ward, assessment, group, result_of(group, form, turn.ward)),
+            f"bien-ban-binh-xet-{group.code}-{assessment.year}.docx",
+        ),
     )
 
 

@@ -181,6 +181,10 @@ async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
     section = Document(io.BytesIO(document.document or b"")).sections[0]
     assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)  # A4
 
+    minutes = (await staff.says("/assessment report TDP02"))[-1]
+    assert minutes.filename == "bien-ban-binh-xet-TDP02-2026.docx"
+    assert "Vệ sinh môi trường | Không" in docx_text(minutes.document or b"")
+
     out = tmp_path / "bao-cao.docx"
     printed = await wardbot_cli(season, tmp_path, "assessment", "report", "--year", "2026", "--out", str(out))
     assert "the assessment of 2026, 2 of 2 groups sent their form" in printed
