@@ -219,8 +219,8 @@ async def _open(turn: Turn) -> None:
 
 def _first_unanswered(turn: Turn, values: FormValues) -> int | None:
     for position, name in enumerate(_steps(turn)):
-        if name == NOMINATIONS:
-            return None if values.households is not None else position
+        if name == NOMINATIONS:  # optional: every figure and criterion is in, so the summary
+            return None
         if name.startswith(CRITERION):
             if name.removeprefix(CRITERION) not in values.criteria:
                 return position
@@ -262,14 +262,10 @@ async def _ask(
     if name == "households":
         lines.append(_("❓ How many households does the group have now?"))
     elif name == "registered":
-        lines.append(
-            _("❓ How many families registered for “{title}” this year?").format(title=family)
-        )
+        lines.append(_("❓ How many families registered for “{title}” this year?").format(title=family))
     elif name == "achieved":
         lines.append(
-            _("❓ How many families achieved “{title}”, as the group meeting voted?").format(
-                title=family
-            )
+            _("❓ How many families achieved “{title}”, as the group meeting voted?").format(title=family)
         )
     elif name == MEETING_DATE:
         lines.append(_("❓ The meeting date of the group's bình xét, as dd/mm/yyyy?"))

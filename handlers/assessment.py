@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+
 from bot.answers import format_number, whole_number
 from bot.assessment import (
     AssessmentError,
@@ -27,7 +30,7 @@ from bot.periods import FIRST_YEAR, LAST_YEAR, parse_day
 from bot.replies import Attachment
 from bot.turns import Turn
 from handlers.membership_texts import explain
-from storage.models import Assessment
+from storage.models import Assessment, Person
 
 FEEDBACK_LIMIT = 2000
 REASON_LIMIT = 500
@@ -126,6 +129,8 @@ async def _progress(turn: Turn, assessment: Assessment) -> None:
     language = current_language()
     found = await results(turn.uow, assessment, turn.ward)
     sent = [r for r in found if r.submitted]
+    forms = {f.group_id: f for f in await turn.uow.assessments.forms(assessment.id)}
+    people = {p.id: p for p in await turn.uow.people.by_ids(f.submitted_by for f in forms.values())}
     lines = [
         _("Year-end assessment {year}: {sent}/{count} groups sent their form.").format(
             year=assessment.year, sent=len(sent), count=len(found)
@@ -150,6 +155,7 @@ async def _progress(turn: Turn, assessment: Assessment) -> None:
                 result=(_("qualifies") if r.qualifies else _("does not qualify"))
                 + (_(" (set by staff)") if r.override is not None else ""),
             )
+            + _sender(forms[r.group_id].submitted_by, forms[r.group_id].submitted_at, people, turn)
         )
     lines.append(ward_line(assessment.year, totals(found), turn.ward, language))
     if assessment.decided_at is not None:
@@ -166,6 +172,13 @@ async def _progress(turn: Turn, assessment: Assessment) -> None:
             )
         )
     turn.reply("\n".join(lines))
+
+
+def _sender(person_id: int | None, at: datetime | None, people: Mapping[int, Person], turn: Turn) -> str:
+    """ " — Nam, 03/11/2026": who confirmed the group's form, and when."""
+    person = people.get(person_id or 0)
+    when = at.astimezone(turn.timezone).strftime("%d/%m/%Y") if at is not None else ""
+    return f" — {person.display_name if person is not None else '?'}, {when}"
 
 
 async def _set(turn: Turn, assessment: Assessment) -> None:

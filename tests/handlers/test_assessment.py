@@ -137,7 +137,7 @@ async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
     progress = texts(await staff.says("/assessment"))
     assert "2/2 tổ đã gửi" in progress
     assert "TDP01 Tổ dân phố số 1: 93/100 hộ (93,0%), tiêu chí 2/2, đạt" in progress
-    assert "TDP02 Tổ dân phố số 2: 30/50 hộ (60,0%), tiêu chí 1/2, không đạt" in progress
+    assert "TDP02 Tổ dân phố số 2: 30/50 hộ (60,0%), tiêu chí 1/2, không đạt — Bình, 03/11/2026" in progress
 
     for command in ("/assessment post", "/assessment decide 1/QĐ 20/11/2026", "/assessment set TDP02 yes x"):
         assert "dành cho cán bộ phường" in texts(await lan.says(command))
