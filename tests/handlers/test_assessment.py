@@ -13,11 +13,12 @@ from docx import Document
 from openpyxl import Workbook, load_workbook
 
 from bot.simulator import FakeBotApi, SentMessage
-from bot.ward_config import WardFile, load_ward_config
+from bot.ward_config import WardFile, load_ward_config, load_wards
 from storage.models import Award
 from storage.unit_of_work import unit_of_work
 from tests.conversations.test_campaign import arrivals
 from tests.conversations.test_report import stored
+from tests.handlers.test_province import P1, P2, staff_of
 from tests.harness import Person, RunningBot, make_settings, texts, wardbot_cli
 from tests.wards import NOW, WARD, appoint
 
@@ -375,3 +376,41 @@ async def test_each_english_question_names_the_one_thing_it_asks(season: Running
     for said in (await head.says("/cancel"),):
         assert "answers are kept" in texts(said)
     assert "4. Meeting date: 02/11/2026" in texts(await head.says("/assess"))
+
+
+@pytest.fixture
+async def province(fake_api: FakeBotApi, tmp_path: Path) -> AsyncIterator[RunningBot]:
+    """Two wards in one deployment (the wards of tests/handlers/test_province.py)."""
+    folder = tmp_path / "wards"
+    folder.mkdir()
+    (folder / "P1.toml").write_text(P1, encoding="utf-8")
+    (folder / "P2.toml").write_text(P2, encoding="utf-8")
+    bot = RunningBot(fake_api, make_settings(tmp_path), load_wards(folder), clock=lambda: NOW)
+    await bot.start()
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+async def test_two_wards_of_one_deployment_assess_and_award_apart(province: RunningBot) -> None:
+    hoa = await staff_of(province, 1, "Hoa", "P1")
+    lan = await staff_of(province, 2, "Lan", "P2")
+    invite = texts(await hoa.says("/invite TDP01")).split("start=")[1].split()[0]
+    nam = province.person(501, "Nam")
+    await nam.says(f"/start {invite}")
+
+    assert "1 tổ trưởng, tổ phó" in texts(await hoa.says("/assessment 2026"))
+    assert "Chưa có đợt bình xét nào" in texts(await lan.says("/assessment"))
+    assert "0 tổ trưởng, tổ phó" in texts(await lan.says("/assessment 2026"))  # its own, the same year
+    assert "Tổ dân phố số 1 (Tràng Cát)" in texts(await nam.says("/assess"))
+    assert "0/2 tổ đã gửi" in texts(await lan.says("/assessment"))
+    assert "Tràng Cát" not in texts(await lan.says("/assessment"))
+
+    await hoa.says("/award TDP01 Giấy khen")
+    assert "Chưa có khen thưởng nào được ghi cho năm 2026" in texts(await lan.says("/awards"))
+    assert "Tổ dân phố số 1 (Tràng Cát)" in texts(await hoa.says("/awards"))
+    assert await stored(province, "SELECT ward_id, year FROM assessments ORDER BY ward_id") == [
+        (1, 2026),
+        (2, 2026),
+    ]
