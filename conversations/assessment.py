@@ -443,12 +443,13 @@ async def _summary(turn: Turn, form: AssessmentForm, values: FormValues, step: d
     wrong = check_form(values, [c.key for c in turn.ward.assessment.criteria])
     if wrong is not None:
         name = wrong if wrong in steps else CRITERION + wrong
+        answered = name in NUMBERS and getattr(values, name) is not None  # then it is too large
         await _ask(
             turn,
             form,
             values,
-            step | {"position": steps.index(name)},
-            hint=_("This question still needs an answer."),
+            step | {"position": steps.index(name), "editing": True},
+            hint=_limit(values, name)[1] if answered else _("This question still needs an answer."),
         )
         return
     save_draft(form, values)

@@ -373,6 +373,14 @@ async def test_each_english_question_names_the_one_thing_it_asks(season: Running
     asked = await head.presses("4. Meeting date: 01/11/2026", edits[-1])
     assert "Now: 01/11/2026" in texts(asked)
     assert "Computed: qualifies for “Cultured residential group”" in texts(await head.says("02/11/2026"))
+    await head.presses("✏️ Edit an answer")
+    await head.presses("1. Households: 100")
+    said = await head.says("90")  # now fewer than the 95 registered: that answer is asked again
+    assert "Registered cannot be more than the group's 90 households" in texts(said)
+    assert names_only(question(said), "registered")
+    said = await head.says("90")
+    assert "Achieved cannot be more than the 90 registered" in texts(said)
+    assert "1. Households: 90" in texts(await head.says("85"))
     for said in (await head.says("/cancel"),):
         assert "answers are kept" in texts(said)
     assert "4. Meeting date: 02/11/2026" in texts(await head.says("/assess"))
