@@ -557,7 +557,7 @@ async def decide(
         await uow.awards.add(
             Award(
                 recipient_kind=HOUSEHOLD_RECIPIENT,
-                recipient_name=f"{result.values.achieved or 0} hộ – {result.name}",
+                recipient_name=result.name,
                 households=result.values.achieved or 0,
                 title_key=FAMILY_TITLE_KEY,
                 form=family_vi,

@@ -362,10 +362,7 @@ async def awards_command(turn: Turn) -> None:
         turn.reply(_("No award recorded for {year}.").format(year=year))
         return
     language = current_language()
-    kinds = {
-        GROUP_RECIPIENT: _("group"),
-        HOUSEHOLD_RECIPIENT: _("households"),
-    }
+    kinds = {GROUP_RECIPIENT: _("group"), HOUSEHOLD_RECIPIENT: _("household")}
     lines = [_("Award register {year}:").format(year=year)]
     for award in awards:
         what = award.form or _("award")
@@ -378,12 +375,13 @@ async def awards_command(turn: Turn) -> None:
             else ""
         )
         level = f" ({award.level})" if award.level else ""
-        who = kinds.get(award.recipient_kind, _("person"))
-        count = (
-            f" {format_number(award.households, language=language)}" if award.households is not None else ""
+        who = (
+            _("{count} households").format(count=format_number(award.households, language=language))
+            if award.households is not None
+            else kinds.get(award.recipient_kind, _("person"))
         )
         reason = f" — {award.reason}" if award.reason else ""
-        lines.append(f"#{award.id} {what}{level}: {award.recipient_name} [{who}{count}]{decision}{reason}")
+        lines.append(f"#{award.id} {what}{level}: {award.recipient_name} [{who}]{decision}{reason}")
     turn.reply("\n".join(lines))
 
 

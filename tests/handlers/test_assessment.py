@@ -165,7 +165,8 @@ async def test_two_groups_go_through_the_season_and_every_chat_hears_the_result(
     assert "Year 2026: 1/2 residential groups" in heard and "123/150 households (82.0%)" in heard
 
     register = texts(await staff.says("/awards 2026"))
-    assert "Tổ dân phố văn hóa (phường): Tổ dân phố số 1" in register
+    assert "#2 Tổ dân phố văn hóa (phường): Tổ dân phố số 1 [tập thể] · quyết định 125/QĐ-UBND" in register
+    assert "#3 Gia đình văn hóa (phường): Tổ dân phố số 2 [30 hộ] · quyết định 125/QĐ-UBND" in register
     assert await stored(
         season, "SELECT title_key, households, decision_number FROM awards ORDER BY group_id, title_key"
     ) == [("family", 93, "125/QĐ-UBND"), ("group", None, "125/QĐ-UBND"), ("family", 30, "125/QĐ-UBND")]
