@@ -157,7 +157,7 @@ def assessment_report_docx(
         if assessment.decided_at is not None
         else [["Quyết định", "Chưa có quyết định"]]
     )
-    _section(document, "IV. Quyết định công nhận", ["Nội dung", ""], decision)
+    _section(document, "IV. Quyết định công nhận", ["Nội dung", "Kết quả"], decision)
     _signatures(document, "NGƯỜI LẬP BÁO CÁO", "TM. HỘI ĐỒNG THI ĐUA – KHEN THƯỞNG")
     return _bytes(document)
 

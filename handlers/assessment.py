@@ -25,6 +25,7 @@ from bot.documents import assessment_report_docx, minutes_docx
 from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
+from bot.indicators import text_in
 from bot.membership import MembershipError, require_group
 from bot.periods import FIRST_YEAR, LAST_YEAR, parse_day
 from bot.replies import Attachment
@@ -397,7 +398,7 @@ async def titles_command(turn: Turn) -> None:
             return
     awards = await turn.uow.awards.of_ward(turn.ward_id)
     language = current_language()
-    title = turn.ward.assessment.group_title.get(language) or turn.ward.assessment.group_title["vi"]
+    title = text_in(turn.ward.assessment.group_title, language)
     lines = [_("Years holding “{title}”:").format(title=title)]
     for found in title_years(awards, groups):
         years = ", ".join(str(y) for y in found.years) or "—"
