@@ -237,6 +237,12 @@ def _yes_no(text: str) -> float | None:
     return None
 
 
+def yes_no(text: str) -> bool | None:
+    """A typed yes ("có", "yes", "1"…) or no ("không", "no", "0"…); None for anything else."""
+    value = _yes_no(text)
+    return None if value is None else bool(value)
+
+
 def _choice_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 

@@ -268,8 +268,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.application import load_ward
+    from bot.awards import with_awards
     from bot.export import csv_bytes, workbook_bytes
-    from bot.periods import parse_period
+    from bot.i18n import use_language
+    from bot.periods import PeriodKind, parse_period
     from bot.standings import export_data
     from storage.models import utcnow
     from storage.unit_of_work import unit_of_work
@@ -301,6 +303,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
                 ward=ward.ward,
                 tz=tz,
             )
+        if period.kind is PeriodKind.YEAR:
+            async with unit_of_work(wiring.factory) as uow:
+                with use_language(args.language):
+                    data = await with_awards(uow, data, ward_id, period.first.year)
         content = (
             workbook_bytes(data, args.language) if args.format == "xlsx" else csv_bytes(data, args.language)
         )
@@ -309,6 +315,35 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as error:
             raise UsageError(f"--out {out}: cannot write the file ({error.strerror or error})") from None
         print(f"{out}: {len(data.value_rows)} reports of {period.key}.")
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _assessment_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.assessment import results
+    from bot.documents import assessment_report_docx
+    from storage.unit_of_work import unit_of_work
+
+    out = Path(args.out or f"bao-cao-binh-xet-{args.year}.docx")
+    _check_writable(out, "--out")
+
+    async def work(wiring: Wiring) -> int:
+        ward_id = _ward(wiring, args.ward)
+        ward = wiring.ward_of(ward_id)
+        async with unit_of_work(wiring.factory) as uow:
+            assessment = await uow.assessments.of_year(ward_id, args.year)
+            if assessment is None:
+                raise UsageError(f"--year {args.year}: no assessment of that year (open it with /assessment)")
+            found = await results(uow, assessment, ward)
+            feedback = len(await uow.assessments.feedback(assessment.id))
+        content = assessment_report_docx(ward, assessment, found, feedback)
+        try:
+            await asyncio.to_thread(out.write_bytes, content)
+        except OSError as error:
+            raise UsageError(f"--out {out}: cannot write the file ({error.strerror or error})") from None
+        sent = sum(1 for r in found if r.submitted)
+        print(f"{out}: the assessment of {args.year}, {sent} of {len(found)} groups sent their form.")
         return 0
 
     return _with_database(settings, work)
@@ -502,6 +537,20 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--language", choices=("vi", "en"), default="vi", help="headers (default vi)")
     export.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
     export.set_defaults(handler=_export)
+
+    assessment = commands.add_parser(
+        "assessment", help="the year-end assessment (bình xét)", description="The year-end assessment."
+    )
+    assessment_commands = assessment.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    assessment_report = assessment_commands.add_parser(
+        "report",
+        help="write the assessment report (Word)",
+        description="Write “Báo cáo kết quả bình xét” of a year as a Word file (.docx).",
+    )
+    assessment_report.add_argument("--year", type=_positive, required=True, help="the assessment's year")
+    assessment_report.add_argument("--out", metavar="FILE", help="default bao-cao-binh-xet-YEAR.docx")
+    assessment_report.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
+    assessment_report.set_defaults(handler=_assessment_report)
 
     backup = commands.add_parser(
         "backup",

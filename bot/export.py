@@ -67,6 +67,7 @@ class ExportData:
     value_rows: Sequence[ValueRow]
     standings: Sequence[Standing]
     completeness: Sequence[CompletenessRow]
+    awards: Sequence[Sequence[Any]] | None = None  # the award register's rows (a year's export)
 
 
 def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
@@ -105,6 +106,26 @@ def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
             header_text,
             formats={6: "0.0"},
         )
+        if data.awards is not None:
+            _fill(
+                workbook.create_sheet(),
+                _("Awards"),
+                [
+                    _("Year"),
+                    _("Recipient"),
+                    _("Name"),
+                    _("Code"),
+                    _("Households"),
+                    _("Form"),
+                    _("Level"),
+                    _("Decision number"),
+                    _("Decision date"),
+                    _("Reason"),
+                ],
+                data.awards,
+                header_text,
+                text_columns={9},
+            )
         buffer = io.BytesIO()
         workbook.save(buffer)
     return _normalise_zip(buffer.getvalue())

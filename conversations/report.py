@@ -39,6 +39,7 @@ from bot.reporting import (
 )
 from bot.turns import Turn
 from conversations.router import Flow, register_flow
+from conversations.steps import BACK_WORDS, SKIP_WORDS, navigation, save_step, summary_choices
 from storage.models import Conversation, ResidentialGroup
 from storage.repositories.conversations import conversation_data
 
@@ -65,8 +66,6 @@ EDIT = PREFIX + "edit"
 CANCEL = PREFIX + "cancel"
 PICK = PREFIX + "pick:"
 
-SKIP_WORDS = frozenset({"skip", "bỏ qua", "bo qua", "bỏ", "bo"})  # typed instead of the buttons
-BACK_WORDS = frozenset({"back", "quay lại", "quay lai", "lùi", "lui"})
 
 
 # --- entry points ----------------------------------------------------------------------------------
@@ -296,13 +295,10 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
         )
     else:
         lines.append(_kind_prompt(indicator))
-    row = []
-    if draft.position > 0 or step.get("editing"):
-        row.append(Choice(_("⬅️ Back"), BACK, word=_("back")))
-    if not indicator.required:
-        row.append(Choice(_("Skip"), SKIP + indicator.key, word=_("skip")))
-    if row:
-        choices.append(row)
+    choices += navigation(
+        BACK if draft.position > 0 or step.get("editing") else None,
+        SKIP + indicator.key if not indicator.required else None,
+    )
     turn.reply("\n".join(lines), choices)
 
 
@@ -431,10 +427,7 @@ async def _summary(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
     lines.append(_("Check the answers, then press ✅ Confirm."))
     turn.reply(
         "\n".join(lines),
-        [
-            [Choice(_("✅ Confirm"), CONFIRM)],
-            [Choice(_("✏️ Edit an answer"), EDIT), Choice(_("❌ Cancel"), CANCEL)],
-        ],
+        summary_choices(CONFIRM, EDIT, CANCEL),
     )
 
 
@@ -520,9 +513,7 @@ async def _show_step(turn: Turn, draft: Draft, state: str, step: dict[str, Any])
 
 
 async def _save(turn: Turn, state: str, step: dict[str, Any]) -> None:
-    await turn.uow.conversations.save(
-        turn.caller.person_id, FLOW, state, step, turn.chat_id, now=turn.wiring.clock()
-    )
+    await save_step(turn, FLOW, state, step)
 
 
 async def _reporting_group(turn: Turn) -> ResidentialGroup | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import (
+    assessment,
     campaigns,
     cancel,
     chats,
@@ -30,6 +31,7 @@ FEATURES = (
     reports,
     standings,
     campaigns,
+    assessment,
     province,
     fallback,
 )

@@ -6,12 +6,21 @@ import functools
 
 from bot.access import ChatKind, Role
 from bot.answers import format_value, whole_number
+from bot.awards import with_awards
 from bot.campaigns import campaign_standings
 from bot.export import workbook_bytes
 from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
-from bot.periods import Month, Period, deadline_date, open_months, parse_period, period_in_sentence
+from bot.periods import (
+    Month,
+    Period,
+    PeriodKind,
+    deadline_date,
+    open_months,
+    parse_period,
+    period_in_sentence,
+)
 from bot.replies import Attachment
 from bot.standings import completeness, compute_standings, export_data
 from bot.standings_view import chart_attachment, completeness_lines, default_period, standings_table
@@ -160,6 +169,8 @@ async def export(turn: Turn) -> None:
         ward=turn.ward.ward,
         tz=turn.timezone,
     )
+    if period.kind is PeriodKind.YEAR:
+        data = await with_awards(turn.uow, data, turn.ward_id, period.first.year)
     language = current_language()
     content = workbook_bytes(data, language)
     turn.reply(

@@ -480,3 +480,88 @@ class Media(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Assessment(Base):
+    """One year's assessment (bình xét) of a ward: opened, posted for comments, decided."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("ward_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    posting_ends_on: Mapped[date | None] = mapped_column(default=None)  # the decision may come from this day
+    decision_number: Mapped[str | None] = mapped_column(String(60), default=None)
+    decision_date: Mapped[date | None] = mapped_column(default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class AssessmentForm(Base):
+    """A group's year-end form: the draft as typed (`draft_json`) and what was confirmed (the columns)."""
+
+    __tablename__ = "assessment_forms"
+    __table_args__ = (UniqueConstraint("assessment_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    draft_json: Mapped[str] = mapped_column(Text, default="{}")
+    households: Mapped[int | None] = mapped_column(default=None)
+    registered: Mapped[int | None] = mapped_column(default=None)
+    achieved: Mapped[int | None] = mapped_column(default=None)
+    meeting_date: Mapped[date | None] = mapped_column(default=None)
+    attended: Mapped[int | None] = mapped_column(default=None)
+    criteria_json: Mapped[str] = mapped_column(Text, default="{}")  # criterion key → true/false
+    nominations_json: Mapped[str] = mapped_column(Text, default="[]")  # "Name — reason" lines
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    submitted_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    override: Mapped[bool | None] = mapped_column(default=None)  # staff's yes/no instead of the computation
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssessmentFeedback(Base):
+    """A comment sent with /feedback while the proposed results are posted (niêm yết): who and when."""
+
+    __tablename__ = "assessment_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    person_label: Mapped[str] = mapped_column(String(256), default="")
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Award(Base):
+    """One line of the award register (sổ khen thưởng): to a group, a household or a person."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(16))  # group | household | person
+    recipient_name: Mapped[str] = mapped_column(String(300))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residential_groups.id", ondelete="SET NULL"), default=None
+    )
+    households: Mapped[int | None] = mapped_column(default=None)  # a family title's figure: how many homes
+    title_key: Mapped[str | None] = mapped_column(String(16), default=None)  # "family" | "group" titles
+    form: Mapped[str] = mapped_column(String(200), default="")
+    level: Mapped[str] = mapped_column(String(200), default="")
+    decision_number: Mapped[str] = mapped_column(String(60), default="")
+    decision_date: Mapped[date | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL"), default=None
+    )
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

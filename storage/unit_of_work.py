@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.repositories.assessments import AssessmentsRepository, AwardsRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignsRepository
 from storage.repositories.conversations import ConversationsRepository
@@ -81,6 +82,14 @@ class UnitOfWork:
     @cached_property
     def workers(self) -> WorkersRepository:
         return WorkersRepository(self.session)
+
+    @cached_property
+    def assessments(self) -> AssessmentsRepository:
+        return AssessmentsRepository(self.session)
+
+    @cached_property
+    def awards(self) -> AwardsRepository:
+        return AwardsRepository(self.session)
 
 
 _WRITE_LOCKS: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()
