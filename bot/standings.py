@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from bot.export import CompletenessRow, ExportData, ValueRow
 from bot.i18n import current_language
-from bot.indicators import Indicator
+from bot.indicators import Indicator, asked_in
 from bot.periods import Month, Period, lock_time
 from bot.scoring import GroupFigures, Standing, combine, score_month
 from bot.ward_config import Bands, WardSettings
@@ -169,7 +169,7 @@ def _standings(
             )
             for group in groups
         ]
-        monthly.append(score_month(indicators, figures, bands))
+        monthly.append(score_month(asked_in(indicators, month.month), figures, bands))
     standings = monthly[0] if len(monthly) == 1 else combine(monthly, bands)
     return StandingsResult(period=period, standings=standings, indicators=indicators)
 
