@@ -27,6 +27,11 @@ code = "TDP01"
 name = "Tổ dân phố số 1"
 households = 300
 
+[[groups]]
+code = "TDP02"
+name = "Tổ dân phố số 2"
+households = 120
+
 [[indicators]]
 key = "births"
 label = { vi = "Số trẻ sinh", en = "Births" }
