@@ -388,6 +388,7 @@ async def submit(
     finished = await uow.reports.draft_by_id(draft.id)
     if finished is not None:
         await uow.session.delete(finished)
+    await uow.reports.drop_loose_photos(draft.group_id, month, person_id)  # sent, then removed or replaced
     return SubmitResult(first, tuple(changed))
 
 
@@ -445,3 +446,10 @@ async def add_photo(
     current = draft.answers.get(key)
     photos = (current.photos if current is not None else ()) + (photo.id,)
     return Answer(float(len(photos)), photos=photos)
+
+
+async def remove_photos(uow: UnitOfWork, draft: Draft, key: str, *, person_id: int) -> None:
+    """Take the photos off the draft's answer to `key`; those no submitted report keeps are deleted."""
+    answer = draft.answers.pop(key, None)
+    if answer is not None and answer.photos:
+        await uow.reports.drop_loose_photos(draft.group_id, str(draft.month), person_id, answer.photos)

@@ -36,6 +36,7 @@ from bot.reporting import (
     load_draft,
     month_is_open,
     previous_values,
+    remove_photos,
     reportable_months,
     save_draft,
     start_draft,
@@ -152,7 +153,7 @@ async def on_button(turn: Turn) -> None:
     elif state == ASKING and data == DONE + current.key and current.kind is Kind.PHOTO:
         await _photos_done(turn, draft, step)
     elif state == ASKING and data == CLEAR + current.key and current.kind is Kind.PHOTO:
-        draft.answers.pop(current.key, None)
+        await remove_photos(turn.uow, draft, current.key, person_id=turn.caller.person_id)
         await _ask(turn, draft, step)
     elif state == ASKING and data == BACK:
         await _back(turn, draft, step)

@@ -161,6 +161,21 @@ class ReportsRepository:
             )
         )
 
+    async def drop_loose_photos(
+        self, group_id: int, month: str, person_id: int, photo_ids: Sequence[int] | None = None
+    ) -> None:
+        """Delete photos this person sent for the group's month that no submitted report keeps
+        (all of them, or only `photo_ids`): removed from a draft, or left over once it was sent."""
+        query = delete(ReportPhoto).where(
+            ReportPhoto.group_id == group_id,
+            ReportPhoto.month == month,
+            ReportPhoto.person_id == person_id,
+            ReportPhoto.report_id.is_(None),
+        )
+        if photo_ids is not None:
+            query = query.where(ReportPhoto.id.in_(list(photo_ids)))
+        await self.session.execute(query)
+
     async def photos_of_period(
         self, months: Sequence[str], ward_id: int
     ) -> Sequence[tuple[str, str, str, int, str, bytes]]:

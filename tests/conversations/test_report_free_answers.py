@@ -186,7 +186,7 @@ async def test_photos_can_be_removed_and_done_needs_none_for_an_optional_questio
     await nam.presses(3)
     again = texts(await nam.says("xong"))  # typed instead of the button: back to the summary, unchanged
     assert "3. Ảnh buổi tổng vệ sinh: 1 ảnh" in again
-    assert await photo_count(march) == 2  # the removed one is still stored until the report is sent
+    assert await photo_count(march) == 1  # the removed one is gone
     await nam.presses("✅ Xác nhận")
     assert await photo_count(march, submitted=True) == 1
 
