@@ -194,6 +194,11 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
     if photo_question and turn.fetch_photo is not None:
         await _photo(turn, draft, step)
         return
+    if photo_question and not text:  # a picture sent as a file, a sticker, a voice message…
+        await _ask(
+            turn, draft, step, hint=_refusal_text(draft.indicator(), AnswerRefused(Refusal.NOT_A_PHOTO))
+        )
+        return
     if not text:
         turn.reply(_("I can only read typed answers here."))
         await _show_step(turn, draft, state, step)

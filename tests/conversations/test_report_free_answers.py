@@ -137,6 +137,7 @@ async def test_photos_are_kept_for_staff_and_refused_to_a_resident(march: Runnin
     asked = texts(await nam.presses("Bỏ qua"))
     assert "❓ Ảnh buổi tổng vệ sinh" in asked and "tối đa 2 ảnh" in asked
     assert "Câu hỏi này cần ảnh" in texts(await nam.says("ảnh đây"))
+    assert "gửi dưới dạng ảnh" in texts(await nam.says(None, kind="document"))  # a picture sent as a file
     first = texts(await nam.says(None, kind="photo"))
     assert "📷 Đã nhận ảnh thứ 1." in first and "Hiện tại: 1 ảnh" in first
     summary = texts(await nam.says(None, kind="photo"))  # the most it takes: on to the summary
