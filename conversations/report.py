@@ -148,8 +148,7 @@ async def on_button(turn: Turn) -> None:
     ):
         await _record(turn, draft, step, Checked(float(pressed), outside_soft=False))
     elif state == ASKING and data == SKIP + current.key and not current.required:
-        draft.answers[draft.indicator().key] = Answer(None, skipped=True)
-        await _advance(turn, draft, step)
+        await _skip(turn, draft, step)
     elif state == ASKING and data == DONE + current.key and current.kind is Kind.PHOTO:
         await _photos_done(turn, draft, step)
     elif state == ASKING and data == CLEAR + current.key and current.kind is Kind.PHOTO:
@@ -206,8 +205,7 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
     lowered = text.lower().strip()
     if state == ASKING:
         if lowered in SKIP_WORDS and not draft.indicator().required:
-            draft.answers[draft.indicator().key] = Answer(None, skipped=True)
-            await _advance(turn, draft, step)
+            await _skip(turn, draft, step)
         elif lowered in BACK_WORDS:
             await _back(turn, draft, step)
         elif photo_question and lowered in DONE_WORDS:
@@ -459,6 +457,15 @@ async def _photo(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
         step,
         hint=_("📷 Photo {number} received.").format(number=len(answer.photos)),
     )
+
+
+async def _skip(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
+    """Skip an optional question; photos already sent for it are deleted, so skipping and sending
+    again can never pile up pictures."""
+    key = draft.indicator().key
+    await remove_photos(turn.uow, draft, key, person_id=turn.caller.person_id)
+    draft.answers[key] = Answer(None, skipped=True)
+    await _advance(turn, draft, step)
 
 
 async def _photos_done(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:

@@ -191,6 +191,18 @@ async def test_photos_can_be_removed_and_done_needs_none_for_an_optional_questio
     await nam.presses("✅ Xác nhận")
     assert await photo_count(march, submitted=True) == 1
 
+    await nam.says("/report")
+    await nam.presses("Tháng 3/2027")
+    await nam.says("1")
+    await nam.says("4")
+    await nam.presses("Bỏ qua")
+    for _round in range(3):  # photos, then skip: nothing piles up
+        await nam.says(None, kind="photo")
+        await nam.presses("Bỏ qua")
+        await nam.presses(2)  # ✏️ edit an answer
+        await nam.presses(4)
+    assert await photo_count(march) == 1
+
 
 async def photo_count(running: RunningBot, *, submitted: bool = False) -> int:
     assert running.wiring is not None
