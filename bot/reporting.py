@@ -355,7 +355,10 @@ async def submit(
             if answer is None or indicator.key not in edited:
                 continue
             row = stored.get(indicator.key)
+            other_photos = False  # the same number of photos, but other ones
             if indicator.kind is Kind.PHOTO:
+                kept = {photo.id for photo in report.photos if photo.key == indicator.key}
+                other_photos = kept != set(answer.photos)
                 await uow.reports.keep_photos(report, indicator.key, answer.photos)
             if row is None:
                 report.values.append(
@@ -364,8 +367,13 @@ async def submit(
                     )
                 )
                 changed.append((indicator.key, None, answer.value))
-            elif row.value != answer.value or row.flagged != answer.flagged or row.text != answer.text:
-                if row.value != answer.value or row.text != answer.text:
+            elif (
+                row.value != answer.value
+                or row.flagged != answer.flagged
+                or row.text != answer.text
+                or other_photos
+            ):
+                if row.value != answer.value or row.text != answer.text or other_photos:
                     changed.append((indicator.key, row.value, answer.value))
                 row.value, row.flagged, row.text = answer.value, answer.flagged, answer.text
         report.catalogue_id = draft.catalogue_id

@@ -192,6 +192,16 @@ async def test_photos_can_be_removed_and_done_needs_none_for_an_optional_questio
     assert await photo_count(march, submitted=True) == 1
 
     await nam.says("/report")
+    await nam.presses("Tháng 2/2027")  # the sent report's summary
+    await nam.presses(2)  # ✏️ edit an answer
+    await nam.presses(3)
+    await nam.presses("🗑 Xóa các ảnh đã gửi")
+    await nam.says(None, kind="photo")  # another photo in place of the first
+    await nam.presses("✅ Xong")
+    assert "(1 thay đổi)" in texts(await nam.presses("✅ Xác nhận"))
+    assert await photo_count(march) == 1 and await photo_count(march, submitted=True) == 1
+
+    await nam.says("/report")
     await nam.presses("Tháng 3/2027")
     await nam.says("1")
     await nam.says("4")
