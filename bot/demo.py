@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import random
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -19,11 +20,12 @@ from bot.reporting import current_catalogue
 from bot.sample_figures import plausible_value
 from bot.settings import Settings
 from bot.simulator import FakeBotApi, FakeUser
+from bot.simulator.fake_bot_api import USER_PHOTO
 from bot.simulator.terminal import Persona, run_terminal
 from bot.ward_config import GroupEntry, WardFile, default_ward_file
 from bot.wiring import Wiring
 from storage.migrate import upgrade
-from storage.models import Report, ReportValue, ResidentialGroup
+from storage.models import Report, ReportPhoto, ReportValue, ResidentialGroup
 from storage.unit_of_work import UnitOfWork, unit_of_work
 
 DEMO_DATABASE = Path("data") / "demo.sqlite3"
@@ -127,7 +129,7 @@ async def seed_history(uow: UnitOfWork, wiring: Wiring, ward_id: int) -> int:
                 for indicator in asked_in(ward.indicators, month.month)
                 for value, text in [_seeded_answer(indicator, group, quality[group.id], rng)]
             ]
-            await uow.reports.add_report(
+            report = await uow.reports.add_report(
                 Report(
                     group_id=group.id,
                     month=str(month),
@@ -139,8 +141,31 @@ async def seed_history(uow: UnitOfWork, wiring: Wiring, ward_id: int) -> int:
                     values=values,
                 )
             )
+            if back == 1:  # last month's clean-up came with a photo, so staff can try /photos
+                await _seed_photos(uow, report, values, ward_id, ward.indicators)
             made += 1
     return made
+
+
+async def _seed_photos(
+    uow: UnitOfWork, report: Report, values: list[ReportValue], ward_id: int, indicators: Sequence[Indicator]
+) -> None:
+    """One picture (the simulator's) for each photo question of a seeded report."""
+    photo_keys = {indicator.key for indicator in indicators if indicator.kind is Kind.PHOTO}
+    for value in values:
+        if value.key in photo_keys:
+            value.value = 1.0
+            photo = ReportPhoto(
+                ward_id=ward_id,
+                group_id=report.group_id,
+                month=report.month,
+                key=value.key,
+                media_type="image/png",
+                size=len(USER_PHOTO),
+                content=USER_PHOTO,
+            )
+            await uow.reports.add_photo(photo)
+            await uow.reports.keep_photos(report, value.key, [photo.id])
 
 
 def _seeded_answer(
@@ -150,7 +175,7 @@ def _seeded_answer(
     if indicator.kind is Kind.TEXT:
         return None, rng.choice(DEMO_PROPOSALS) if rng.random() < 0.3 else None
     if indicator.kind is Kind.PHOTO:
-        return None, None  # no pictures in the seed; try sending one with :photo
+        return None, None  # last month's get a picture (see _seed_photos); try :photo in a report
     if indicator.kind is Kind.YESNO:
         return (1.0 if rng.random() < 0.8 + 0.2 * quality else 0.0), None
     if indicator.kind is Kind.CHOICE:

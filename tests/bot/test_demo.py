@@ -12,13 +12,13 @@ from pathlib import Path
 
 from bot.demo import DEMO_GROUPS, HISTORY_MONTHS, demo_ward, seed_demo
 from bot.indicators import Kind
-from bot.periods import Month
-from bot.standings import compute_standings
+from bot.periods import Month, month_period
+from bot.standings import compute_standings, photo_files
 from bot.standings_view import default_period
 from storage.unit_of_work import unit_of_work
 from tests.bot.test_cli import env  # noqa: F401  (the clean-environment fixture)
 from tests.harness import make_settings, migrated_wiring
-from tests.wards import NOW
+from tests.wards import NOW, WARD
 
 
 def test_the_demo_ward_asks_every_kind_of_question(tmp_path: Path) -> None:
@@ -52,6 +52,9 @@ async def test_every_demo_group_has_a_year_of_reports_and_a_score(tmp_path: Path
         ]
         assert all(standing.score is not None for standing in result.standings)
         assert len(reports) == HISTORY_MONTHS * len(DEMO_GROUPS)
+        async with unit_of_work(wiring.factory) as uow:
+            photos = await photo_files(uow, month_period(first.shifted(HISTORY_MONTHS - 1)), ward_id=WARD)
+        assert [photo.code for photo in photos] == [group.code for group in DEMO_GROUPS]  # for /photos
     finally:
         await wiring.engine.dispose()
 
