@@ -101,6 +101,7 @@ POLICY: dict[str, Rule] = {
     "standings": _rule(EVERYONE, ANYWHERE, mark("Standings of the groups, with a chart")),
     "status": _rule(EVERYONE, ANYWHERE, mark("Who has reported, and on time")),
     "export": _rule(STAFF_ONLY, PRIVATE, mark("Excel workbook of a period's figures")),
+    "photos": _rule(STAFF_ONLY, PRIVATE, mark("Photos sent with a period's reports, as a zip")),
     "report": _rule(REPORTERS, PRIVATE, mark("Send your group's monthly report")),
     "myreport": _rule(REPORTERS, PRIVATE, mark("Your group's report for a month")),
     "reopen": _rule(STAFF_ONLY, PRIVATE, mark("Reopen a locked month for one group")),

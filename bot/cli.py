@@ -269,10 +269,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
 
     from bot.application import load_ward
     from bot.awards import with_awards
-    from bot.export import csv_bytes, workbook_bytes
+    from bot.export import csv_bytes, photos_zip, workbook_bytes
     from bot.i18n import use_language
     from bot.periods import PeriodKind, parse_period
-    from bot.standings import export_data
+    from bot.standings import export_data, photo_files
     from storage.models import utcnow
     from storage.unit_of_work import unit_of_work
 
@@ -284,13 +284,24 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         print(f"error: --period {args.period}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    out = Path(args.out or f"bao-cao-{period.key}.{args.format}")
+    out = Path(
+        args.out or (f"anh-{period.key}.zip" if args.photos else f"bao-cao-{period.key}.{args.format}")
+    )
     _check_writable(out, "--out")
 
     async def work(wiring: Wiring) -> int:
         ward_id = _ward(wiring, args.ward)
         ward = wiring.ward_of(ward_id)
         tz = wiring.timezone_of(ward_id)
+        if args.photos:
+            async with unit_of_work(wiring.factory) as uow:
+                photos = await photo_files(uow, period, ward_id=ward_id)
+            try:
+                await asyncio.to_thread(out.write_bytes, photos_zip(photos))
+            except OSError as error:
+                raise UsageError(f"--out {out}: cannot write the file ({error.strerror or error})") from None
+            print(f"{out}: {len(photos)} photos of {period.key}.")
+            return 0
         async with unit_of_work(wiring.factory) as uow:
             data = await export_data(
                 uow,
@@ -535,6 +546,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FILE", help="where to write (default bao-cao-PERIOD.xlsx)")
     export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="default xlsx")
     export.add_argument("--language", choices=("vi", "en"), default="vi", help="headers (default vi)")
+    export.add_argument(
+        "--photos",
+        action="store_true",
+        help="write the photo answers of the period as a .zip instead (default anh-PERIOD.zip)",
+    )
     export.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
     export.set_defaults(handler=_export)
 

@@ -34,7 +34,7 @@ from bot.periods import parse_day
 from bot.replies import Attachment, Choice
 from bot.turns import Turn
 from conversations.router import Flow, register_flow
-from conversations.steps import BACK_WORDS, SKIP_WORDS, navigation, save_step, summary_choices
+from conversations.steps import BACK_WORDS, DONE_WORDS, SKIP_WORDS, navigation, save_step, summary_choices
 from storage.models import Assessment, AssessmentForm, Conversation
 from storage.repositories.conversations import conversation_data
 
@@ -62,7 +62,6 @@ MEETING_DATE = "meeting_date"
 NOMINATIONS = "nominations"
 CRITERION = "c:"
 NOMINATION_LIMIT, NOMINATIONS_MAX = 300, 50
-DONE_WORDS = frozenset({"done", "xong", "hết", "het"})
 
 
 def _steps(turn: Turn) -> list[str]:

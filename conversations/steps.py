@@ -11,6 +11,7 @@ from bot.turns import Turn
 
 SKIP_WORDS = frozenset({"skip", "bỏ qua", "bo qua", "bỏ", "bo"})  # typed instead of the buttons
 BACK_WORDS = frozenset({"back", "quay lại", "quay lai", "lùi", "lui"})
+DONE_WORDS = frozenset({"done", "xong", "xong rồi", "xong roi", "hết", "het"})  # no more to add
 
 
 def navigation(back: str | None, skip: str | None) -> list[list[Choice]]:

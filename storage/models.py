@@ -259,6 +259,7 @@ class Report(Base):
     values: Mapped[list[ReportValue]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ReportValue.id"
     )
+    photos: Mapped[list[ReportPhoto]] = relationship(lazy="raise", order_by="ReportPhoto.id")
     submitter: Mapped[Person | None] = relationship(lazy="raise")
 
 
@@ -271,8 +272,34 @@ class ReportValue(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(40))
-    value: Mapped[float | None] = mapped_column(default=None)
+    value: Mapped[float | None] = mapped_column(default=None)  # a photo answer: how many photos
     flagged: Mapped[bool] = mapped_column(default=False)
+    text: Mapped[str | None] = mapped_column(Text, default=None)  # the answer to a free-text question
+
+
+class ReportPhoto(Base):
+    """A photo sent as the answer to a photo question: a bounded blob, never served but to ward staff.
+
+    It belongs to the draft that received it until the report is submitted (`report_id` is None
+    until then); the name it is exported under is generated, never the sender's file name.
+    """
+
+    __tablename__ = "report_photos"
+    __table_args__ = (Index("ix_report_photos_group_id_month", "group_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))
+    key: Mapped[str] = mapped_column(String(40))
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True, default=None
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column()
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ReportDraft(Base):
