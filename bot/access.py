@@ -109,6 +109,8 @@ POLICY: dict[str, Rule] = {
     "review": _rule(STAFF_ONLY, PRIVATE, mark("Mid-term or final review of a campaign")),
     "award": _rule(STAFF_ONLY, PRIVATE, mark("Announce an award to a group")),
     "wards": _rule({Role.PROVINCE}, PRIVATE, mark("Every ward: who has reported, and on time")),
+    "privacy": _rule(EVERYONE, ANYWHERE, mark("What the bot keeps about you, why, and for how long")),
+    "forgetme": _rule(EVERYONE, PRIVATE, mark("Erase what the bot keeps about you")),
     "pledge": _rule(REPORTERS, PRIVATE, "", listed=False),
     "chat_member": _rule(EVERYONE, ANYWHERE, "", listed=False),
     "fallback": _rule(EVERYONE, ANYWHERE, "", listed=False),

@@ -112,6 +112,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
         inbound = await channel.resolve(uow, inbound)
         out = Replies()
         outcome = TurnOutcome(handled=inbound, again=again)
+        erased = False
         route = registry.route(inbound)
         if inbound.forged:
             outcome.notice = _("This button is no longer valid.")
@@ -146,8 +147,9 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
                 )
                 await route.handler(turn)
                 outcome.notice, outcome.menus_changed = turn.notice, turn.menus_changed
-                outcome.broadcast = turn.broadcast
-        await channel.remember(uow, inbound, out.replies)
+                outcome.broadcast, erased = turn.broadcast, turn.erased
+        if not erased:  # an erased person's options are not kept either
+            await channel.remember(uow, inbound, out.replies)
         outcome.replies = await queue_replies(
             uow,
             platform=inbound.platform,
@@ -158,6 +160,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
             claimed_by=wiring.instance,
             now=now,
             lease=wiring.lease,
+            forget=erased,
         )
     return outcome
 

@@ -11,6 +11,7 @@ from handlers import (
     groups,
     help,
     language,
+    privacy,
     province,
     reports,
     staff,
@@ -31,5 +32,6 @@ FEATURES = (
     standings,
     campaigns,
     province,
+    privacy,
     fallback,
 )

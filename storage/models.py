@@ -398,6 +398,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # The last message to someone who asked to be forgotten: the row goes once the platform answered.
+    forget_when_done: Mapped[bool] = mapped_column(default=False)
 
 
 class Campaign(Base):
