@@ -61,7 +61,12 @@ class TurnOutcome:
 
 def chat_key(inbound: Inbound) -> str:
     """The updates of one chat are handled one at a time, in order."""
-    return f"{inbound.platform}:{inbound.chat_id}"
+    return chat_key_of(inbound.platform, inbound.chat_id)
+
+
+def chat_key_of(platform: str, chat_id: str) -> str:
+    """How the inbox files the updates of one chat."""
+    return f"{platform}:{chat_id}"
 
 
 def encode(inbound: Inbound) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from bot.access import Caller, Role
 from bot.i18n import gettext as _
 from bot.membership import DEPUTY, FOLLOWER, HEAD, audit
+from bot.pipeline import chat_key_of
 from storage.models import Person
 from storage.unit_of_work import UnitOfWork
 
@@ -94,9 +95,12 @@ def _replacer(name: str) -> re.Pattern[str] | None:
 
 
 async def erase_person(
-    uow: UnitOfWork, person: Person, *, actor: int | None, actor_label: str = ""
+    uow: UnitOfWork, person: Person, *, actor: int | None, actor_label: str = "", chat: str | None = None
 ) -> Erased:
-    """Erase one person's name and chat id from every table, keeping their records under their role."""
+    """Erase one person's name and chat id from every table, keeping their records under their role.
+
+    Their private chat's id is their account's (Telegram, Zalo); `chat` names it when it is known to be
+    another."""
     data = await personal_data(uow, person.id)
     label = role_label(data)
     name, platform, account = person.display_name, person.platform, person.external_id
@@ -106,8 +110,10 @@ async def erase_person(
         ward_id = memberships[0].group.ward_id if memberships else None
     roles = await uow.privacy.drop_memberships(person.id)
     await uow.privacy.drop_work_in_progress(person.id)
-    messages = await uow.privacy.drop_chat(platform, account)  # a private chat's id is the account's
-    received = await uow.privacy.drop_received(platform, account, f"{platform}:{account}")
+    messages = received = 0
+    for chat_id in dict.fromkeys((account, chat or account)):
+        messages += await uow.privacy.drop_chat(platform, chat_id)
+        received += await uow.privacy.drop_received(platform, account, chat_key_of(platform, chat_id))
     pattern = _replacer(name)
     if pattern is not None:
         await _replace_name(uow, name.strip(), pattern, label)

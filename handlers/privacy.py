@@ -127,7 +127,7 @@ async def forget_button(turn: Turn) -> None:
     if person is None:  # identified in this very turn: cannot happen, but erase nothing by mistake
         turn.reply(_("Nothing was erased."))
         return
-    await erase_person(turn.uow, person, actor=person.id)
+    await erase_person(turn.uow, person, actor=person.id, chat=turn.chat_id)
     turn.erased = True
     turn.reply(
         _(

@@ -10,15 +10,20 @@ import asyncio
 import os
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import String, Text, inspect, text
 from sqlalchemy.engine import Connection
 
 from bot.membership import set_staff
+from bot.simulator import FakeBotApi
+from bot.ward_config import WardFile
 from storage.unit_of_work import unit_of_work
-from tests.harness import RunningBot, texts, wardbot_audit, wardbot_cli
+from tests.fakes.fake_zalo_api import FakeZaloApi, ZaloUser
+from tests.harness import RunningBot, make_settings, texts, wardbot_audit, wardbot_cli
 from tests.wards import NOW, answer_october, appoint, launched_campaign
 
 RESIDENT_ID, RESIDENT_NAME = 880012345, "Đỗ Thị Ngọc Trâm"
@@ -162,3 +167,38 @@ async def test_person_erase_of_an_unknown_account_changes_nothing(
     assert done.returncode == 1
     assert "knows no telegram account 424242; nothing changed" in done.stderr
     assert await stored(running, "SELECT id, display_name, external_id FROM people ORDER BY id") == before
+
+
+@pytest.fixture
+async def on_zalo(
+    fake_api: FakeBotApi, tmp_path: Path, small_ward: WardFile
+) -> AsyncIterator[tuple[RunningBot, FakeZaloApi]]:
+    """The bot serving Zalo (and Telegram), with its fake Zalo API."""
+    async with FakeZaloApi() as fake:
+        settings = make_settings(tmp_path, zalo_bot_token=fake.token, zalo_api_base_url=fake.base_url)
+        running = RunningBot(fake_api, settings, small_ward, clock=lambda: NOW)
+        await running.start()
+        try:
+            yield running, fake
+        finally:
+            await running.stop()
+
+
+async def test_forgetme_on_zalo_leaves_no_trace_either(on_zalo: tuple[RunningBot, FakeZaloApi]) -> None:
+    running, zalo = on_zalo
+    tram = ZaloUser("zalo-880012345", RESIDENT_NAME)
+
+    async def says(words: str) -> str:
+        since = zalo.mark()
+        zalo.push_text(tram, words)
+        await zalo.wait_for(1, chat_id=tram.id, since=since, timeout=20)
+        await zalo.wait_idle()
+        return "\n".join(m.shown for m in zalo.sent[since:] if m.chat_id == tram.id)
+
+    assert "TDP01" in await says("/follow TDP01")
+    asked = await says("/forgetme")
+    assert "1 ✅ Xoá dữ liệu của tôi" in asked
+    assert await traces(running, RESIDENT_NAME, tram.id)
+
+    assert "Đã xoá" in await says("1")
+    assert await traces(running, RESIDENT_NAME, tram.id) == []
