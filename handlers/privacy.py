@@ -10,6 +10,7 @@ from __future__ import annotations
 from bot.access import ChatKind
 from bot.features import button, command
 from bot.i18n import gettext as _
+from bot.i18n import use_language
 from bot.privacy import PersonalData, asks_the_ward, erase_person, personal_data
 from bot.replies import Choice
 from bot.turns import Turn
@@ -127,7 +128,8 @@ async def forget_button(turn: Turn) -> None:
     if person is None:  # identified in this very turn: cannot happen, but erase nothing by mistake
         turn.reply(_("Nothing was erased."))
         return
-    await erase_person(turn.uow, person, actor=person.id, chat=turn.chat_id)
+    with use_language(turn.wiring.settings.default_language):  # the label stays in the ward's records
+        await erase_person(turn.uow, person, actor=person.id, chat=turn.chat_id)
     turn.erased = True
     turn.reply(
         _(
