@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.access import ChatKind
 from bot.features import button, command
+from bot.housekeeping import prune_after
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.privacy import PersonalData, asks_the_ward, erase_person, personal_data
@@ -74,7 +75,7 @@ async def privacy(turn: Turn) -> None:
         _(
             "• The messages you send to the bot and those it sends you: kept {days} days, so that nothing is "
             "lost or answered twice, then deleted by themselves."
-        ).format(days=ward.prune_after_days)
+        ).format(days=prune_after(turn.wiring).days)  # what pruning applies
     )
     if ward.backup_dir is not None:
         lines.append(

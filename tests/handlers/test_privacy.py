@@ -82,6 +82,9 @@ async def test_privacy_tells_a_resident_what_is_kept_why_how_long_and_who_sees_i
     assert "Bot lưu những gì về anh/chị" in in_group
     assert RESIDENT_NAME not in in_group and "TDP01" not in in_group  # nobody's details in a group
 
+    refused = texts(await tram.in_group(GROUP_CHAT, "Tổ 1").says("/forgetme"))
+    assert "trò chuyện riêng" in refused  # erasing is asked for in private only
+
     assert "/privacy" in texts(await tram.says("/help"))
     assert "/forgetme" in texts(await tram.says("/help"))
 
