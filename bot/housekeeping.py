@@ -22,12 +22,13 @@ from bot.i18n import use_language
 from bot.membership import language_of
 from bot.ward_config import WardFile
 from bot.wiring import Wiring
-from storage.unit_of_work import UnitOfWork, unit_of_work
+from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
 BACKUP_AT = time(2, 0)  # in the ward's timezone: the quietest hour of a ward office's bot
 BACKUP_FAILED = "backup-failed"
+PRUNE_BATCH = 2_000  # rows per transaction (tens of ms on SQLite): a backlog never holds the database
 
 
 @dataclass(frozen=True)
@@ -166,10 +167,22 @@ def prune_after(wiring: Wiring) -> timedelta:
     return timedelta(days=max(ward.ward.prune_after_days for ward in wiring.all_ward_files))
 
 
-async def prune_old_rows(uow: UnitOfWork, *, before: datetime) -> Pruned:
-    """Forget received updates handled before `before` (with them, the update ids that stopped a
-    redelivery) and outbox messages created before it that are done with. Reports, titles, awards,
-    broadcasts and the audit log are never pruned."""
-    received = await uow.inbox.forget_handled_before(before)
-    sent = await uow.outbox.forget_finished_before(before)
+async def prune_old_rows(wiring: Wiring) -> Pruned:
+    """Forget received updates handled more than `prune_after` ago (with them, the update ids that
+    stopped a redelivery) and outbox messages created before then that are done with, then the files
+    only they needed. In batches, each its own transaction, so updates are handled in between. Reports,
+    titles, awards, broadcasts and the audit log are never pruned."""
+    before = wiring.clock() - prune_after(wiring)
+    received = sent = 0
+    while True:
+        async with unit_of_work(wiring.factory) as uow:
+            batch = Pruned(
+                await uow.inbox.forget_handled_before(before, limit=PRUNE_BATCH),
+                await uow.outbox.forget_finished_before(before, limit=PRUNE_BATCH),
+            )
+        received, sent = received + batch.received, sent + batch.sent
+        if max(batch.received, batch.sent) < PRUNE_BATCH:
+            break
+    async with unit_of_work(wiring.factory) as uow:
+        await uow.outbox.forget_unneeded_attachments()
     return Pruned(received, sent)

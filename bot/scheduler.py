@@ -18,7 +18,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.announcements import next_post_time, post_due_standings
-from bot.housekeeping import next_backup_time, prune_after, prune_old_rows, run_due_backups
+from bot.housekeeping import next_backup_time, prune_old_rows, run_due_backups
 from bot.reminders import next_round_time, send_due_reminders
 from bot.ward_config import WardFile
 from bot.wiring import Wiring
@@ -108,11 +108,10 @@ class Scheduler:
     async def prune(self) -> None:
         """Handled updates and finished messages older than the ward file's `prune_after_days` are
         dropped, and pictures Zalo has fetched."""
-        now = self.wiring.clock()
         try:
             async with unit_of_work(self.wiring.factory) as uow:
-                pruned = await prune_old_rows(uow, before=now - prune_after(self.wiring))
-                await uow.workers.forget_media_before(now - MEDIA_MEMORY)
+                await uow.workers.forget_media_before(self.wiring.clock() - MEDIA_MEMORY)
+            pruned = await prune_old_rows(self.wiring)
         except Exception:
             log.exception("pruning old rows failed")
             return

@@ -89,17 +89,24 @@ class OutboxRepository:
 
     # --- messages --------------------------------------------------------------------------------
 
-    async def forget_finished_before(self, moment: datetime) -> int:
-        """Delete messages created before `moment` that are done with (sent, failed for good, refused),
-        then the stored files no message needs any more; broadcasts themselves are kept (their keys stop
-        an announcement from going out twice)."""
-        result = await self.session.execute(
-            delete(OutboxMessage).where(
-                OutboxMessage.status.in_(FINAL_STATUSES), OutboxMessage.created_at < moment
-            )
+    async def forget_finished_before(self, moment: datetime, *, limit: int | None = None) -> int:
+        """Delete messages created before `moment` that are done with (sent, failed for good, refused) —
+        at most `limit` of them; broadcasts themselves are kept (their keys stop an announcement from
+        going out twice)."""
+        old = select(OutboxMessage.id).where(
+            OutboxMessage.status.in_(FINAL_STATUSES), OutboxMessage.created_at < moment
         )
+        result = await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id.in_(old.limit(limit)))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def forget_unneeded_attachments(self) -> int:
+        """Delete the stored files no message needs any more."""
         needed = select(OutboxMessage.attachment_id).where(OutboxMessage.attachment_id.is_not(None))
-        await self.session.execute(delete(OutboxAttachment).where(OutboxAttachment.id.not_in(needed)))
+        result = await self.session.execute(
+            delete(OutboxAttachment).where(OutboxAttachment.id.not_in(needed))
+        )
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def remove(self, message: OutboxMessage) -> None:

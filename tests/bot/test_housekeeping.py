@@ -10,8 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
+import bot.housekeeping
 from bot.backup import nightly_file_name
 from bot.housekeeping import BACKUP_FAILED, last_backup_slot, next_backup_time
 from bot.membership import set_staff
@@ -131,7 +133,10 @@ async def left(wiring: Wiring) -> dict[str, list[str] | int]:
         }
 
 
-async def test_pruning_removes_only_finished_rows_older_than_prune_after_days(tmp_path: Path) -> None:
+async def test_pruning_removes_only_finished_rows_older_than_prune_after_days(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.housekeeping, "PRUNE_BATCH", 2)  # three old messages: two batches and the rest
     wiring = await migrated_wiring(make_settings(tmp_path), ward_file(tmp_path, "prune_after_days = 10"))
     try:
         wiring.clock = lambda: NOW
