@@ -120,10 +120,10 @@ async def _tell_staff(wiring: Wiring, target: BackupTarget, slot: datetime, reas
             for person in staff:
                 with use_language(language_of(person, default_language)):
                     text = _(
-                        "⚠️ Tonight's backup of the bot's data failed: {reason}\n"
+                        "⚠️ The nightly backup of the bot's data failed: {reason}\n"
                         "The bot keeps working, but there is no new backup. Please ask whoever looks after "
                         "the bot's computer to check the backup folder {folder} (free disk space, "
-                        "permissions). The bot tries again tonight; a backup can also be taken at once "
+                        "permissions). The bot tries again next night; a backup can also be taken at once "
                         "with: wardbot backup"
                     ).format(reason=reason, folder=str(target.folder))
                 messages.append(

@@ -229,7 +229,7 @@ async def test_staff_are_told_in_chat_once_when_the_nightly_backup_fails(
     await running.start()
     try:
         told = await fake_api.wait_for(1, chat_id=1, timeout=30)
-        assert "⚠️ Bản sao lưu dữ liệu của bot đêm nay không thành công" in texts(told)
+        assert "⚠️ Bản sao lưu hằng đêm dữ liệu của bot không thành công" in texts(told)
         assert "blocker" in texts(told)
         assert running.app is not None
         await running.app.scheduler.run_schedule(NIGHTLY)  # tried again the same night: told once
