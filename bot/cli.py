@@ -159,7 +159,8 @@ def _person_erase(args: argparse.Namespace, settings: Settings) -> int:
                     return 1
                 label = role_label(await personal_data(uow, person.id))
                 if not args.yes and not _confirmed(
-                    f"Erase {args.platform} {account} ({person.display_name or 'no name'}, {label})?"
+                    f"Erase {args.platform} {account} ({person.display_name or 'no name'})? "
+                    f"Their records will read “{label}”."
                 ):
                     print("Nothing was erased.", file=sys.stderr)
                     return 1

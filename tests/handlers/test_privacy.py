@@ -148,28 +148,45 @@ async def test_forgetme_sends_a_head_to_the_ward_which_erases_them_keeping_their
     assert HEAD_NAME not in audit
 
 
-async def test_person_erase_of_an_unknown_account_changes_nothing(
-    running: RunningBot, tmp_path: Path
-) -> None:
-    assert running.wiring is not None
-    async with unit_of_work(running.wiring.factory) as uow:
-        await set_staff(uow, "telegram", "1", name="Cán bộ", is_staff=True)
-    before = await stored(running, "SELECT id, display_name, external_id FROM people ORDER BY id")
-
+async def person_erase(
+    running: RunningBot, folder: Path, *args: str, answer: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """`wardbot person erase ARGS` as staff type it, answering the question with `answer`."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WARD_", "ZALO_"))}
-    done = await asyncio.to_thread(
+    return await asyncio.to_thread(
         subprocess.run,
-        [sys.executable, "-m", "bot", "person", "erase", "telegram", "424242", "--yes"],
-        env=environment | {"DATABASE_URL": running.settings.database_url, "HOME": str(tmp_path)},
-        cwd=tmp_path,
+        [sys.executable, "-m", "bot", "person", "erase", *args],
+        env=environment | {"DATABASE_URL": running.settings.database_url, "HOME": str(folder)},
+        cwd=folder,
+        input=answer,
         capture_output=True,
         text=True,
         timeout=120,
     )
 
-    assert done.returncode == 1
-    assert "knows no telegram account 424242; nothing changed" in done.stderr
-    assert await stored(running, "SELECT id, display_name, external_id FROM people ORDER BY id") == before
+
+async def test_person_erase_of_an_unknown_account_or_not_confirmed_changes_nothing(
+    running: RunningBot, tmp_path: Path
+) -> None:
+    assert running.wiring is not None
+    async with unit_of_work(running.wiring.factory) as uow:
+        await set_staff(uow, "telegram", "1", name="Cán bộ", is_staff=True)
+    people = "SELECT id, display_name, external_id, is_staff FROM people ORDER BY id"
+    before = await stored(running, people)
+
+    unknown = await person_erase(running, tmp_path, "telegram", "424242", "--yes")
+    assert unknown.returncode == 1
+    assert "knows no telegram account 424242; nothing changed" in unknown.stderr
+
+    declined = await person_erase(running, tmp_path, "telegram", "1", answer="no\n")
+    assert declined.returncode == 1
+    assert "Erase telegram 1 (Cán bộ)? Their records will read “Cán bộ phường (đã xoá)”." in declined.stdout
+    assert "Nothing was erased." in declined.stderr
+
+    bad = await person_erase(running, tmp_path, "telegram", "1; DROP TABLE people", "--yes")
+    assert bad.returncode == 2
+
+    assert await stored(running, people) == before
 
 
 @pytest.fixture
