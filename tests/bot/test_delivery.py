@@ -22,12 +22,13 @@ from bot.delivery import (
     mark_failed,
     mark_retry,
     mark_sent,
+    queue_replies,
     recipients,
     recover_in_flight,
     release,
 )
 from bot.membership import choose_language, follow, link_chat, set_chat_active, set_person_active, set_staff
-from bot.replies import Attachment, Choice
+from bot.replies import Attachment, Choice, Reply
 from bot.wiring import Wiring
 from storage.models import Broadcast, OutboxAttachment, OutboxMessage
 from storage.unit_of_work import unit_of_work
@@ -277,3 +278,38 @@ async def test_choices_survive_the_round_trip(wiring: Wiring) -> None:
         )
         (message,) = await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=1)
     assert message.choices == choices and message.text == "Bảng xếp hạng"
+
+
+async def test_replies_to_an_erased_person_are_deleted_once_the_platform_answered(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        claimed = await queue_replies(
+            uow,
+            platform=TG,
+            chat_id="880012345",
+            is_group=False,
+            replies=[Reply("Đã xoá"), Reply("sent elsewhere"), Reply("not sent"), Reply("kept")],
+            edit_message_id=None,
+            claimed_by="me",
+            now=NOW,
+            forget=True,
+        )
+        kept = await queue_replies(
+            uow,
+            platform=TG,
+            chat_id="1",
+            is_group=False,
+            replies=[Reply("an ordinary reply")],
+            edit_message_id=None,
+            claimed_by="me",
+            now=NOW,
+        )
+    first, second, third, fourth = (message.id for message in claimed)
+    async with unit_of_work(wiring.factory) as uow:
+        await mark_sent(uow, first, now=NOW)
+        await mark_blocked(uow, second, error="403")
+        await mark_failed(uow, third, error="400")
+        assert await mark_retry(uow, fourth, at=NOW, error="502")  # not done with yet: stays
+        await mark_sent(uow, kept[0].id, now=NOW)
+    async with unit_of_work(wiring.factory) as uow:
+        left = (await uow.session.scalars(select(OutboxMessage.text).order_by(OutboxMessage.id))).all()
+    assert left == ["kept", "an ordinary reply"]
