@@ -418,6 +418,8 @@ async def finished_broadcasts(
     for broadcast in broadcasts:
         broadcast.reported, broadcast.finished_at = True, now
         person = people.get(broadcast.requested_by) if broadcast.requested_by is not None else None
+        if person is not None and person.erased:  # nobody to tell any more
+            person = None
         reports.append(
             DeliveryReport(
                 broadcast_id=broadcast.id,

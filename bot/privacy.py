@@ -17,11 +17,10 @@ from bot.access import Caller, Role
 from bot.i18n import gettext as _
 from bot.membership import DEPUTY, FOLLOWER, HEAD, audit
 from bot.pipeline import chat_key_of
-from storage.models import Person
+from storage.models import ERASED_PREFIX, Person
 from storage.unit_of_work import UnitOfWork
 
 ERASED_ACTION = "person_erased"
-ERASED_PREFIX = "erased-"  # the account id an erased person's row keeps instead of theirs
 MIN_NAME_TO_REPLACE = 3  # shorter names are too likely to be part of other words
 
 

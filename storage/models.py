@@ -87,6 +87,14 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
+    @property
+    def erased(self) -> bool:
+        """Erased (bot/privacy.py): the row only stands for their role in the records; nobody to write to."""
+        return self.external_id.startswith(ERASED_PREFIX)
+
+
+ERASED_PREFIX = "erased-"  # the account id an erased person's row keeps instead of theirs
+
 
 class InboxUpdate(Base):
     """A received update, written before the platform is told it arrived, handled exactly once from here.

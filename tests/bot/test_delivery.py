@@ -22,12 +22,14 @@ from bot.delivery import (
     mark_failed,
     mark_retry,
     mark_sent,
+    queue_delivery_reports,
     queue_replies,
     recipients,
     recover_in_flight,
     release,
 )
 from bot.membership import choose_language, follow, link_chat, set_chat_active, set_person_active, set_staff
+from bot.privacy import erase_person
 from bot.replies import Attachment, Choice, Reply
 from bot.wiring import Wiring
 from storage.models import Broadcast, OutboxAttachment, OutboxMessage
@@ -313,3 +315,20 @@ async def test_replies_to_an_erased_person_are_deleted_once_the_platform_answere
     async with unit_of_work(wiring.factory) as uow:
         left = (await uow.session.scalars(select(OutboxMessage.text).order_by(OutboxMessage.id))).all()
     assert left == ["kept", "an ordinary reply"]
+
+
+async def test_nobody_is_told_how_a_broadcast_went_when_its_sender_was_erased(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        hoa = await set_staff(uow, TG, "500", name="Hoa", is_staff=True)
+    broadcast = await enqueue(wiring, [private(1, "An")], requested_by=hoa.id)
+    async with unit_of_work(wiring.factory) as uow:
+        (message,) = await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=3)
+        await mark_sent(uow, message.id, now=NOW)
+        person = await uow.people.get(hoa.id)
+        assert person is not None
+        await erase_person(uow, person, actor=None, actor_label="command line")
+
+    async with unit_of_work(wiring.factory) as uow:
+        (report,) = await finished_broadcasts(uow, now=NOW)
+        assert report.broadcast_id == broadcast and report.requested_by_external_id is None
+        assert not await queue_delivery_reports(uow, now=NOW, default_language="vi")
