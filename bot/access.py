@@ -115,6 +115,8 @@ POLICY: dict[str, Rule] = {
     "awards": _rule(EVERYONE, ANYWHERE, mark("The award register of a year")),
     "titles": _rule(EVERYONE, ANYWHERE, mark("Years each group held the group title")),
     "wards": _rule({Role.PROVINCE}, PRIVATE, mark("Every ward: who has reported, and on time")),
+    "privacy": _rule(EVERYONE, ANYWHERE, mark("What the bot keeps about you, why, and for how long")),
+    "forgetme": _rule(EVERYONE, PRIVATE, mark("Erase what the bot keeps about you")),
     "pledge": _rule(REPORTERS, PRIVATE, "", listed=False),
     "chat_member": _rule(EVERYONE, ANYWHERE, "", listed=False),
     "fallback": _rule(EVERYONE, ANYWHERE, "", listed=False),

@@ -1,4 +1,4 @@
-"""The command line: `wardbot run | demo | db | admin | groups | audit | export | backup | restore`
+"""The command line: `wardbot run | demo | db | admin | person | groups | audit | export | backup | restore`
 (also `python -m bot`)."""
 
 from __future__ import annotations
@@ -136,6 +136,49 @@ def _admin_remove(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_database(settings, work)
+
+
+def _person_erase(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase a person's name and account from every table; their records stay under their role."""
+    args.platform = args.platform.lower()
+    account = _account(args)
+    from bot.i18n import use_language
+    from bot.membership import BY_COMMAND_LINE
+    from bot.privacy import erase_person, personal_data, role_label
+    from storage.unit_of_work import unit_of_work
+
+    async def work(wiring: Wiring) -> int:
+        with use_language(settings.default_language):
+            async with unit_of_work(wiring.factory) as uow:
+                person = await uow.people.find(args.platform, account)
+                if person is None:
+                    print(
+                        f"The bot knows no {args.platform} account {account}; nothing changed.",
+                        file=sys.stderr,
+                    )
+                    return 1
+                label = role_label(await personal_data(uow, person.id))
+                if not args.yes and not _confirmed(
+                    f"Erase {args.platform} {account} ({person.display_name or 'no name'})? "
+                    f"Their records will read “{label}”."
+                ):
+                    print("Nothing was erased.", file=sys.stderr)
+                    return 1
+                erased = await erase_person(uow, person, actor=None, actor_label=BY_COMMAND_LINE)
+        print(
+            f"Erased: the name and account are gone; {erased.roles} roles, {erased.received} received "
+            f"updates and {erased.messages} messages removed. Their records now read “{erased.label}”."
+        )
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return input(f"{question} Type yes to go on: ").strip().lower() == "yes"
+    except EOFError:
+        return False
 
 
 def _admin_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -504,6 +547,23 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
     where.add_argument("--province", action="store_true", help="for province staff, who read every ward")
     setup_link.set_defaults(handler=_admin_setup_link)
+
+    person = commands.add_parser(
+        "person", help="personal data", description="Personal data (Decree 13/2023)."
+    )
+    person_commands = person.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    erase = person_commands.add_parser(
+        "erase",
+        help="erase a person's name and account (their records stay)",
+        description="Erase someone from the bot: their name and account id leave every table (received "
+        "updates and the outbox included), their roles and follows end; reports and the audit log stay, "
+        "attributed to their role (e.g. “Head of TDP01 (erased)”). Recorded in the audit log without "
+        "the erased data. The person tells you their id: /forgetme shows it to heads and staff.",
+    )
+    erase.add_argument("platform", metavar="PLATFORM", help="telegram or zalo")
+    erase.add_argument("user_id", metavar="ID", help="their Telegram user id (a number) or Zalo user id")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(handler=_person_erase)
 
     groups = commands.add_parser(
         "groups", help="residential groups", description="Residential groups (tổ dân phố)."

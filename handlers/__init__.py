@@ -12,6 +12,7 @@ from handlers import (
     groups,
     help,
     language,
+    privacy,
     province,
     reports,
     staff,
@@ -33,5 +34,6 @@ FEATURES = (
     campaigns,
     assessment,
     province,
+    privacy,
     fallback,
 )

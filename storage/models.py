@@ -87,6 +87,14 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
+    @property
+    def erased(self) -> bool:
+        """Erased (bot/privacy.py): the row only stands for their role in the records; nobody to write to."""
+        return self.external_id.startswith(ERASED_PREFIX)
+
+
+ERASED_PREFIX = "erased-"  # the account id an erased person's row keeps instead of theirs
+
 
 class InboxUpdate(Base):
     """A received update, written before the platform is told it arrived, handled exactly once from here.
@@ -425,6 +433,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # The last message to someone who asked to be forgotten: the row goes once the platform answered.
+    forget_when_done: Mapped[bool] = mapped_column(default=False)
 
 
 class Campaign(Base):

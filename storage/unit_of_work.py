@@ -19,6 +19,7 @@ from storage.repositories.inbox import InboxRepository
 from storage.repositories.invites import InvitesRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.standings import StandingsRepository
 from storage.repositories.wards import WardsRepository
@@ -90,6 +91,10 @@ class UnitOfWork:
     @cached_property
     def awards(self) -> AwardsRepository:
         return AwardsRepository(self.session)
+
+    @cached_property
+    def privacy(self) -> PrivacyRepository:
+        return PrivacyRepository(self.session)
 
 
 _WRITE_LOCKS: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()
