@@ -350,3 +350,21 @@ def period_in_sentence(period: Period, language: str) -> str:
     """The period's name inside a sentence ("quý III/2026", "năm 2026"; English unchanged)."""
     label = period.label(language)
     return label[:1].lower() + label[1:] if language == "vi" else label
+
+
+_DAY = re.compile(r"^\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{4})\s*$")
+
+
+def parse_day(text: str) -> date | None:
+    """A date typed as dd/mm/yyyy (or with . or -); None for anything else or a day that does not
+    exist, such as 31/02/2026."""
+    found = _DAY.match(text)
+    if found is None:
+        return None
+    day, month, year = (int(part) for part in found.groups())
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None

@@ -6,7 +6,6 @@ The campaign being prepared is a row from the first answer on, so a restart lose
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from bot.answers import whole_number
@@ -23,7 +22,7 @@ from bot.campaigns import (
 from bot.features import button, command
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
-from bot.periods import FIRST_YEAR, LAST_YEAR
+from bot.periods import parse_day
 from bot.replies import Choice
 from bot.turns import Turn
 from conversations.router import Flow, register_flow
@@ -56,7 +55,6 @@ EDIT = PREFIX + "edit"
 CANCEL = PREFIX + "cancel"
 FIELD = PREFIX + "field:"
 
-DATE = re.compile(r"^\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{4})\s*$")
 WEIGHT = re.compile(r"^\s*([0-9]{1,2})\s*[=: ]\s*([0-9]{1,3}(?:[.,][0-9]{1,6})?)\s*$")
 TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
@@ -157,7 +155,7 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
         campaign.title = " ".join(text.split())
         await _next(turn, campaign, step, TEXT)
     elif state in (START, END):
-        day = _date(text)
+        day = parse_day(text)
         if day is None:
             turn.reply(_("Please type the date as dd/mm/yyyy, for example 01/12/2026."))
             return
@@ -356,19 +354,6 @@ def _current_weights(turn: Turn, campaign: Campaign) -> dict[str, float]:
         i.key: (chosen.get(i.key, 0.0) if chosen is not None else i.weight)
         for i in scored_indicators(turn.ward.indicators)
     }
-
-
-def _date(text: str) -> date | None:
-    found = DATE.match(text)
-    if found is None:
-        return None
-    day, month, year = (int(part) for part in found.groups())
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
 
 
 register_flow(Flow(FLOW, "campaign", on_message, on_cancel))

@@ -60,7 +60,7 @@ async def test_expired_links_and_sessions_are_forgotten(wiring: Wiring) -> None:
         await sign_in(uow, old, now=NOW - timedelta(days=3))
         await issue_link(uow, person.id, WARD, now=NOW)
     wiring.clock = lambda: NOW
-    await Scheduler(wiring, lambda: None).forget_old_updates()
+    await Scheduler(wiring, lambda: None).prune()
     async with unit_of_work(wiring.factory) as uow:
         links = list(await uow.session.scalars(select(WebLink)))
         assert len(links) == 1 and links[0].created_at == NOW

@@ -1,7 +1,7 @@
 """web page: one-time sign-in links and browser sessions
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0019
 Create Date: 2026-11-30 09:30:00
 
 `/web` gives a one-time link (only its hash stored); signing in with it starts a session whose
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0020"
-down_revision: str | None = "0016"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
