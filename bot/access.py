@@ -125,6 +125,7 @@ POLICY: dict[str, Rule] = {
     "web.standings": _rule(STAFF_ONLY, WEB, "", listed=False),
     "web.campaigns": _rule(STAFF_ONLY, WEB, "", listed=False),
     "web.downloads": _rule(STAFF_ONLY, WEB, "", listed=False),
+    "web.yearend": _rule(STAFF_ONLY, WEB, "", listed=False),
     "web.group": _rule(LEADERS, WEB, "", listed=False),
     "web.signout": _rule(EVERYONE, WEB, "", listed=False),
     "privacy": _rule(EVERYONE, ANYWHERE, mark("What the bot keeps about you, why, and for how long")),

@@ -12,6 +12,7 @@ from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from bot.answers import format_number, format_value
+from bot.assessment import result_line, results, totals, ward_line
 from bot.campaigns import CampaignLine, campaign_lines, weights_of, window
 from bot.i18n import current_language
 from bot.i18n import gettext as _
@@ -521,3 +522,47 @@ def export_period(key: str, now: datetime, tz: ZoneInfo) -> Period:
     if period.key != key:
         raise PageError(_("There is no such download. Pick one on the downloads page."))
     return period
+
+
+@dataclass(frozen=True)
+class YearEndPage:
+    """The newest year-end assessment (bình xét): where it stands, each group's proposed result, the
+    comments received while posted, the decision; None fields until that step."""
+
+    year: int
+    ward_line: str
+    confirmed: int
+    groups: int
+    lines: list[str]
+    posted: str  # when posted, or ""
+    posting_ends: str
+    decision: str  # "number, date", or ""
+    feedback: list[tuple[str, str, str]]  # (when, who, text)
+
+
+async def year_end_page(uow: UnitOfWork, ward: WardFile, ward_id: int, *, tz: ZoneInfo) -> YearEndPage | None:
+    """The same figures and lines as /assessment in chat (four queries); None before any is opened."""
+    assessment = await uow.assessments.latest(ward_id)
+    if assessment is None:
+        return None
+    language = current_language()
+    found = await results(uow, assessment, ward)
+    day = "%d/%m/%Y"
+    return YearEndPage(
+        year=assessment.year,
+        ward_line=ward_line(assessment.year, totals(found), ward, language),
+        confirmed=sum(1 for result in found if result.submitted),
+        groups=len(found),
+        lines=[result_line(result, ward, language) for result in found],
+        posted=assessment.posted_at.astimezone(tz).strftime(day) if assessment.posted_at else "",
+        posting_ends=assessment.posting_ends_on.strftime(day) if assessment.posting_ends_on else "",
+        decision=(
+            f"{assessment.decision_number}, {assessment.decision_date.strftime(day)}"
+            if assessment.decision_number and assessment.decision_date
+            else assessment.decision_number or ""
+        ),
+        feedback=[
+            (entry.at.astimezone(tz).strftime("%H:%M " + day), entry.person_label, entry.text)
+            for entry in await uow.assessments.feedback(assessment.id)
+        ],
+    )

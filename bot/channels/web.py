@@ -43,6 +43,7 @@ from bot.web_pages import (
     group_page,
     month_page,
     standings_page,
+    year_end_page,
 )
 from bot.web_signin import (
     SESSION_LASTS,
@@ -162,6 +163,7 @@ class WebPages:
             (get, "/standings/chart.png", self.page("web.standings", self.chart)),
             (get, "/groups/{code}", self.page("web.group", self.group)),
             (get, "/campaigns", self.page("web.campaigns", self.campaigns)),
+            (get, "/year-end", self.page("web.yearend", self.year_end)),
             (get, "/downloads", self.page("web.downloads", self.downloads)),
             (get, "/downloads/{name}", self.page("web.downloads", self.download)),
             (get, "/download", self.page("web.downloads", self.download_any)),
@@ -521,6 +523,14 @@ class WebPages:
         lines = await campaigns_page(uow, user.ward_id)
         busy = any(line.delivery.get("pending", 0) + line.delivery.get("sending", 0) for line in lines)
         return self.render("campaigns.html", user=user, lines=lines, busy=busy, tab="campaigns")
+
+    async def year_end(
+        self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
+    ) -> web.StreamResponse:
+        """The year-end assessment as /assessment shows it: progress, results, comments, the decision."""
+        tz = self.wiring.timezone_of(user.ward_id)
+        page = await year_end_page(uow, self._ward(user), user.ward_id, tz=tz)
+        return self.render("yearend.html", user=user, page=page, tab="yearend")
 
     async def downloads(
         self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]

@@ -28,6 +28,7 @@ PAGES = (
     "/standings/chart.png?period=2026-10",
     "/groups/TDP01",
     "/campaigns",
+    "/year-end",
     "/downloads",
     "/downloads/2026-10.xlsx",
     "/downloads/2026-10.csv",
@@ -380,3 +381,21 @@ async def test_campaigns_show_pledges_and_delivery(reporting: RunningBot, staff:
         assert sent is not None and int(sent[1]) >= 2
         standings = await client.get(f"{base}/standings", params={"period": f"#{number}"})
         assert "«Toàn dân đoàn kết»" in await standings.text()
+
+
+async def test_the_year_end_page_follows_the_assessment(reporting: RunningBot, staff: Person) -> None:
+    base, code = await web_link(staff)
+    async with browser() as client:
+        await signed_in(client, base, code)
+        before = await (await client.get(f"{base}/year-end")).text()
+        assert "Chưa mở đợt bình xét cuối năm nào" in before
+        await staff.says("/assessment 2026")
+        page = await (await client.get(f"{base}/year-end")).text()
+        assert "Bình xét cuối năm 2026" in page and "0/2 biên bản đã xác nhận" in page
+        assert "TDP01 Tổ dân phố số 1" in page and "TDP02 Tổ dân phố số 2" in page
+        assert "Ý kiến đã nhận (0)" in page
+    nam = reporting.person(501, "Nam")
+    base, code = await web_link(nam)
+    async with browser() as client:
+        await signed_in(client, base, code)
+        assert (await client.get(f"{base}/year-end")).status == 403
