@@ -29,11 +29,13 @@ class ChatKind(StrEnum):
 
     PRIVATE = "private"
     GROUP = "group"
+    WEB = "web"  # the ward's web page, signed in from a private chat with /web
 
 
 ANYWHERE = frozenset({ChatKind.PRIVATE, ChatKind.GROUP})
 PRIVATE = frozenset({ChatKind.PRIVATE})
 GROUP = frozenset({ChatKind.GROUP})
+WEB = frozenset({ChatKind.WEB})
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,17 @@ POLICY: dict[str, Rule] = {
     "awards": _rule(EVERYONE, ANYWHERE, mark("The award register of a year")),
     "titles": _rule(EVERYONE, ANYWHERE, mark("Years each group held the group title")),
     "wards": _rule({Role.PROVINCE}, PRIVATE, mark("Every ward: who has reported, and on time")),
+    "web": _rule(LEADERS, PRIVATE, mark("A sign-in link to the ward's web page")),
+    # The web page: every page and form is one of these actions (a head sees only their own group).
+    "web.month": _rule(STAFF_ONLY, WEB, "", listed=False),
+    "web.remind": _rule(STAFF_ONLY, WEB, "", listed=False),
+    "web.reopen": _rule(STAFF_ONLY, WEB, "", listed=False),
+    "web.standings": _rule(STAFF_ONLY, WEB, "", listed=False),
+    "web.campaigns": _rule(STAFF_ONLY, WEB, "", listed=False),
+    "web.downloads": _rule(STAFF_ONLY, WEB, "", listed=False),
+    "web.yearend": _rule(STAFF_ONLY, WEB, "", listed=False),
+    "web.group": _rule(LEADERS, WEB, "", listed=False),
+    "web.signout": _rule(EVERYONE, WEB, "", listed=False),
     "privacy": _rule(EVERYONE, ANYWHERE, mark("What the bot keeps about you, why, and for how long")),
     "forgetme": _rule(EVERYONE, PRIVATE, mark("Erase what the bot keeps about you")),
     "pledge": _rule(REPORTERS, PRIVATE, "", listed=False),
@@ -145,6 +158,10 @@ def authorize(command: str, caller: Caller, chat: ChatKind) -> str | None:
     if rule is None:
         return _("I do not know that command. Send /help to see what you can do.")
     if chat not in rule.chats:
+        if ChatKind.WEB in rule.chats:
+            return _(
+                "This is on the ward's web page: send /web in a private chat with me for a sign-in link."
+            )
         if chat is ChatKind.GROUP:
             return _("Please use this command in a private chat with me, not in the group.")
         return _("Please use this command in your group's chat, where I have been added.")
@@ -153,6 +170,14 @@ def authorize(command: str, caller: Caller, chat: ChatKind) -> str | None:
     if Role.RESIDENT in rule.roles and chat is ChatKind.GROUP and caller.chat_group_id is not None:
         return None
     return _role_needed(rule.roles)
+
+
+def may_see_group(caller: Caller, group_id: int, group_ward_id: int) -> bool:
+    """Whether the web page may show this group to the caller: staff see their ward's groups, heads and
+    deputies only the group they report for."""
+    if caller.ward_id != group_ward_id:
+        return False
+    return caller.has(Role.STAFF) or group_id in caller.reports_for
 
 
 def allowed_commands(caller: Caller, chat: ChatKind) -> list[tuple[str, str]]:

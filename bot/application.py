@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 import conversations  # noqa: F401  (registers the multi-step flows)
 import handlers  # noqa: F401  (registers the single-step commands)
 from bot.channels.telegram import TelegramChannel
+from bot.channels.web import WebPages
 from bot.channels.zalo import ZaloChannel
 from bot.channels.zalo_api import ZaloClient
 from bot.dispatcher import Channel, Dispatcher
@@ -31,6 +32,7 @@ from bot.settings import Settings
 from bot.staff import announce_setup_links
 from bot.ward_config import WardFile, default_ward_file, load_wards
 from bot.wards import sync_wards
+from bot.web_signin import web_base_url
 from bot.wiring import Wiring
 from bot.workers import Presence
 from storage.engine import DatabaseUnavailable, create_engine, create_session_factory
@@ -145,6 +147,8 @@ class WardBot:
             self.dispatcher.add_channel(one)
         self.scheduler = Scheduler(wiring, self.outbox.wake)
         self.presence = Presence(wiring, on_leader=self._lead, on_share=self._share)
+        self.web = WebPages(wiring, self.outbox.wake)
+        self.web.mount(self.http, wiring.settings.web_port)
         self._started = False
 
     async def start(self) -> None:
@@ -160,6 +164,7 @@ class WardBot:
         if self.zalo is not None:
             await self.zalo.start(self.dispatcher.receive, self.http)
         await self.http.start()
+        wiring.web_port = self.http.ports[wiring.settings.web_port]
         self.outbox.start()
         await self.presence.start()
         self._started = True
@@ -242,10 +247,34 @@ async def serve(settings: Settings) -> None:
             modes.append("Telegram " + ("webhook" if settings.webhook_url else "long polling"))
         if bot.zalo is not None:
             modes.append("Zalo " + ("webhook" if settings.zalo_webhook_url else "long polling"))
-        log.info("serving %s", ", ".join(modes))
+        log.info("serving %s; the web page at %s", ", ".join(modes), web_base_url(wiring))
         await stop.wait()
     finally:
         await bot.stop()
+        await wiring.engine.dispose()
+
+
+async def serve_web(settings: Settings) -> None:
+    """`wardbot web`: only the ward's web page, until SIGINT or SIGTERM. What its forms send (reminders,
+    reopening notices) waits in the outbox for a running `wardbot run`."""
+    wards = load_ward_files(settings)
+    await migrate(settings)
+    wiring = make_wiring(settings, wards[0], wards)
+    http = HttpServer(settings.webhook_listen)
+    WebPages(wiring).mount(http, settings.web_port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal_number, stop.set)
+    try:
+        await prepare(wiring)
+        await http.start()
+        wiring.web_port = http.ports[settings.web_port]
+        log.info("serving the web page at %s", web_base_url(wiring))
+        await stop.wait()
+    finally:
+        await http.stop()
         await wiring.engine.dispose()
 
 

@@ -1,5 +1,5 @@
-"""The command line: `wardbot run | demo | db | admin | person | groups | audit | export | backup | restore`
-(also `python -m bot`)."""
+"""The command line: `wardbot run | web | demo | db | admin | person | groups | audit | export | backup |
+restore` (also `python -m bot`)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot.application import run
 
     run(settings)
+    return 0
+
+
+def _web(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.application import serve_web
+
+    asyncio.run(serve_web(settings))
     return 0
 
 
@@ -499,6 +506,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start the bot: long polling, or a webhook when WEBHOOK_URL is set.",
     )
     run.set_defaults(handler=_run)
+
+    web_page = commands.add_parser(
+        "web",
+        help="serve only the ward's web page",
+        description="Serve only the ward's web page (WEB_PORT on WEBHOOK_LISTEN; sign in with /web in "
+        "chat). What its forms send waits in the outbox for a running `wardbot run`.",
+    )
+    web_page.set_defaults(handler=_web)
 
     demo = commands.add_parser(
         "demo",

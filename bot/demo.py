@@ -215,6 +215,8 @@ async def run_demo(settings: Settings, *, database: Path = DEMO_DATABASE) -> Non
                 "database_url": f"sqlite+aiosqlite:///{database}",
                 "telegram_bot_token": fake.token,
                 "telegram_api_base_url": fake.base_url,
+                # The web page too (/web as staff gives its link), on a free port unless WEB_PORT says one.
+                "web_port": settings.web_port if "web_port" in settings.model_fields_set else 0,
             }
         )
         wiring = make_wiring(demo_settings, ward)

@@ -15,6 +15,7 @@ CODE_PATTERNS = (
     (re.compile(r"(start=)[A-Za-z0-9_-]{6,}"), r"\1<code>"),
     (re.compile(r"(/start\s+)[A-Za-z0-9_-]{6,}"), r"\1<code>"),
     (re.compile(r"(/web/[a-z-]*/?)[A-Za-z0-9_-]{16,}"), r"\1<code>"),
+    (re.compile(r"(/signin/)[A-Za-z0-9_-]{16,}"), r"\1<code>"),
 )
 QUIET_LIBRARIES = ("httpx", "httpcore", "alembic.runtime.plugins", "matplotlib", "apscheduler")
 

@@ -140,6 +140,36 @@ async def identify(
     )
     if not person.active:
         await set_person_active(uow, platform, external_id, True)
+    chat_group_id: int | None = None
+    chat_ward: int | None = None
+    if chat_external_id is not None and chat_kind != "private":
+        chat = await uow.chats.ensure(platform, chat_external_id, chat_kind, chat_title)
+        if not chat.active:
+            chat.active = True
+        chat_group_id = chat.group_id
+        group = await uow.groups.get(chat.group_id) if chat.group_id is not None else None
+        chat_ward = group.ward_id if group is not None else None
+    return await caller_of(
+        uow,
+        person,
+        default_language=default_language,
+        chat_group_id=chat_group_id,
+        chat_ward=chat_ward,
+        default_ward_id=default_ward_id,
+    )
+
+
+async def caller_of(
+    uow: UnitOfWork,
+    person: Person,
+    *,
+    default_language: str,
+    chat_group_id: int | None = None,
+    chat_ward: int | None = None,
+    default_ward_id: int | None = None,
+) -> Caller:
+    """A known person as a caller: their roles, groups and the ward they act in (see `identify`);
+    the web page asks it at every request, so a role taken away ends what the page shows at once."""
     roles = {Role.ANYONE}
     if person.is_staff:
         roles.add(Role.STAFF)
@@ -158,15 +188,6 @@ async def identify(
         roles.add(Role.DEPUTY)
     if follows:
         roles.add(Role.RESIDENT)
-    chat_group_id: int | None = None
-    chat_ward: int | None = None
-    if chat_external_id is not None and chat_kind != "private":
-        chat = await uow.chats.ensure(platform, chat_external_id, chat_kind, chat_title)
-        if not chat.active:
-            chat.active = True
-        chat_group_id = chat.group_id
-        group = await uow.groups.get(chat.group_id) if chat.group_id is not None else None
-        chat_ward = group.ward_id if group is not None else None
     ward_id = next(
         (
             ward

@@ -32,6 +32,7 @@ CATCH_UP_DELAY = timedelta(seconds=2)
 AFTER_DUE = timedelta(seconds=1)
 PRUNE_EVERY = timedelta(hours=6)
 MEDIA_MEMORY = timedelta(days=7)  # Zalo fetches a picture when it is sent
+WEB_MEMORY = timedelta(days=1)  # a web page's sign-in link or session this long past its end is dropped
 
 
 @dataclass(frozen=True)
@@ -107,10 +108,12 @@ class Scheduler:
 
     async def prune(self) -> None:
         """Handled updates and finished messages older than the ward file's `prune_after_days` are
-        dropped, and pictures Zalo has fetched."""
+        dropped, pictures Zalo has fetched, and the web page's sign-in links and sessions that expired
+        (the audit log keeps who signed in when)."""
         try:
             async with unit_of_work(self.wiring.factory) as uow:
                 await uow.workers.forget_media_before(self.wiring.clock() - MEDIA_MEMORY)
+                await uow.web.forget_expired_before(self.wiring.clock() - WEB_MEMORY)
             pruned = await prune_old_rows(self.wiring)
         except Exception:
             log.exception("pruning old rows failed")

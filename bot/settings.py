@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     zalo_webhook_secret: str | None = None
     zalo_webhook_port: int = Field(default=8444, ge=1, le=65535)
     public_base_url: str | None = None
+    web_port: int = Field(default=8080, ge=0, le=65535)  # the ward's web page, on WEBHOOK_LISTEN (0: any)
+    web_public_url: str | None = None  # how browsers reach it; default http://127.0.0.1:WEB_PORT
     outbox_lease_seconds: int = Field(default=60, ge=5, le=600)  # a dead worker's sends are retaken after
 
     @field_validator(
@@ -62,6 +64,7 @@ class Settings(BaseSettings):
         "zalo_webhook_url",
         "zalo_webhook_secret",
         "public_base_url",
+        "web_public_url",
         mode="before",
     )
     @classmethod
@@ -80,7 +83,7 @@ class Settings(BaseSettings):
     def _base_url(cls, value: str) -> str:
         return _check_url(value.strip()).rstrip("/")
 
-    @field_validator("webhook_url", "zalo_webhook_url", "public_base_url")
+    @field_validator("webhook_url", "zalo_webhook_url", "public_base_url", "web_public_url")
     @classmethod
     def _webhook_url(cls, value: str | None) -> str | None:
         return None if value is None else _check_url(value.strip()).rstrip("/")

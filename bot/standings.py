@@ -158,8 +158,21 @@ def _standings(
     bands: Bands,
 ) -> StandingsResult:
     """Score each month, then average them (a single month is returned as scored)."""
+    monthly = score_months(period.months, groups, values, indicators, bands)
+    standings = monthly[0] if len(monthly) == 1 else combine(monthly, bands)
+    return StandingsResult(period=period, standings=standings, indicators=indicators)
+
+
+def score_months(
+    months: Sequence[Month],
+    groups: Sequence[ResidentialGroup],
+    values: Mapping[tuple[int, str], Values],
+    indicators: Sequence[Indicator],
+    bands: Bands,
+) -> list[list[Standing]]:
+    """Each month scored on its own: what the standings of a longer period combine (`combine`)."""
     monthly: list[list[Standing]] = []
-    for month in period.months:
+    for month in months:
         key = str(month)
         figures = [
             GroupFigures(
@@ -172,8 +185,7 @@ def _standings(
             for group in groups
         ]
         monthly.append(score_month(asked_in(indicators, month.month), figures, bands))
-    standings = monthly[0] if len(monthly) == 1 else combine(monthly, bands)
-    return StandingsResult(period=period, standings=standings, indicators=indicators)
+    return monthly
 
 
 async def photo_files(uow: UnitOfWork, period: Period, *, ward_id: int) -> list[PhotoFile]:

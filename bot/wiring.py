@@ -29,6 +29,7 @@ class Wiring:
     instance: str = field(default_factory=lambda: instance_name())
     wards: dict[int, WardFile] = field(default_factory=dict)  # by ward id, filled at start-up
     ward_files: tuple[WardFile, ...] = ()  # every ward of the deployment; just `ward` when empty
+    web_port: int | None = None  # the port the web page was bound to, once started (WEB_PORT may be 0)
 
     @property
     def lease(self) -> timedelta:

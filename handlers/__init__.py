@@ -18,6 +18,7 @@ from handlers import (
     staff,
     standings,
     start,
+    web,
 )
 
 FEATURES = (
@@ -34,6 +35,7 @@ FEATURES = (
     campaigns,
     assessment,
     province,
+    web,
     privacy,
     fallback,
 )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from bot.answers import format_value
 from bot.features import command
-from bot.i18n import current_language, use_language
+from bot.i18n import current_language
 from bot.i18n import gettext as _
-from bot.membership import DEPUTY, HEAD, MembershipError, language_of, require_group
+from bot.membership import MembershipError, require_group
 from bot.periods import month_in_sentence, parse_month
+from bot.reminders import reopening_notes
 from bot.reporting import (
     ReportingError,
     change_deadline,
@@ -113,13 +114,6 @@ async def reopen(turn: Turn) -> None:
             month=month_in_sentence(month, current_language()), code=group.code, day=last_day
         )
     )
-    for role in (HEAD, DEPUTY):
-        holder = await turn.uow.groups.holder(group.id, role)
-        if holder is None or not holder.person.active:
-            continue
-        person = holder.person
-        with use_language(language_of(person, wiring.settings.default_language)):
-            text = _(
-                "Ward staff reopened {month} for your group until {day}. Send /report to change it."
-            ).format(month=month_in_sentence(month, current_language()), day=last_day)
+    notes = await reopening_notes(turn.uow, wiring, group, month, reopened_last_day(until, turn.timezone))
+    for person, text in notes:
         await notify(turn, person, text, title=f"reopen {group.code} {month}")

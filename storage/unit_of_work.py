@@ -23,6 +23,7 @@ from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.standings import StandingsRepository
 from storage.repositories.wards import WardsRepository
+from storage.repositories.web import WebRepository
 from storage.repositories.workers import WorkersRepository
 
 
@@ -83,6 +84,10 @@ class UnitOfWork:
     @cached_property
     def workers(self) -> WorkersRepository:
         return WorkersRepository(self.session)
+
+    @cached_property
+    def web(self) -> WebRepository:
+        return WebRepository(self.session)
 
     @cached_property
     def assessments(self) -> AssessmentsRepository:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from bot.wiring import Wiring
 from tests import databases
 from tests.harness import RunningBot, make_settings, migrated_wiring
 from tests.wards import NOW, SMALL_WARD
+
+# Every bot a test starts (in this process or as `wardbot run`) serves its web page on a free port, so
+# tests running side by side never fight over WEB_PORT's default 8080.
+os.environ["WEB_PORT"] = "0"
 
 EXAMPLE_WARD = Path(__file__).resolve().parents[1] / "examples" / "ward.toml"
 

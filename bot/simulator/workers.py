@@ -90,7 +90,7 @@ class Workers:
         self.env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_", "DATABASE_", "OUTBOX_"))
+            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_", "DATABASE_", "OUTBOX_", "WEB_"))
         } | {
             "TELEGRAM_BOT_TOKEN": fake.token,
             "TELEGRAM_API_BASE_URL": fake.base_url,
@@ -100,6 +100,7 @@ class Workers:
             "WEBHOOK_SECRET": SECRET,
             "WEBHOOK_LISTEN": "127.0.0.1",
             "OUTBOX_LEASE_SECONDS": str(lease),
+            "WEB_PORT": "0",  # each worker's web page on a free port of its own
             "HOME": str(folder),
         }
         self.processes: list[asyncio.subprocess.Process | None] = [None] * count

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -13,6 +13,7 @@ from storage.dialects import insert_or_ignore
 from storage.locks import lock_for_transaction
 from storage.models import (
     Catalogue,
+    Person,
     Reopening,
     Report,
     ReportChange,
@@ -128,6 +129,45 @@ class ReportsRepository:
         """Months reopened for the group that are still open at `after`."""
         rows = await self.session.scalars(
             select(Reopening.month).where(Reopening.group_id == group_id, Reopening.until > after).distinct()
+        )
+        return rows.all()
+
+    async def month_rows(self, month: str, ward_id: int) -> Sequence[tuple[int, datetime, bool, str | None]]:
+        """(group id, submitted at, on time, submitter's name) of every report of the ward's month."""
+        query = (
+            select(Report.group_id, Report.submitted_at, Report.on_time, Person.display_name)
+            .join(ResidentialGroup, ResidentialGroup.id == Report.group_id)
+            .outerjoin(Person, Person.id == Report.submitted_by)
+            .where(Report.month == month, ResidentialGroup.ward_id == ward_id)
+        )
+        return [tuple(row) for row in await self.session.execute(query)]  # type: ignore[misc]
+
+    async def reopened_groups(self, month: str, ward_id: int, after: datetime) -> dict[int, datetime]:
+        """The ward's groups whose `month` is reopened beyond `after`, with until when."""
+        query = (
+            select(Reopening.group_id, func.max(Reopening.until))
+            .join(ResidentialGroup, ResidentialGroup.id == Reopening.group_id)
+            .where(Reopening.month == month, ResidentialGroup.ward_id == ward_id, Reopening.until > after)
+            .group_by(Reopening.group_id)
+        )
+        return {group_id: until for group_id, until in await self.session.execute(query)}
+
+    async def of_group(self, group_id: int, months: Sequence[str]) -> Sequence[Report]:
+        """A group's reports of these months, newest first, values and submitter loaded."""
+        rows = await self.session.scalars(
+            select(Report)
+            .where(Report.group_id == group_id, Report.month.in_(list(months)))
+            .options(selectinload(Report.values), selectinload(Report.submitter))
+            .order_by(Report.month.desc())
+        )
+        return rows.all()
+
+    async def changes_of(self, report_ids: Sequence[int]) -> Sequence[ReportChange]:
+        """The audit trail of these reports (submissions, changes, reopenings), oldest first."""
+        if not report_ids:
+            return []
+        rows = await self.session.scalars(
+            select(ReportChange).where(ReportChange.report_id.in_(list(report_ids))).order_by(ReportChange.id)
         )
         return rows.all()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Report, ReportValue, ResidentialGroup
@@ -108,3 +108,14 @@ class StandingsRepository:
         if ward_id is not None:
             query = _in_ward(query, ward_id)
         return (await self.session.execute(query)).all()
+
+    async def stamps(self, months: Sequence[str], ward_id: int) -> dict[str, tuple[int, Any]]:
+        """What changes whenever a report of a month is sent or changed: by month, how many the ward's
+        groups have and the newest submission (one grouped query)."""
+        query = _in_ward(
+            select(Report.month, func.count(Report.id), func.max(Report.submitted_at))
+            .where(Report.month.in_(list(months)))
+            .group_by(Report.month),
+            ward_id,
+        )
+        return {month: (int(count), newest) for month, count, newest in await self.session.execute(query)}

@@ -14,13 +14,14 @@ from bot import i18n
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = {"_": None, "gettext": None, "mark": None, "ngettext": (1, 2)}
 SOURCE_DIRS = ("bot", "handlers", "conversations")
+METHODS = [("**.py", "python"), ("channels/web_templates/**.html", "jinja2")]  # the web page's templates too
 
 
 def _msgids_in_code() -> set[str]:
     found: set[str] = set()
     for folder in SOURCE_DIRS:
         for _file, _line, message, _comments, _context in extract_from_dir(
-            ROOT / folder, method_map=[("**.py", "python")], keywords=KEYWORDS
+            ROOT / folder, method_map=METHODS, keywords=KEYWORDS
         ):
             found.add(message if isinstance(message, str) else message[0])
     return found

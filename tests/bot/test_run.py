@@ -247,3 +247,41 @@ async def test_start_up_waits_out_a_bad_gateway_with_one_log_line_per_attempt(
     assert [method for method, _params in fake_api.calls].count("getMe") == 3
     retries = [r.getMessage() for r in caplog.records if r.name == "bot.retry"]
     assert len(retries) == 2 and all("Connecting to Telegram (getMe) failed" in line for line in retries)
+
+
+async def test_wardbot_web_serves_the_page_alone(tmp_path: Path) -> None:
+    """`wardbot web` without a token: the web page on WEB_PORT, nothing of the ward without a session."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_"))
+    }
+    env |= {
+        "DATABASE_URL": fresh_database_url(tmp_path, "web"),
+        "WARD_CONFIG": str(ROOT / "examples" / "ward.toml"),
+        "HOME": str(tmp_path),
+        "WEB_PORT": str(port),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "web", env=env, cwd=tmp_path,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        async with aiohttp.ClientSession() as http:
+            for _attempt in range(300):
+                try:
+                    answer = await http.get(f"http://127.0.0.1:{port}/standings")
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            else:
+                raise AssertionError("wardbot web did not start listening")
+            assert answer.status == 401 and "/web" in await answer.text()
+            style = await http.get(f"http://127.0.0.1:{port}/static/style.css")
+            assert style.status == 200 and style.content_type == "text/css"
+    finally:
+        process.terminate()
+        output, _ = await asyncio.wait_for(process.communicate(), 30)
+    assert process.returncode == 0, output.decode()
+    assert f"the web page at http://127.0.0.1:{port}" in output.decode()
