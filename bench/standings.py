@@ -29,11 +29,11 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.charts import standings_chart
-from bot.indicators import DEFAULT_INDICATORS, Indicator, catalogue_fingerprint, catalogue_json
+from bot.indicators import Indicator, catalogue_fingerprint, catalogue_json
 from bot.periods import Month, Period, lock_time, month_period, quarter_period, year_period
 from bot.scoring import GroupFigures, Standing, combine, score_month
 from bot.standings import compute_standings
-from bot.ward_config import Bands
+from bot.ward_config import WardFile, default_ward_file
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import Catalogue, Report, ReportValue, ResidentialGroup, Ward
@@ -82,8 +82,14 @@ def _value(key: str, rng: random.Random, households: int, quality: float) -> flo
         return float(round(households * rng.uniform(5_000, 60_000) * (0.5 + quality), -3))
     if key == "poor_households":
         return float(round(households * rng.uniform(0.0, 0.08) * (1.5 - quality)))
-    if key == "mediation_success_pct":
-        return percent(70, 25)
+    if key == "mediation_cases":
+        return float(rng.choices((0, 1, 2, 3), weights=(50, 25, 15, 10))[0])
+    if key == "mediation_settled":  # of the cases above, drawn just before
+        return float(rng.randint(0, 3))
+    if key in ("no_fire", "no_mass_complaints"):
+        return 1.0 if rng.random() < 0.9 + 0.1 * quality else 0.0
+    if key == "health_insurance_pct":
+        return percent(75, 25)
     if key == "waste_sorting_pct":
         return percent(45, 50)
     if key == "vneid_level2_pct":
@@ -230,7 +236,7 @@ async def best_of(runs: int, action: Callable[[], Awaitable[T]]) -> tuple[Timing
 
 
 async def naive_year_standings(
-    factory: async_sessionmaker[AsyncSession], period: Period, indicators: Sequence[Indicator], bands: Bands
+    factory: async_sessionmaker[AsyncSession], period: Period, ward: WardFile
 ) -> list[Standing]:
     """The obvious way, for comparison: loop over groups and months, one query each."""
     async with unit_of_work(factory) as uow:
@@ -248,12 +254,16 @@ async def naive_year_standings(
                 ).all()
                 values = {key: value for key, value in rows} if rows else None
                 figures.append(GroupFigures(group.id, group.code, group.name, group.households, values))
-            monthly.append(score_month(indicators, figures, bands))
-    return monthly[0] if len(monthly) == 1 else combine(monthly, bands)
+            monthly.append(
+                score_month(
+                    ward.indicators, figures, ward.bands, scoring=ward.ward.scoring, month=month.month
+                )
+            )
+    return monthly[0] if len(monthly) == 1 else combine(monthly, ward.bands)
 
 
 async def measure_ward(
-    engine: AsyncEngine, groups: int, indicators: Sequence[Indicator], bands: Bands, runs: int
+    engine: AsyncEngine, groups: int, ward: WardFile, runs: int
 ) -> tuple[list[Measurement], list[Standing]]:
     """Month, quarter, year standings and the chart on one ward; returns the year standings too."""
     factory = create_session_factory(engine)
@@ -269,7 +279,7 @@ async def measure_ward(
 
         async def run(period: Period = period) -> list[Standing]:
             async with unit_of_work(factory) as uow:
-                return (await compute_standings(uow, period, indicators, bands, ward_id=WARD_ID)).standings
+                return (await compute_standings(uow, period, ward, ward_id=WARD_ID, tz=TZ)).standings
 
         with counter.measure() as queries:
             await run()
@@ -280,7 +290,7 @@ async def measure_ward(
             year = standings
 
     async def chart() -> bytes:
-        return standings_chart(year, title=f"Năm {LAST_MONTH.year}")
+        return standings_chart(year, title=f"Năm {LAST_MONTH.year}", bands=ward.bands)
 
     timing, _png = await best_of(runs, chart)
     rows.append(Measurement("year chart (PNG)", groups, timing.best, 0, timing.median))
@@ -305,8 +315,8 @@ def _scores(standings: Sequence[Standing]) -> list[tuple[int, float | None, int 
 
 
 async def main_async(groups: int, months: int, runs: int) -> int:
-    indicators = DEFAULT_INDICATORS
-    bands = Bands()
+    ward = default_ward_file()
+    indicators = ward.indicators
     small = SMALL_WARD if groups > SMALL_WARD else QUICK_SMALL_WARD
     with tempfile.TemporaryDirectory(prefix="wardbench-") as folder:
         start = time.perf_counter()
@@ -318,17 +328,17 @@ async def main_async(groups: int, months: int, runs: int) -> int:
             f"(+ a {small}-group ward) in {built:.1f} s; best of {runs} runs."
         )
         try:
-            big_rows, year = await measure_ward(big_engine, groups, indicators, bands, runs)
-            small_rows, _small_year = await measure_ward(small_engine, small, indicators, bands, runs)
+            big_rows, year = await measure_ward(big_engine, groups, ward, runs)
+            small_rows, _small_year = await measure_ward(small_engine, small, ward, runs)
 
             period = year_period(LAST_MONTH.year, today=date(LAST_MONTH.year + 1, 1, 15))
             factory = create_session_factory(big_engine)
             counter = StatementCounter(big_engine)
             with counter.measure() as queries:
-                naive = await naive_year_standings(factory, period, indicators, bands)
+                naive = await naive_year_standings(factory, period, ward)
 
             async def naive_run() -> list[Standing]:
-                return await naive_year_standings(factory, period, indicators, bands)
+                return await naive_year_standings(factory, period, ward)
 
             naive_timing, _ = await best_of(runs, naive_run)
         finally:

@@ -10,6 +10,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast, recipients
 from bot.i18n import gettext as _
@@ -226,15 +227,16 @@ async def campaign_lines(uow: UnitOfWork, ward_id: int) -> list[CampaignLine]:
 
 
 async def campaign_standings(
-    uow: UnitOfWork, campaign: Campaign, ward: WardFile, today: date
+    uow: UnitOfWork, campaign: Campaign, ward: WardFile, today: date, *, tz: ZoneInfo, now: datetime
 ) -> StandingsResult:
     """The campaign's standings over its window, with its own criteria and only its groups."""
     return await compute_standings(
         uow,
         window(campaign, today),
-        ward.indicators,
-        ward.ward.bands,
+        ward,
         ward_id=campaign.ward_id,
+        tz=tz,
+        now=now,
         indicator_weights=weights_of(campaign),
         group_ids=[link.group_id for link in campaign.groups],
     )
@@ -264,12 +266,16 @@ async def review(
     ward: WardFile,
     now: datetime,
     today: date,
+    tz: ZoneInfo,
     default_language: str,
     platform: str | None,
     requested_by: int,
 ) -> PostedReview:
-    """Post the mid-term (sơ kết) or final (tổng kết) standings to every chat of the campaign."""
-    result = await campaign_standings(uow, campaign, ward, today)
+    """Post the mid-term (sơ kết) or final (tổng kết) standings to every chat of the campaign.
+
+    Chats get the public table and chart (no staff-only band); the staff copy is that same text.
+    """
+    result = await campaign_standings(uow, campaign, ward, today, tz=tz, now=now)
     group_codes = {g.id: g.code for g in await taking_part(uow, campaign)}
     chats = [
         c

@@ -295,10 +295,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
                 period,
                 ward_id=ward_id,
                 ward_name=ward.ward.name,
-                indicators=ward.indicators,
-                bands=ward.ward.bands,
+                ward_file=ward,
                 now=now,
-                ward=ward.ward,
                 tz=tz,
             )
         content = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import (
+    bonus,
     campaigns,
     cancel,
     chats,
@@ -29,6 +30,7 @@ FEATURES = (
     follow,
     reports,
     standings,
+    bonus,
     campaigns,
     province,
     fallback,

@@ -117,6 +117,7 @@ async def _post_review(turn: Turn, campaign: Campaign, kind: str) -> None:
         ward=turn.ward,
         now=wiring.clock(),
         today=turn.now().date(),
+        tz=turn.timezone,
         default_language=wiring.settings.default_language,
         platform=None,
         requested_by=turn.caller.person_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from bot.access import ChatKind, Role
-from bot.answers import format_value, whole_number
+from bot.answers import fold, format_value, whole_number
 from bot.campaigns import campaign_standings
 from bot.export import workbook_bytes
 from bot.features import command
@@ -13,8 +13,16 @@ from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.periods import Month, Period, deadline_date, open_months, parse_period, period_in_sentence
 from bot.replies import Attachment
-from bot.standings import completeness, compute_standings, export_data
-from bot.standings_view import chart_attachment, completeness_lines, default_period, standings_table
+from bot.standings import StandingsResult, completeness, compute_standings, export_data
+from bot.standings_view import (
+    block_result,
+    chart_attachment,
+    completeness_lines,
+    default_period,
+    find_block,
+    staff_tables,
+    standings_table,
+)
 from bot.turns import Turn
 
 
@@ -52,12 +60,21 @@ def _period(turn: Turn) -> Period | None:
         return None
 
 
+#: "/standings khối Khu vực 1" (or "khoi", without the marks): one block's table.
+BLOCK_WORDS = frozenset({"khoi", "block"})
+
+
 @command("standings", slow=True)
 async def standings(turn: Turn) -> None:
     """The ranked table, the asking group marked, and a bar chart drawn after the commit.
 
-    `/standings #3` gives campaign 3's standings over its window, with its own criteria and groups.
+    `/standings #3` gives campaign 3's standings over its window, with its own criteria and groups;
+    `/standings khối NAME` one block's table (ranks inside the block). Staff in private see one
+    table per block and then the ward's; everyone else the ward's, without staff-only bands.
     """
+    if turn.args and fold(turn.args[0]) in BLOCK_WORDS:
+        await _block_standings(turn, " ".join(turn.args[1:]))
+        return
     if turn.args and turn.args[0].startswith("#"):
         wanted = turn.args[0].lstrip("#")
         number = whole_number(wanted)
@@ -67,21 +84,58 @@ async def standings(turn: Turn) -> None:
                 _("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted[:20])
             )
             return
-        result = await campaign_standings(turn.uow, campaign, turn.ward, turn.now().date())
+        result = await campaign_standings(
+            turn.uow, campaign, turn.ward, turn.now().date(), tz=turn.timezone, now=turn.wiring.clock()
+        )
     else:
         period = _period(turn)
         if period is None:
             return
-        result = await compute_standings(
-            turn.uow, period, turn.ward.indicators, turn.ward.ward.bands, ward_id=turn.ward_id
-        )
+        result = await _ward_standings(turn, period)
     own = await _own_code(turn)
     full = turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE
-    table = standings_table(result, ward_name=turn.ward.ward.name, highlight_code=own, full=full)
+    if full and result.blocks():
+        table = staff_tables(result, ward_name=turn.ward.ward.name)
+    else:
+        table = standings_table(result, ward_name=turn.ward.ward.name, highlight_code=own, full=full)
     if not any(s.score is not None for s in result.standings):
         turn.reply(table)
         return
-    turn.reply(table, render=functools.partial(chart_attachment, result, highlight_code=own))
+    turn.reply(table, render=functools.partial(chart_attachment, result, highlight_code=own, full=full))
+
+
+async def _ward_standings(turn: Turn, period: Period) -> StandingsResult:
+    return await compute_standings(
+        turn.uow, period, turn.ward, ward_id=turn.ward_id, tz=turn.timezone, now=turn.wiring.clock()
+    )
+
+
+async def _block_standings(turn: Turn, wanted: str) -> None:
+    """One block's table and chart for anyone; the blocks' names when the name is unknown."""
+    wiring = turn.wiring
+    result = await _ward_standings(turn, default_period(wiring.clock(), turn.ward.ward, turn.timezone))
+    names = [name for name, _members in result.blocks()]
+    if not names:
+        turn.reply(_("This ward's groups are not divided into blocks (khối thi đua)."))
+        return
+    block = find_block(result, wanted) if wanted.strip() else None
+    if block is None:
+        turn.reply(
+            _("Which block? Send /standings khối NAME, with one of: {names}.").format(
+                names=", ".join(f"“{name}”" for name in names)
+            )
+        )
+        return
+    narrowed = block_result(result, block)
+    own = await _own_code(turn)
+    staff = turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE
+    table = standings_table(
+        narrowed, ward_name=turn.ward.ward.name, highlight_code=own, full=staff, block=block
+    )
+    if not any(s.score is not None for s in narrowed.standings):
+        turn.reply(table)
+        return
+    turn.reply(table, render=functools.partial(chart_attachment, narrowed, highlight_code=own, full=staff))
 
 
 @command("status")
@@ -154,10 +208,8 @@ async def export(turn: Turn) -> None:
         period,
         ward_id=turn.ward_id,
         ward_name=turn.ward.ward.name,
-        indicators=turn.ward.indicators,
-        bands=turn.ward.ward.bands,
+        ward_file=turn.ward,
         now=wiring.clock(),
-        ward=turn.ward.ward,
         tz=turn.timezone,
     )
     language = current_language()

@@ -6,8 +6,8 @@ import struct
 import warnings
 
 from bot.charts import chart_rows, standings_chart
-from bot.scoring import Band, Standing, band_for
-from bot.ward_config import Bands
+from bot.scoring import Standing, band_for
+from bot.ward_config import POINTS_BANDS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VIETNAMESE_NAME = "Tổ dân phố số 1 – Phường Tràng Cát"
@@ -24,7 +24,7 @@ def standings(count: int, *, missing: int = 0) -> list[Standing]:
             100 + index,
             round(100 - index * 1.5, 1),
             index,
-            band_for(100 - index * 1.5, Bands()),
+            band_for(100 - index * 1.5, POINTS_BANDS),
         )
         for index in range(1, count + 1)
     ]
@@ -54,7 +54,7 @@ def test_chart_is_a_png() -> None:
 
 def test_vietnamese_names_render_without_missing_glyphs() -> None:
     rows = standings(3)
-    rows[1] = Standing(2, "TDP02", "Tổ Ắ Ằ Ẳ Ẵ Ặ Ứ Ừ Ử Ữ Ự ỹ ỵ đ Đ ơ ư", 90, 95.0, 2, Band.EXCELLENT)
+    rows[1] = Standing(2, "TDP02", "Tổ Ắ Ằ Ẳ Ẵ Ặ Ứ Ừ Ử Ữ Ự ỹ ỵ đ Đ ơ ư", 90, 95.0, 2, POINTS_BANDS[0])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data = standings_chart(rows, title=TITLE, highlight_code="TDP02")
@@ -63,7 +63,7 @@ def test_vietnamese_names_render_without_missing_glyphs() -> None:
 
 
 def test_the_glyph_check_does_catch_missing_glyphs() -> None:
-    rows = [Standing(1, "TDP01", "東京", 100, 90.0, 1, Band.EXCELLENT)]
+    rows = [Standing(1, "TDP01", "東京", 100, 90.0, 1, POINTS_BANDS[0])]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         standings_chart(rows, title="x")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -18,11 +19,10 @@ from sqlalchemy import event
 from bot.export import workbook_bytes
 from bot.i18n import use_language
 from bot.indicators import DEFAULT_INDICATORS, Direction, Indicator, Kind
-from bot.periods import Month, lock_time, month_period, quarter_period, year_period
+from bot.periods import Month, Period, lock_time, month_period, quarter_period, year_period
 from bot.reporting import current_catalogue
-from bot.scoring import Band
-from bot.standings import completeness, compute_standings, export_data
-from bot.ward_config import Bands
+from bot.standings import StandingsResult, completeness, compute_standings, export_data
+from bot.ward_config import Bands, Scoring, WardFile, WardSettings, default_ward_file
 from bot.wiring import Wiring
 from storage.models import Report, ReportValue, ResidentialGroup
 from storage.unit_of_work import UnitOfWork, unit_of_work
@@ -31,6 +31,26 @@ from tests.wards import WARD
 ROOT = Path(__file__).resolve().parents[2]
 BANDS = Bands()
 OCTOBER = Month(2026, 10)
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+#: Groups of these tests existed long before the months they report (see the creation tests).
+LONG_AGO = datetime(2020, 1, 1, tzinfo=UTC)
+
+
+def relative_ward(indicators: Sequence[Indicator]) -> WardFile:
+    """A ward file of the older format: relative scoring with today's bands."""
+    return dataclasses.replace(
+        default_ward_file(),
+        ward=WardSettings(name="Phường", scoring=Scoring.RELATIVE),
+        indicators=tuple(indicators),
+        bands=BANDS.entries(),
+    )
+
+
+async def standings_of(
+    uow: UnitOfWork, period: Period, indicators: Sequence[Indicator], **options: Any
+) -> StandingsResult:
+    """Relative standings of the ward's groups, as the older ward files score them."""
+    return await compute_standings(uow, period, relative_ward(indicators), ward_id=WARD, tz=TZ, **options)
 
 
 def indicator(key: str, *, direction: Direction = Direction.HIGHER, weight: float = 10) -> Indicator:
@@ -53,8 +73,17 @@ NOTES = indicator("notes_pct", direction=Direction.NEUTRAL, weight=0)
 CATALOGUE = (WASTE, MEETING)
 
 
-async def add_group(uow: UnitOfWork, number: int, households: int = 100) -> ResidentialGroup:
-    return await uow.groups.add(WARD, f"TDP{number:02d}", f"Tổ dân phố số {number}", households, None)
+async def add_group(
+    uow: UnitOfWork,
+    number: int,
+    households: int = 100,
+    *,
+    created_at: datetime = LONG_AGO,
+    block: str | None = None,
+) -> ResidentialGroup:
+    return await uow.groups.add(
+        WARD, f"TDP{number:02d}", f"Tổ dân phố số {number}", households, block, created_at=created_at
+    )
 
 
 async def add_report(
@@ -121,11 +150,11 @@ async def test_month_ranks_two_groups_by_their_values(wiring: Wiring) -> None:
             {"waste_sorting_pct": 90, "meeting_attendance_pct": 80},
             catalogue_id=catalogue,
         )
-        result = await compute_standings(uow, month_period(OCTOBER), CATALOGUE, BANDS, ward_id=WARD)
+        result = await standings_of(uow, month_period(OCTOBER), CATALOGUE)
 
     assert table(result.standings) == [("TDP02", 100.0, 1), ("TDP01", 0.0, 2)]
-    assert result.standings[0].band is Band.EXCELLENT
-    assert result.standings[1].band is Band.NOT_COMPLETED
+    assert result.standings[0].band == BANDS.entries()[0]
+    assert result.standings[1].band == BANDS.entries()[-1]
     assert result.period == month_period(OCTOBER)
     assert result.indicators == CATALOGUE
 
@@ -149,7 +178,7 @@ async def test_a_group_without_a_report_is_last_and_not_reported(wiring: Wiring)
             {"waste_sorting_pct": 70, "meeting_attendance_pct": 70},
             catalogue_id=catalogue,
         )
-        result = await compute_standings(uow, month_period(OCTOBER), CATALOGUE, BANDS, ward_id=WARD)
+        result = await standings_of(uow, month_period(OCTOBER), CATALOGUE)
 
     last = result.standings[-1]
     assert last.group_id == silent.id
@@ -168,7 +197,7 @@ async def test_quarter_averages_months_and_a_missing_month_counts_zero(wiring: W
         await add_report(uow, patchy, july, {"waste_sorting_pct": 50}, catalogue_id=catalogue)
         await add_report(uow, patchy, august, {"waste_sorting_pct": 90}, catalogue_id=catalogue)
         # September: patchy did not report.
-        result = await compute_standings(uow, quarter_period(2026, 3), (WASTE,), BANDS, ward_id=WARD)
+        result = await standings_of(uow, quarter_period(2026, 3), (WASTE,))
 
     # July: steady 100, patchy 0. August: both 100 (equal values). September: steady alone, 100.
     assert table(result.standings) == [("TDP01", 100.0, 1), ("TDP02", 33.3, 2), ("TDP03", None, None)]
@@ -191,13 +220,11 @@ async def test_weights_groups_and_an_older_catalogue(wiring: Wiring) -> None:
         )
         await add_report(uow, third, OCTOBER, {"waste_sorting_pct": 10}, catalogue_id=new)
         period = month_period(OCTOBER)
-        both = await compute_standings(uow, period, CATALOGUE, BANDS, ward_id=WARD)
-        waste_only = await compute_standings(
-            uow, period, CATALOGUE, BANDS, indicator_weights={"meeting_attendance_pct": 0}, ward_id=WARD
+        both = await standings_of(uow, period, CATALOGUE)
+        waste_only = await standings_of(
+            uow, period, CATALOGUE, indicator_weights={"meeting_attendance_pct": 0}
         )
-        pair = await compute_standings(
-            uow, period, CATALOGUE, BANDS, group_ids=[first.id, second.id], ward_id=WARD
-        )
+        pair = await standings_of(uow, period, CATALOGUE, group_ids=[first.id, second.id])
 
     # The old report scores waste by key; meeting, absent from it, counts as blank (0).
     assert table(both.standings) == [("TDP02", 81.3, 1), ("TDP01", 50.0, 2), ("TDP03", 0.0, 3)]
@@ -248,7 +275,7 @@ async def test_query_count_does_not_grow_with_groups(wiring: Wiring) -> None:
     async def year_queries() -> tuple[int, int]:
         async with unit_of_work(wiring.factory) as uow:
             with counting(wiring) as seen:
-                result = await compute_standings(uow, period, DEFAULT_INDICATORS, BANDS, ward_id=WARD)
+                result = await standings_of(uow, period, DEFAULT_INDICATORS)
         return seen[0], len(result.standings)
 
     await add_groups(range(1, 4))
@@ -286,10 +313,8 @@ async def test_export_data_round_trips_into_the_workbook(wiring: Wiring) -> None
                 month_period(OCTOBER),
                 ward_id=WARD,
                 ward_name=ward.name,
-                indicators=indicators,
-                bands=ward.bands,
+                ward_file=relative_ward(indicators),
                 now=now,
-                ward=ward,
                 tz=tz,
             )
 
@@ -315,8 +340,8 @@ async def test_export_data_round_trips_into_the_workbook(wiring: Wiring) -> None
     assert (rows[0][waste], rows[0][fund]) == (92.5, 1_500_000)
     assert (rows[1][waste], rows[1][fund]) == (None, 300_000)
     ranked = list(standings_sheet.iter_rows(min_row=2, values_only=True))
-    assert [(row[0], row[1], row[4]) for row in ranked] == [(s.rank, s.code, s.score) for s in data.standings]
-    assert ranked[-1][5] == "Not reported"
+    assert [(row[0], row[1], row[5]) for row in ranked] == [(s.rank, s.code, s.score) for s in data.standings]
+    assert ranked[-1][7] == "Not reported"
     done = list(completeness_sheet.iter_rows(min_row=2, max_row=4, values_only=True))
     assert [row[:5] for row in done] == [
         ("TDP01", "Tổ dân phố số 1", 10, 1, 1),
