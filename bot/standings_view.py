@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.answers import fold, format_number
+from bot.answers import format_number
 from bot.charts import standings_chart
 from bot.export import CompletenessRow
 from bot.i18n import current_language
@@ -117,12 +117,6 @@ def block_result(result: StandingsResult, block: str) -> StandingsResult:
     """The result narrowed to one block's groups, ranked inside the block."""
     members = next((members for name, members in result.blocks() if name == block), [])
     return dataclasses.replace(result, standings=members)
-
-
-def find_block(result: StandingsResult, wanted: str) -> str | None:
-    """The block named `wanted` (case, spaces and Vietnamese marks ignored), or None."""
-    key = " ".join(fold(wanted).split())
-    return next((name for name, _members in result.blocks() if " ".join(fold(name).split()) == key), None)
 
 
 def chart_attachment(

@@ -19,7 +19,6 @@ from bot.standings_view import (
     chart_attachment,
     completeness_lines,
     default_period,
-    find_block,
     staff_tables,
     standings_table,
 )
@@ -73,7 +72,7 @@ async def standings(turn: Turn) -> None:
     table per block and then the ward's; everyone else the ward's, without staff-only bands.
     """
     if turn.args and fold(turn.args[0]) in BLOCK_WORDS:
-        await _block_standings(turn, " ".join(turn.args[1:]))
+        await _block_standings(turn, list(turn.args[1:]))
         return
     if turn.args and turn.args[0].startswith("#"):
         wanted = turn.args[0].lstrip("#")
@@ -110,15 +109,23 @@ async def _ward_standings(turn: Turn, period: Period) -> StandingsResult:
     )
 
 
-async def _block_standings(turn: Turn, wanted: str) -> None:
-    """One block's table and chart for anyone; the blocks' names when the name is unknown."""
+async def _block_standings(turn: Turn, words: list[str]) -> None:
+    """One block's table and chart for anyone (`khối NAME [PERIOD]`); the blocks' names when the name
+    is unknown."""
     wiring = turn.wiring
-    result = await _ward_standings(turn, default_period(wiring.clock(), turn.ward.ward, turn.timezone))
-    names = [name for name, _members in result.blocks()]
+    period = default_period(wiring.clock(), turn.ward.ward, turn.timezone)
+    if len(words) >= 2:
+        try:
+            period = parse_period(words[-1], today=turn.now().date())
+            words = words[:-1]
+        except ValueError:
+            pass  # the last word is part of the name
+    names = sorted({group.block for group in await turn.uow.groups.all(turn.ward_id) if group.block})
     if not names:
         turn.reply(_("This ward's groups are not divided into blocks (khối thi đua)."))
         return
-    block = find_block(result, wanted) if wanted.strip() else None
+    wanted = " ".join(fold(" ".join(words)).split())
+    block = next((name for name in names if " ".join(fold(name).split()) == wanted), None)
     if block is None:
         turn.reply(
             _("Which block? Send /standings khối NAME, with one of: {names}.").format(
@@ -126,6 +133,7 @@ async def _block_standings(turn: Turn, wanted: str) -> None:
             )
         )
         return
+    result = await _ward_standings(turn, period)
     narrowed = block_result(result, block)
     own = await _own_code(turn)
     staff = turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE
