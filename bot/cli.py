@@ -49,8 +49,11 @@ def _default(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.demo import run_demo
+    from bot.demo import DEMO_DATABASE, print_band_distribution, run_demo
 
+    if getattr(args, "bands", False):
+        asyncio.run(print_band_distribution(settings, database=DEMO_DATABASE))
+        return 0
     asyncio.run(run_demo(settings))
     return 0
 
@@ -414,6 +417,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="try the bot in the terminal, no token needed",
         description="Run the real bot against a local chat simulator with a "
         "seeded demo ward; choose who you are and chat.",
+    )
+    demo.add_argument(
+        "--bands",
+        action="store_true",
+        help="print how the demo ward's seeded months fall into the bands, and exit",
     )
     demo.set_defaults(handler=_demo)
 

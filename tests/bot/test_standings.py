@@ -24,7 +24,7 @@ from bot.reporting import current_catalogue
 from bot.standings import StandingsResult, completeness, compute_standings, export_data
 from bot.ward_config import Bands, Scoring, WardFile, WardSettings, default_ward_file
 from bot.wiring import Wiring
-from storage.models import Report, ReportValue, ResidentialGroup
+from storage.models import Bonus, Report, ReportValue, ResidentialGroup
 from storage.unit_of_work import UnitOfWork, unit_of_work
 from tests.wards import WARD
 
@@ -362,3 +362,58 @@ def test_benchmark_quick_run() -> None:
     assert finished.returncode == 0, finished.stderr[-2000:]
     assert "year" in finished.stdout
     assert "| what" in finished.stdout
+
+
+async def test_months_before_a_group_existed_are_not_expected_of_it(wiring: Wiring) -> None:
+    """A group created on 15 September owes September (locked 6 October) and October, not the year;
+    its year averages only those months, a missed one counting zero."""
+    created = datetime(2026, 9, 15, 3, 0, tzinfo=UTC)
+    now = lock_time(OCTOBER, 5, TZ) + timedelta(days=1)
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, CATALOGUE)
+        old, new = await add_group(uow, 1), await add_group(uow, 2, created_at=created)
+        for number in range(1, 11):
+            await add_report(uow, old, Month(2026, number), {"waste_sorting_pct": 90}, catalogue_id=catalogue)
+        await add_report(uow, new, OCTOBER, {"waste_sorting_pct": 90}, catalogue_id=catalogue)
+        rows = await completeness(uow, 2026, ward_id=WARD, now=now, ward=wiring.ward.ward, tz=TZ)
+        year = await standings_of(uow, year_period(2026, today=OCTOBER.last_day), (WASTE,), now=now)
+        august = await standings_of(uow, month_period(Month(2026, 8)), (WASTE,))
+
+    assert [(r.code, r.expected, r.submitted) for r in rows] == [("TDP01", 10, 10), ("TDP02", 2, 1)]
+    by_code = {s.code: s for s in year.standings}
+    assert (by_code["TDP02"].months_reported, by_code["TDP02"].months_expected) == (1, 2)
+    assert by_code["TDP02"].score == 50.0 and by_code["TDP01"].score == 100.0
+    assert [s.code for s in august.standings] == ["TDP01"]  # not listed, not "not reported"
+    assert not year.provisional
+
+
+async def test_a_month_before_its_deadline_is_provisional(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        before = await standings_of(uow, month_period(OCTOBER), CATALOGUE, now=lock_time(OCTOBER, 5, TZ))
+        after = await standings_of(
+            uow, month_period(OCTOBER), CATALOGUE, now=lock_time(OCTOBER, 5, TZ) - timedelta(seconds=1)
+        )
+    assert (before.provisional, after.provisional) == (False, True)
+
+
+async def test_bonuses_are_read_in_bulk_and_added_per_month(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, CATALOGUE)
+        group = await add_group(uow, 1)
+        await add_report(
+            uow,
+            group,
+            OCTOBER,
+            {"waste_sorting_pct": 90, "meeting_attendance_pct": 90},
+            catalogue_id=catalogue,
+        )
+        uow.session.add(Bonus(ward_id=WARD, group_id=group.id, month="2026-10", points=-7.5, reason="r"))
+        uow.session.add(Bonus(ward_id=WARD, group_id=group.id, month="2026-09", points=4, reason="r"))
+        await uow.session.flush()
+        with counting(wiring) as seen:
+            month = await standings_of(uow, month_period(OCTOBER), CATALOGUE)
+        quarter = await standings_of(uow, quarter_period(2026, 4), CATALOGUE)
+    assert (month.standings[0].score, month.standings[0].bonus) == (92.5, -7.5)
+    assert seen[0] == 3  # groups, values, bonuses
+    # October to December, from a group that existed all along: (92,5 + 0 + 0) / 3.
+    assert quarter.standings[0].score == 30.8
