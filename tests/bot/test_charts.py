@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 import warnings
 
-from bot.charts import chart_rows, standings_chart
+from bot.charts import LOWEST_COLOUR, PLAIN_COLOUR, band_colour, chart_rows, standings_chart
 from bot.scoring import Standing, band_for
 from bot.ward_config import POINTS_BANDS
 
@@ -108,3 +108,19 @@ def test_no_reports_still_gives_a_picture() -> None:
 def test_height_is_capped_for_phones() -> None:
     data = standings_chart(standings(80), title=TITLE, limit=80)
     assert png_size(data)[1] <= 1600
+
+
+def test_a_staff_only_band_is_grey_outside_staff_chats() -> None:
+    """The chart names bands as the table beside it: a band that is not public is neither coloured
+    nor in the legend for residents, heads and group chats."""
+    hidden, top = POINTS_BANDS[-1], POINTS_BANDS[0]
+    assert not hidden.public
+    assert band_colour(hidden, POINTS_BANDS, staff=True) == LOWEST_COLOUR
+    assert band_colour(hidden, POINTS_BANDS, staff=False) == PLAIN_COLOUR
+    assert band_colour(top, POINTS_BANDS, staff=False) == band_colour(top, POINTS_BANDS, staff=True)
+    assert band_colour(None, POINTS_BANDS, staff=True) == PLAIN_COLOUR
+    rows = [
+        Standing(1, "TDP01", "Tổ 1", 100, 95.0, 1, top),
+        Standing(2, "TDP02", "Tổ 2", 100, 20.0, 2, hidden),
+    ]
+    assert standings_chart(rows, title=TITLE, staff=False) != standings_chart(rows, title=TITLE, staff=True)
