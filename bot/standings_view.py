@@ -39,11 +39,12 @@ def _line(standing: Standing, own: bool, *, staff: bool) -> str:
     band = standing.band
     if band is not None and (staff or band.public):
         line += f" · {band.name_in(language)}"
-    if staff and standing.bonus:
-        sign = "+" if standing.bonus > 0 else ""
+    if staff and standing.bonus > 0:
         line += " · " + _("bonus {points}").format(
-            points=sign + format_number(standing.bonus, language=language)
+            points="+" + format_number(standing.bonus, language=language)
         )
+    elif staff and standing.bonus < 0:
+        line += " · " + _("penalty {points}").format(points=format_number(-standing.bonus, language=language))
     return line
 
 
