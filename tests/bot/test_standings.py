@@ -417,3 +417,23 @@ async def test_bonuses_are_read_in_bulk_and_added_per_month(wiring: Wiring) -> N
     assert seen[0] == 3  # groups, values, bonuses
     # October to December, from a group that existed all along: (92,5 + 0 + 0) / 3.
     assert quarter.standings[0].score == 30.8
+
+
+async def test_a_campaigns_weights_stand_for_points_on_a_points_sheet(wiring: Wiring) -> None:
+    sheet = tuple(dataclasses.replace(i, points=10.0, target=80.0) for i in CATALOGUE)
+    ward = dataclasses.replace(default_ward_file(), indicators=sheet)  # scoring = "points"
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, sheet)
+        group = await add_group(uow, 1)
+        values = {"waste_sorting_pct": 80, "meeting_attendance_pct": 40}
+        await add_report(uow, group, OCTOBER, values, catalogue_id=catalogue)
+        period = month_period(OCTOBER)
+        plain = await compute_standings(uow, period, ward, ward_id=WARD, tz=TZ)
+        weighted = await compute_standings(
+            uow, period, ward, ward_id=WARD, tz=TZ, indicator_weights={"waste_sorting_pct": 30}
+        )
+        waste_only = await compute_standings(
+            uow, period, ward, ward_id=WARD, tz=TZ, indicator_weights={"meeting_attendance_pct": 0}
+        )
+    # 10 + 5 of 20 = 75; waste worth 30: 30 + 5 of 40 = 87,5; meeting left out: 10 of 10.
+    assert [r.standings[0].score for r in (plain, weighted, waste_only)] == [75.0, 87.5, 100.0]
