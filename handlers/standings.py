@@ -222,10 +222,10 @@ async def export(turn: Turn) -> None:
     )
     language = current_language()
     content = workbook_bytes(data, language)
-    turn.reply(
-        _("Figures of {period}: {count} reports.").format(
-            period=period_in_sentence(period, language),
-            count=len(data.value_rows),
-        ),
-        attachment=Attachment(content, f"bao-cao-{period.key}.xlsx"),
+    said = _("Figures of {period}: {count} reports.").format(
+        period=period_in_sentence(period, language),
+        count=len(data.value_rows),
     )
+    if data.provisional:
+        said += " " + _("(provisional: the deadline has not passed)")
+    turn.reply(said, attachment=Attachment(content, f"bao-cao-{period.key}.xlsx"))

@@ -3,11 +3,13 @@ standings with the ward's own bands, and /bonus moves a score by exactly its poi
 
 from __future__ import annotations
 
+import io
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.simulator import FakeBotApi
 from bot.ward_config import WardFile, load_ward_config
@@ -153,6 +155,14 @@ async def test_points_bands_hidden_band_and_bonus(sheet: RunningBot, tmp_path: P
     assert line_of(table.split("\n\n")[-1], "TDP03").endswith("— 18,3 · Chưa hoàn thành · thưởng +5")
     audit = await wardbot_audit(sheet, tmp_path)
     assert "bonus_set" in audit and "TDP03 2026-10: +5 (was +0); reason: Tích cực vận động hiến máu" in audit
+
+    sent = await staff.says("/export 2026-10")
+    assert "(tạm tính: chưa hết hạn báo cáo)" in texts(sent)
+    assert sent[-1].document is not None
+    book = load_workbook(io.BytesIO(sent[-1].document))
+    assert book.sheetnames == ["Số liệu", "Xếp hạng", "Khối Khu vực 1", "Khối Khu vực 2", "Tiến độ báo cáo"]
+    ranked = {row[1]: row for row in book["Xếp hạng"].iter_rows(min_row=2, values_only=True)}
+    assert ranked["TDP03"][3:8] == ("Khu vực 2", 200, 18.3, 5, "Chưa hoàn thành")
 
     answer = texts(await staff.says("/diemthuong TDP03 2026-10 0 Nhập nhầm"))
     assert "Đã bỏ điểm thưởng của TDP03 tháng 10/2026." in answer and "13,3" in answer
