@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers import (
     assessment,
+    bonus,
     campaigns,
     cancel,
     chats,
@@ -31,6 +32,7 @@ FEATURES = (
     follow,
     reports,
     standings,
+    bonus,
     campaigns,
     assessment,
     province,
