@@ -29,19 +29,12 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.charts import standings_chart
-from bot.indicators import (
-    DEFAULT_INDICATORS,
-    Indicator,
-    Kind,
-    asked_in,
-    catalogue_fingerprint,
-    catalogue_json,
-)
+from bot.indicators import Indicator, Kind, asked_in, catalogue_fingerprint, catalogue_json
 from bot.periods import Month, Period, lock_time, month_period, quarter_period, year_period
 from bot.sample_figures import plausible_value
 from bot.scoring import GroupFigures, Standing, combine, score_month
 from bot.standings import compute_standings
-from bot.ward_config import Bands
+from bot.ward_config import WardFile, default_ward_file
 from storage.engine import create_engine, create_session_factory
 from storage.migrate import upgrade
 from storage.models import Catalogue, Report, ReportValue, ResidentialGroup, Ward
@@ -202,7 +195,7 @@ async def best_of(runs: int, action: Callable[[], Awaitable[T]]) -> tuple[Timing
 
 
 async def naive_year_standings(
-    factory: async_sessionmaker[AsyncSession], period: Period, indicators: Sequence[Indicator], bands: Bands
+    factory: async_sessionmaker[AsyncSession], period: Period, ward: WardFile
 ) -> list[Standing]:
     """The obvious way, for comparison: loop over groups and months, one query each."""
     async with unit_of_work(factory) as uow:
@@ -220,12 +213,16 @@ async def naive_year_standings(
                 ).all()
                 values = {key: value for key, value in rows} if rows else None
                 figures.append(GroupFigures(group.id, group.code, group.name, group.households, values))
-            monthly.append(score_month(asked_in(indicators, month.month), figures, bands))
-    return monthly[0] if len(monthly) == 1 else combine(monthly, bands)
+            monthly.append(
+                score_month(
+                    ward.indicators, figures, ward.bands, scoring=ward.ward.scoring, month=month.month
+                )
+            )
+    return monthly[0] if len(monthly) == 1 else combine(monthly, ward.bands)
 
 
 async def measure_ward(
-    engine: AsyncEngine, groups: int, indicators: Sequence[Indicator], bands: Bands, runs: int
+    engine: AsyncEngine, groups: int, ward: WardFile, runs: int
 ) -> tuple[list[Measurement], list[Standing]]:
     """Month, quarter, year standings and the chart on one ward; returns the year standings too."""
     factory = create_session_factory(engine)
@@ -241,7 +238,7 @@ async def measure_ward(
 
         async def run(period: Period = period) -> list[Standing]:
             async with unit_of_work(factory) as uow:
-                return (await compute_standings(uow, period, indicators, bands, ward_id=WARD_ID)).standings
+                return (await compute_standings(uow, period, ward, ward_id=WARD_ID, tz=TZ)).standings
 
         with counter.measure() as queries:
             await run()
@@ -252,7 +249,7 @@ async def measure_ward(
             year = standings
 
     async def chart() -> bytes:
-        return standings_chart(year, title=f"Năm {LAST_MONTH.year}")
+        return standings_chart(year, title=f"Năm {LAST_MONTH.year}", bands=ward.bands)
 
     timing, _png = await best_of(runs, chart)
     rows.append(Measurement("year chart (PNG)", groups, timing.best, 0, timing.median))
@@ -277,8 +274,8 @@ def _scores(standings: Sequence[Standing]) -> list[tuple[int, float | None, int 
 
 
 async def main_async(groups: int, months: int, runs: int) -> int:
-    indicators = DEFAULT_INDICATORS
-    bands = Bands()
+    ward = default_ward_file()
+    indicators = ward.indicators
     small = SMALL_WARD if groups > SMALL_WARD else QUICK_SMALL_WARD
     with tempfile.TemporaryDirectory(prefix="wardbench-") as folder:
         start = time.perf_counter()
@@ -290,17 +287,17 @@ async def main_async(groups: int, months: int, runs: int) -> int:
             f"(+ a {small}-group ward) in {built:.1f} s; best of {runs} runs."
         )
         try:
-            big_rows, year = await measure_ward(big_engine, groups, indicators, bands, runs)
-            small_rows, _small_year = await measure_ward(small_engine, small, indicators, bands, runs)
+            big_rows, year = await measure_ward(big_engine, groups, ward, runs)
+            small_rows, _small_year = await measure_ward(small_engine, small, ward, runs)
 
             period = year_period(LAST_MONTH.year, today=date(LAST_MONTH.year + 1, 1, 15))
             factory = create_session_factory(big_engine)
             counter = StatementCounter(big_engine)
             with counter.measure() as queries:
-                naive = await naive_year_standings(factory, period, indicators, bands)
+                naive = await naive_year_standings(factory, period, ward)
 
             async def naive_run() -> list[Standing]:
-                return await naive_year_standings(factory, period, indicators, bands)
+                return await naive_year_standings(factory, period, ward)
 
             naive_timing, _ = await best_of(runs, naive_run)
         finally:

@@ -102,6 +102,7 @@ POLICY: dict[str, Rule] = {
     "removestaff": _rule(STAFF_ONLY, PRIVATE, mark("Remove a colleague from ward staff")),
     "standings": _rule(EVERYONE, ANYWHERE, mark("Standings of the groups, with a chart")),
     "status": _rule(EVERYONE, ANYWHERE, mark("Who has reported, and on time")),
+    "bonus": _rule(STAFF_ONLY, PRIVATE, mark("Bonus or penalty points: /bonus TDP01 [MONTH] +5 REASON")),
     "export": _rule(STAFF_ONLY, PRIVATE, mark("Excel workbook of a period's figures")),
     "photos": _rule(STAFF_ONLY, PRIVATE, mark("Photos sent with a period's reports, as a zip")),
     "report": _rule(REPORTERS, PRIVATE, mark("Send your group's monthly report")),

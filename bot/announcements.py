@@ -63,18 +63,19 @@ async def _post_ward(wiring: Wiring, ward_id: int, *, platform: str | None) -> i
     async with unit_of_work(factory) as uow:
         if await uow.outbox.broadcast_by_key(standings_key(ward_id, month)) is not None:
             return None
-        result = await compute_standings(
-            uow, month_period(month), ward.indicators, ward.ward.bands, ward_id=ward_id
-        )
+        result = await compute_standings(uow, month_period(month), ward, ward_id=ward_id, tz=tz, now=now)
         chats = [
             (chat, chat.group.code if chat.group else None) for chat in await uow.chats.linked_active(ward_id)
         ]
         staff = [person for person in await uow.people.staff(ward_id) if person.active]
-    if not any(s.score is not None for s in result.standings):
-        chart: Attachment | None = None
-    else:
+    # Group chats get the public chart (no staff-only band named, no more groups than their table);
+    # staff get every band.
+    chart: Attachment | None = None
+    staff_chart: Attachment | None = None
+    if any(s.score is not None for s in result.standings):
         with use_language(default_language):
             chart = chart_attachment(result)
+            staff_chart = chart_attachment(result, full=True)
     messages: list[tuple[Recipient, Outgoing]] = []
     for chat, code in chats:
         if platform is not None and chat.platform != platform:
@@ -92,7 +93,7 @@ async def _post_ward(wiring: Wiring, ward_id: int, *, platform: str | None) -> i
         messages.append(
             (
                 Recipient(person.platform, person.external_id, person.display_name, False),
-                Outgoing(text, attachment=chart),
+                Outgoing(text, attachment=staff_chart),
             )
         )
     async with unit_of_work(factory) as uow:

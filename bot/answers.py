@@ -100,7 +100,7 @@ class _Reading:
     multiplied: bool
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case without diacritics, so "Triệu", "trieu" and "TRIỆU" read alike."""
     decomposed = unicodedata.normalize("NFD", text.casefold())
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
@@ -172,7 +172,7 @@ def _read(text: str) -> _Reading | None:
     if len(text) > MAX_NUMBER_LENGTH:
         return None
     normal = unicodedata.normalize("NFKC", text).translate(_SAME_SPACE)
-    body = " ".join(_fold(normal).split())
+    body = " ".join(fold(normal).split())
     percent = body.endswith("%")
     if percent:
         body = body[:-1].rstrip()
@@ -236,7 +236,7 @@ _NO = frozenset({"khong", "k", "ko", "no", "n", "0", "chua"})
 
 
 def _yes_no(text: str) -> float | None:
-    word = " ".join(_fold(text).split()).rstrip(".!")
+    word = " ".join(fold(text).split()).rstrip(".!")
     if word in _YES:
         return 1.0
     if word in _NO:
@@ -260,8 +260,8 @@ def _choice(choices: tuple[str, ...], text: str) -> int | None:
     for index, choice in enumerate(choices):
         if _choice_key(choice) == wanted:
             return index
-    folded = _fold(wanted)
-    loose = [index for index, choice in enumerate(choices) if _fold(_choice_key(choice)) == folded]
+    folded = fold(wanted)
+    loose = [index for index, choice in enumerate(choices) if fold(_choice_key(choice)) == folded]
     if len(loose) == 1:
         return loose[0]
     number = wanted.rstrip(".)")

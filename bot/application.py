@@ -98,7 +98,7 @@ async def prepare(wiring: Wiring, *, groups: bool = True) -> None:
                     GroupRow(g.code, g.name, g.households, g.block, has_block=g.block is not None)
                     for g in ward.groups
                 ]
-                changes += await apply_ward_groups(uow, ward_id, rows)
+                changes += await apply_ward_groups(uow, ward_id, rows, now=wiring.clock())
     for change in changes:
         if change.created:
             log.info("ward file: added group %s (new in the ward file)", change.code)

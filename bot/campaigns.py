@@ -229,15 +229,16 @@ async def campaign_lines(uow: UnitOfWork, ward_id: int) -> list[CampaignLine]:
 
 
 async def campaign_standings(
-    uow: UnitOfWork, campaign: Campaign, ward: WardFile, today: date
+    uow: UnitOfWork, campaign: Campaign, ward: WardFile, today: date, *, tz: ZoneInfo, now: datetime
 ) -> StandingsResult:
     """The campaign's standings over its window, with its own criteria and only its groups."""
     return await compute_standings(
         uow,
         window(campaign, today),
-        ward.indicators,
-        ward.ward.bands,
+        ward,
         ward_id=campaign.ward_id,
+        tz=tz,
+        now=now,
         indicator_weights=weights_of(campaign),
         group_ids=[link.group_id for link in campaign.groups],
     )
@@ -267,12 +268,16 @@ async def review(
     ward: WardFile,
     now: datetime,
     today: date,
+    tz: ZoneInfo,
     default_language: str,
     platform: str | None,
     requested_by: int,
 ) -> PostedReview:
-    """Post the mid-term (sơ kết) or final (tổng kết) standings to every chat of the campaign."""
-    result = await campaign_standings(uow, campaign, ward, today)
+    """Post the mid-term (sơ kết) or final (tổng kết) standings to every chat of the campaign.
+
+    Chats get the public table and chart (no staff-only band); the staff copy is that same text.
+    """
+    result = await campaign_standings(uow, campaign, ward, today, tz=tz, now=now)
     group_codes = {g.id: g.code for g in await taking_part(uow, campaign)}
     chats = [
         c
@@ -347,11 +352,18 @@ async def award(
 
 
 async def campaign_report(
-    uow: UnitOfWork, campaign: Campaign, kind: str, *, ward: WardFile, today: date, tz: ZoneInfo
+    uow: UnitOfWork,
+    campaign: Campaign,
+    kind: str,
+    *,
+    ward: WardFile,
+    today: date,
+    tz: ZoneInfo,
+    now: datetime,
 ) -> bytes:
     """The Word report of a review (báo cáo sơ kết / tổng kết): window, groups and pledges, standings
-    over the window, awards recorded in it."""
-    result = await campaign_standings(uow, campaign, ward, today)
+    over the window, awards recorded in it. It is for ward staff, so staff-only bands are named."""
+    result = await campaign_standings(uow, campaign, ward, today, tz=tz, now=now)
     pledged = await uow.campaigns.pledged_groups(campaign.id)
     groups = [(g.code, g.name, g.id in pledged) for g in await taking_part(uow, campaign)]
     with use_language("vi"):
@@ -360,7 +372,7 @@ async def campaign_report(
                 str(s.rank) if s.rank is not None else "—",
                 f"{s.code} {s.name}",
                 format_number(round(s.score, 1), language="vi") if s.score is not None else "chưa báo cáo",
-                s.band.label() if s.band is not None else "",
+                s.band.name_in("vi") if s.band is not None else "",
             )
             for s in result.standings
         ]

@@ -17,9 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 
+from bot.i18n import current_language, ngettext
 from bot.i18n import gettext as _
-from bot.i18n import ngettext
-from bot.scoring import Band, Standing
+from bot.scoring import Standing
+from bot.ward_config import POINTS_BANDS, BandEntry
 
 FONT_FAMILY = "DejaVu Sans"
 WIDTH_INCHES = 8.0
@@ -31,22 +32,38 @@ DPI = 100
 NAME_MAX_CHARS = 34
 TITLE_WRAP_CHARS = 60
 
-BAND_COLOURS: dict[Band, str] = {
-    Band.EXCELLENT: "#2e7d32",
-    Band.ADVANCED: "#1565c0",
-    Band.COMPLETED: "#f9a825",
-    Band.NOT_COMPLETED: "#c62828",
-}
+#: Colours of the ward's bands, highest first; the lowest band is always red.
+BAND_COLOURS = ("#2e7d32", "#1565c0", "#f9a825", "#ef6c00", "#6a1b9a", "#00838f")
+LOWEST_COLOUR = "#c62828"
+#: Bars without a band shown: below every band, or a band kept from this audience.
+PLAIN_COLOUR = "#78909c"
 HIGHLIGHT_EDGE = "#000000"
 
 
+def band_colour(band: BandEntry | None, bands: Sequence[BandEntry], *, staff: bool) -> str:
+    """A bar's colour: by the band's place among the ward's bands; grey when it is not shown."""
+    if band is None or band not in bands or not (staff or band.public):
+        return PLAIN_COLOUR
+    place = list(bands).index(band)
+    if place == len(bands) - 1 and len(bands) > 1:
+        return LOWEST_COLOUR
+    return BAND_COLOURS[place % len(BAND_COLOURS)]
+
+
 def standings_chart(
-    standings: Sequence[Standing], *, title: str, highlight_code: str | None = None, limit: int = 30
+    standings: Sequence[Standing],
+    *,
+    title: str,
+    highlight_code: str | None = None,
+    limit: int = 30,
+    bands: Sequence[BandEntry] = POINTS_BANDS,
+    staff: bool = True,
 ) -> bytes:
     """PNG of the best `limit` groups, plus the highlighted group when it ranks lower.
 
     Groups that did not report are not drawn; a note under the title counts them, so the picture
-    never suggests that everyone took part.
+    never suggests that everyone took part. Without `staff`, a band that is not public is neither
+    coloured nor named in the legend: its bars are grey, like the table's score-only lines.
     """
     font = FontProperties(family=FONT_FAMILY)
     bold = FontProperties(family=FONT_FAMILY, weight="bold")
@@ -64,12 +81,21 @@ def standings_chart(
     )
 
     if shown:
-        _draw_bars(axes, shown, highlight, font, bold)
-        bands = [band for band in Band if any(standing.band is band for standing in shown)]
+        colours = [band_colour(standing.band, bands, staff=staff) for standing in shown]
+        _draw_bars(axes, shown, colours, highlight, font, bold)
+        language = current_language()
+        named = [
+            band
+            for band in bands
+            if (staff or band.public) and any(standing.band == band for standing in shown)
+        ]
         figure.legend(
-            handles=[Patch(facecolor=BAND_COLOURS[band], label=band.label()) for band in bands],
+            handles=[
+                Patch(facecolor=band_colour(band, bands, staff=staff), label=band.name_in(language))
+                for band in named
+            ],
             loc="outside lower center",
-            ncols=max(len(bands), 1),
+            ncols=max(len(named), 1),
             prop=font,
             frameon=False,
         )
@@ -111,6 +137,7 @@ def _find(standings: Sequence[Standing], code: str | None) -> Standing | None:
 def _draw_bars(
     axes: Axes,
     shown: Sequence[Standing],
+    colours: Sequence[str],
     highlight: Standing | None,
     font: FontProperties,
     bold: FontProperties,
@@ -118,7 +145,6 @@ def _draw_bars(
     """Bars best at the top, coloured by band; the highlighted one outlined, hatched and bold."""
     positions = list(range(len(shown)))
     scores = [standing.score or 0.0 for standing in shown]
-    colours = [BAND_COLOURS[standing.band or Band.NOT_COMPLETED] for standing in shown]
     bars = axes.barh(positions, scores, color=colours, height=0.7)
     for bar, standing in zip(bars, shown, strict=True):
         is_highlight = highlight is not None and standing.group_id == highlight.group_id
@@ -142,7 +168,7 @@ def _draw_bars(
         tick.set_fontproperties(bold if is_highlight else font)
         tick.set_fontsize(9)
     axes.invert_yaxis()
-    axes.set_xlim(0, 109)
+    axes.set_xlim(0, max(109.0, max(scores, default=0.0) + 9))  # a bonus may lift a score past 100
     ticks = [0, 20, 40, 60, 80, 100]
     axes.set_xticks(ticks, labels=[str(tick) for tick in ticks], fontproperties=font)
     axes.set_xlabel(_("Score"), fontproperties=font)

@@ -56,8 +56,11 @@ def _default(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.demo import run_demo
+    from bot.demo import DEMO_DATABASE, print_band_distribution, run_demo
 
+    if getattr(args, "bands", False):
+        asyncio.run(print_band_distribution(settings, database=DEMO_DATABASE))
+        return 0
     asyncio.run(run_demo(settings))
     return 0
 
@@ -358,10 +361,8 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
                 period,
                 ward_id=ward_id,
                 ward_name=ward.ward.name,
-                indicators=ward.indicators,
-                bands=ward.ward.bands,
+                ward_file=ward,
                 now=now,
-                ward=ward.ward,
                 tz=tz,
             )
         if period.kind is PeriodKind.YEAR:
@@ -520,6 +521,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="try the bot in the terminal, no token needed",
         description="Run the real bot against a local chat simulator with a "
         "seeded demo ward; choose who you are and chat.",
+    )
+    demo.add_argument(
+        "--bands",
+        action="store_true",
+        help="print how the demo ward's seeded months fall into the bands, and exit",
     )
     demo.set_defaults(handler=_demo)
 

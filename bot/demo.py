@@ -15,13 +15,14 @@ from bot.channels.telegram import PLATFORM, TelegramChannel
 from bot.indicators import Direction, Indicator, Kind, asked_in
 from bot.membership import HEAD as HEAD_ROLE
 from bot.membership import follow, link_chat, set_staff
-from bot.periods import Month, lock_time
+from bot.periods import Month, lock_time, month_period
 from bot.reporting import current_catalogue
 from bot.sample_figures import plausible_value
 from bot.settings import Settings
 from bot.simulator import FakeBotApi, FakeUser
 from bot.simulator.fake_bot_api import USER_PHOTO
 from bot.simulator.terminal import Persona, run_terminal
+from bot.standings import compute_standings
 from bot.ward_config import GroupEntry, WardFile, default_ward_file
 from bot.wiring import Wiring
 from storage.migrate import upgrade
@@ -87,6 +88,8 @@ DEMO_PROPOSALS = (
 )
 HISTORY_MONTHS = 12
 SEED = 2026
+#: How well each demo group does (0..1), so the seeded year falls across the ward's bands.
+DEMO_QUALITY = {"TDP01": 0.95, "TDP02": 0.8, "TDP03": 0.6, "TDP04": 0.35}
 
 
 def _full_name(user: FakeUser) -> str:
@@ -113,13 +116,15 @@ async def seed_history(uow: UnitOfWork, wiring: Wiring, ward_id: int) -> int:
     ward = wiring.ward_of(ward_id)
     tz = wiring.timezone_of(ward_id)
     catalogue_id = await current_catalogue(uow, ward.indicators)
-    this_month = Month.of(wiring.clock().astimezone(tz).date())
+    months = history_months(wiring, ward_id)
     rng = random.Random(SEED)
     groups = await uow.groups.all(ward_id)
-    quality = {group.id: rng.uniform(0.2, 1.0) for group in groups}
+    quality = {group.id: DEMO_QUALITY.get(group.code, rng.uniform(0.2, 1.0)) for group in groups}
+    first_lock = lock_time(months[0], ward.ward.report_deadline_day, tz)
+    for group in groups:  # groups made just now would not be expected in the seeded months
+        group.created_at = min(group.created_at, first_lock - timedelta(days=40))
     made = 0
-    for back in range(HISTORY_MONTHS, 0, -1):
-        month = this_month.shifted(-back)
+    for back, month in zip(range(len(months), 0, -1), months, strict=True):
         on_time_by = lock_time(month, ward.ward.report_deadline_day, tz)
         for group in groups:
             late = rng.random() < 0.1
@@ -129,6 +134,7 @@ async def seed_history(uow: UnitOfWork, wiring: Wiring, ward_id: int) -> int:
                 for indicator in asked_in(ward.indicators, month.month)
                 for value, text in [_seeded_answer(indicator, group, quality[group.id], rng)]
             ]
+            _settle_shares(values, ward.indicators)
             report = await uow.reports.add_report(
                 Report(
                     group_id=group.id,
@@ -145,6 +151,56 @@ async def seed_history(uow: UnitOfWork, wiring: Wiring, ward_id: int) -> int:
                 await _seed_photos(uow, report, values, ward_id, ward.indicators)
             made += 1
     return made
+
+
+def history_months(wiring: Wiring, ward_id: int) -> list[Month]:
+    """The months `seed_history` fills: the HISTORY_MONTHS before this one, oldest first."""
+    this_month = Month.of(wiring.clock().astimezone(wiring.timezone_of(ward_id)).date())
+    return [this_month.shifted(-back) for back in range(HISTORY_MONTHS, 0, -1)]
+
+
+def _settle_shares(values: Sequence[ReportValue], indicators: Sequence[Indicator]) -> None:
+    """A share (cases settled) is never more than the count it is a share of (cases arising)."""
+    by_key = {value.key: value for value in values}
+    for indicator in indicators:
+        part = by_key.get(indicator.key)
+        whole = by_key.get(indicator.share_of) if indicator.share_of else None
+        if part is not None and whole is not None and part.value is not None and whole.value is not None:
+            part.value = min(part.value, whole.value)
+
+
+async def band_distribution(wiring: Wiring, months: Sequence[Month]) -> list[tuple[str, int]]:
+    """How many group-months fell in each band (staff names), highest band first, over `months`."""
+    ward_id = wiring.first_ward_id
+    ward, tz = wiring.ward_of(ward_id), wiring.timezone_of(ward_id)
+    counts = {band.name_in("vi"): 0 for band in ward.bands}
+    async with unit_of_work(wiring.factory) as uow:
+        for month in months:
+            result = await compute_standings(uow, month_period(month), ward, ward_id=ward_id, tz=tz)
+            for standing in result.standings:
+                if standing.band is not None:
+                    counts[standing.band.name_in("vi")] += 1
+    return list(counts.items())
+
+
+async def print_band_distribution(settings: Settings, *, database: Path) -> None:
+    """`wardbot demo --bands`: seed the demo ward in `database` and print its band distribution."""
+    _remove_database(database)
+    ward = demo_ward(settings)
+    wiring = make_wiring(
+        settings.model_copy(update={"database_url": f"sqlite+aiosqlite:///{database}"}), ward
+    )
+    try:
+        await upgrade(wiring.engine)
+        await seed_demo(wiring)
+        months = history_months(wiring, wiring.first_ward_id)
+        counts = await band_distribution(wiring, months)
+        total = sum(count for _name, count in counts)
+        print(f"{ward.ward.name}: {len(months)} months ({months[0]} to {months[-1]}), {total} group-months")
+        for name, count in counts:
+            print(f"  {name}: {count} ({100 * count / max(total, 1):.0f}%)")
+    finally:
+        await wiring.engine.dispose()
 
 
 async def _seed_photos(

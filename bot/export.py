@@ -81,16 +81,20 @@ class ExportData:
     standings: Sequence[Standing]
     completeness: Sequence[CompletenessRow]
     awards: Sequence[Sequence[Any]] | None = None  # the award register's rows (a year's export)
+    blocks: Sequence[tuple[str, Sequence[Standing]]] = ()
+    provisional: bool = False
 
 
 def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
-    """The .xlsx file: raw values, standings and completeness, one sheet each."""
+    """The .xlsx file: raw values, standings, one sheet per block (khối), and completeness."""
     with use_language(language):
         workbook = Workbook()
         workbook.properties.title = f"{data.ward_name} – {data.period_label}"
         workbook.properties.creator = data.ward_name
         workbook.properties.created = FIXED_TIME
         header_text = f"{data.ward_name} – {data.period_label}"
+        if data.provisional:
+            header_text += " " + _("(provisional: the deadline has not passed)")
 
         values = workbook.active
         _fill(
@@ -107,10 +111,19 @@ def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
             workbook.create_sheet(),
             _("Standings"),
             _standings_header(data.standings),
-            _standings_rows(data.standings),
+            _standings_rows(data.standings, language),
             header_text,
-            formats={5: "0.0"},
+            formats={6: "0.0", 7: "0.0"},
         )
+        for block, standings in data.blocks:
+            _fill(
+                workbook.create_sheet(),
+                _block_sheet_title(block, [sheet.title for sheet in workbook.worksheets]),
+                _standings_header(standings),
+                _standings_rows(standings, language),
+                f"{header_text} – {block}",
+                formats={6: "0.0", 7: "0.0"},
+            )
         _fill(
             workbook.create_sheet(),
             _("Completeness"),
@@ -212,8 +225,20 @@ def _indicator_formats(indicators: Sequence[Indicator], *, first_column: int) ->
     return formats
 
 
+def _block_sheet_title(block: str, taken: Sequence[str]) -> str:
+    """A sheet name for a block that Excel accepts and no other sheet has (names are cut to 31)."""
+    title = _sheet_title(_("Block {name}").format(name=block))
+    number = 2
+    while title in taken:
+        suffix = f" ({number})"
+        title = _sheet_title(_("Block {name}").format(name=block))[: SHEET_TITLE_MAX - len(suffix)] + suffix
+        number += 1
+    return title
+
+
 def _standings_header(standings: Sequence[Standing]) -> list[str]:
-    header = [_("Rank"), _("Code"), _("Group"), _("Households"), _("Score"), _("Rating")]
+    header = [_("Rank"), _("Code"), _("Group"), _("Block"), _("Households"), _("Score"), _("Bonus")]
+    header.append(_("Rating"))
     if _multi_month(standings):
         header.append(_("Months reported"))
     return header
@@ -223,17 +248,23 @@ def _multi_month(standings: Sequence[Standing]) -> bool:
     return any(standing.months_expected > 1 for standing in standings)
 
 
-def _standings_rows(standings: Sequence[Standing]) -> list[list[Any]]:
+def _standings_rows(standings: Sequence[Standing], language: str) -> list[list[Any]]:
+    """Staff rows: every band is named here, the ones kept from group chats too."""
     multi = _multi_month(standings)
     rows: list[list[Any]] = []
     for standing in standings:
-        band = standing.band.label() if standing.band is not None else _("Not reported")
+        if standing.score is None:
+            band = _("Not reported")
+        else:
+            band = standing.band.name_in(language) if standing.band is not None else ""
         row: list[Any] = [
             standing.rank,
             standing.code,
             standing.name,
+            standing.block,
             standing.households,
             standing.score,
+            standing.bonus if standing.bonus else None,
             band,
         ]
         if multi:

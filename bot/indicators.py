@@ -65,7 +65,9 @@ class Indicator:
     The fields after `max_is_households` came with the points sheet (`points`, `deduct`,
     `choice_points`), seasonal questions (`frequency`, `asked_in`: empty means the usual
     months, see `months`) and free answers (`max_length` for text, `max_photos` for photo).
-    At their defaults they stay out of the catalogue fingerprint.
+    `share_of` names the count this one is a share of (cases settled of cases arising): the points
+    sheet scores 100 × value / that count against the target, full points when that count is 0.
+    At their defaults these fields stay out of the catalogue fingerprint.
     """
 
     key: str
@@ -90,6 +92,7 @@ class Indicator:
     asked_in: tuple[int, ...] = ()
     max_length: int | None = None
     max_photos: int | None = None
+    share_of: str | None = None
 
     def label_in(self, language: str) -> str:
         """The label in `language`, or the Vietnamese one when that is missing."""
@@ -101,8 +104,13 @@ class Indicator:
 
     @property
     def scored(self) -> bool:
-        """Whether the indicator counts towards standings."""
+        """Whether the indicator counts towards relative standings (a direction and a weight)."""
         return self.direction is not Direction.NEUTRAL and self.weight > 0
+
+    @property
+    def on_sheet(self) -> bool:
+        """Whether the indicator earns points on a points sheet (a direction and its `points`)."""
+        return self.direction is not Direction.NEUTRAL and (self.points or 0) > 0
 
     @property
     def months(self) -> tuple[int, ...]:
@@ -125,13 +133,21 @@ def text_in(texts: dict[str, str], language: str) -> str:
 
 
 def _people(
-    key: str, vi: str, en: str, help_vi: str, help_en: str, *, max: float, soft_max: float | None = None
+    key: str,
+    vi: str,
+    en: str,
+    help_vi: str,
+    help_en: str,
+    *,
+    max: float,
+    soft_max: float | None = None,
+    unit: str = "người",
 ) -> Indicator:
     return Indicator(
         key=key,
         label={"vi": vi, "en": en},
         help={"vi": help_vi, "en": help_en},
-        unit="người",
+        unit=unit,
         kind=Kind.INTEGER,
         min=0,
         max=max,
@@ -139,7 +155,9 @@ def _people(
     )
 
 
-def _percent(key: str, vi: str, en: str, help_vi: str, help_en: str) -> Indicator:
+def _percent(
+    key: str, vi: str, en: str, help_vi: str, help_en: str, *, points: float, target: float
+) -> Indicator:
     return Indicator(
         key=key,
         label={"vi": vi, "en": en},
@@ -150,9 +168,29 @@ def _percent(key: str, vi: str, en: str, help_vi: str, help_en: str) -> Indicato
         max=100,
         direction=Direction.HIGHER,
         weight=10,
+        points=points,
+        target=target,
     )
 
 
+def _yes_no(key: str, vi: str, en: str, help_vi: str, help_en: str, *, points: float) -> Indicator:
+    return Indicator(
+        key=key,
+        label={"vi": vi, "en": en},
+        help={"vi": help_vi, "en": help_en},
+        unit="",
+        kind=Kind.YESNO,
+        min=None,
+        max=None,
+        direction=Direction.HIGHER,
+        weight=10,
+        points=points,
+    )
+
+
+#: The points sheet of DESIGN.md ("Scoring"): ten criteria worth 100 points, plus figures that are
+#: recorded but never ranked (people, petitions, fund contributions, poor households). Every scored
+#: indicator also weighs 10, so `scoring = "relative"` still works with this catalogue.
 DEFAULT_INDICATORS: tuple[Indicator, ...] = (
     _people(
         "births",
@@ -162,6 +200,7 @@ DEFAULT_INDICATORS: tuple[Indicator, ...] = (
         "Babies born this month to the group's households.",
         max=30,
         soft_max=15,
+        unit="trẻ",
     ),
     _people(
         "deaths",
@@ -213,28 +252,47 @@ DEFAULT_INDICATORS: tuple[Indicator, ...] = (
         soft_max=10,
         direction=Direction.LOWER,
         weight=10,
+        points=15,
+        target=0,
+        deduct=5,
     ),
-    _percent(
-        "mediation_success_pct",
-        "Tỷ lệ hòa giải thành",
-        "Disputes settled by mediation",
-        "Phần trăm số vụ hòa giải thành trên tổng số vụ đưa ra hòa giải; nhập 100 nếu không có vụ nào.",
-        "Share of disputes brought to mediation that were settled; enter 100 if there were none.",
+    _people(
+        "mediation_cases",
+        "Vụ việc phát sinh cần hòa giải",
+        "Disputes brought to mediation",
+        "Số vụ việc, tranh chấp phát sinh trong tháng được đưa ra hòa giải ở cơ sở.",
+        "Disputes that arose this month and were brought to mediation in the community.",
+        max=50,
+        soft_max=10,
+        unit="vụ",
     ),
     Indicator(
-        key="petitions",
-        label={"vi": "Đơn thư, kiến nghị", "en": "Petitions received"},
+        key="mediation_settled",
+        label={"vi": "Vụ việc hòa giải thành", "en": "Disputes settled by mediation"},
         help={
-            "vi": "Số đơn thư, kiến nghị của người dân trong tổ nhận được trong tháng.",
-            "en": "Petitions and complaints received from the group's residents this month.",
+            "vi": "Trong số vụ việc phát sinh cần hòa giải ở trên, số vụ đã hòa giải thành.",
+            "en": "Of the disputes brought to mediation above, how many were settled.",
         },
-        unit="đơn",
+        unit="vụ",
         kind=Kind.INTEGER,
         min=0,
         max=50,
-        soft_max=20,
-        direction=Direction.LOWER,
+        soft_max=10,
+        direction=Direction.HIGHER,
         weight=10,
+        points=10,
+        target=80,
+        share_of="mediation_cases",
+    ),
+    _people(
+        "petitions",
+        "Đơn thư, kiến nghị",
+        "Petitions received",
+        "Số đơn thư, kiến nghị của người dân trong tổ nhận được trong tháng.",
+        "Petitions and complaints received from the group's residents this month.",
+        max=50,
+        soft_max=20,
+        unit="đơn",
     ),
     _percent(
         "waste_sorting_pct",
@@ -242,6 +300,8 @@ DEFAULT_INDICATORS: tuple[Indicator, ...] = (
         "Households sorting waste",
         "Phần trăm số hộ trong tổ phân loại rác tại nguồn.",
         "Percent of the group's households sorting waste at source.",
+        points=15,
+        target=90,
     ),
     Indicator(
         key="cleanup_drives",
@@ -257,24 +317,22 @@ DEFAULT_INDICATORS: tuple[Indicator, ...] = (
         soft_max=5,
         direction=Direction.HIGHER,
         weight=10,
+        points=10,
+        target=2,
     ),
     Indicator(
         key="fund_contributions",
-        label={
-            "vi": "Ủng hộ các quỹ (Vì người nghèo, Đền ơn đáp nghĩa)",
-            "en": "Fund contributions",
-        },
+        label={"vi": "Ủng hộ các quỹ", "en": "Fund contributions"},
         help={
-            "vi": "Tổng số tiền các hộ ủng hộ các quỹ trong tháng, tính bằng đồng.",
-            "en": "Total given by households to the funds this month, in dong.",
+            "vi": "Tổng số tiền các hộ ủng hộ các quỹ (Vì người nghèo, Đền ơn đáp nghĩa…) trong tháng, "
+            "tính bằng đồng.",
+            "en": "Total given by households to the funds (for the poor, gratitude…) this month, in dong.",
         },
         unit="đồng",
         kind=Kind.MONEY,
         min=0,
         max=500_000_000,
         soft_max=100_000_000,
-        direction=Direction.HIGHER,
-        weight=10,
     ),
     Indicator(
         key="poor_households",
@@ -287,31 +345,62 @@ DEFAULT_INDICATORS: tuple[Indicator, ...] = (
         kind=Kind.INTEGER,
         min=0,
         max=None,
-        direction=Direction.LOWER,
-        weight=10,
         max_is_households=True,
         frequency=Frequency.YEARLY,  # the poor-household review is once a year, in December
     ),
     _percent(
         "vneid_level2_pct",
-        "Người trưởng thành có VNeID mức 2",
-        "Adults with level-2 VNeID",
-        "Phần trăm người trưởng thành trong tổ đã kích hoạt tài khoản định danh điện tử VNeID mức 2.",
-        "Percent of the group's adults with an activated level-2 VNeID account.",
+        "Công dân từ 14 tuổi có VNeID mức 2",
+        "Citizens 14+ with level-2 VNeID",
+        "Phần trăm công dân từ 14 tuổi trở lên trong tổ đã kích hoạt tài khoản định danh điện tử "
+        "VNeID mức 2.",
+        "Percent of the group's citizens aged 14 and over with an activated level-2 VNeID account.",
+        points=10,
+        target=90,
     ),
     _percent(
         "cashless_pct",
-        "Người dùng thanh toán không tiền mặt",
+        "Người dùng thanh toán không dùng tiền mặt",
         "Cashless payment users",
-        "Phần trăm người trưởng thành trong tổ dùng thanh toán không tiền mặt (ngân hàng số, ví điện tử).",
+        "Phần trăm người trưởng thành trong tổ dùng thanh toán không dùng tiền mặt "
+        "(ngân hàng số, ví điện tử).",
         "Percent of the group's adults who pay cashless (banking app, e-wallet).",
+        points=5,
+        target=70,
     ),
     _percent(
         "meeting_attendance_pct",
-        "Hộ tham dự họp, sinh hoạt tổ",
+        "Hộ dự họp, sinh hoạt tổ",
         "Households attending meetings",
         "Phần trăm số hộ có người dự họp, sinh hoạt tổ trong tháng.",
         "Percent of the group's households represented at its meetings this month.",
+        points=10,
+        target=80,
+    ),
+    _percent(
+        "health_insurance_pct",
+        "Người tham gia BHYT",
+        "People with health insurance",
+        "Phần trăm nhân khẩu của tổ có thẻ bảo hiểm y tế còn hạn.",
+        "Percent of the group's residents with valid health insurance.",
+        points=10,
+        target=93,
+    ),
+    _yes_no(
+        "no_fire",
+        "Không để xảy ra cháy, nổ",
+        "No fire or explosion",
+        "Trong tháng, địa bàn tổ không để xảy ra cháy, nổ: chọn Có.",
+        "Answer Yes when no fire or explosion happened in the group's area this month.",
+        points=10,
+    ),
+    _yes_no(
+        "no_mass_complaints",
+        "Không có đơn thư vượt cấp, khiếu kiện đông người",
+        "No escalated or mass complaints",
+        "Trong tháng, tổ không có đơn thư vượt cấp, khiếu kiện đông người: chọn Có.",
+        "Answer Yes when the group had no escalated or mass complaints this month.",
+        points=5,
     ),
     Indicator(
         key="cleanup_photos",
@@ -370,6 +459,7 @@ _LATER_FIELDS: dict[str, object] = {
     "asked_in": (),
     "max_length": None,
     "max_photos": None,
+    "share_of": None,
 }
 
 

@@ -310,8 +310,9 @@ async def add_group(
     actor: int | None,
     code: str | None = None,
     block: str | None = None,
+    now: datetime | None = None,
 ) -> ResidentialGroup:
-    """A new group with the next free code (TDP01, TDP02, …) unless one is given."""
+    """A new group with the next free code (TDP01, TDP02, …) unless one is given; created at `now`."""
     name = " ".join(name.split())
     if not name:
         raise MembershipError("name_missing")
@@ -322,7 +323,7 @@ async def add_group(
         raise MembershipError("bad_code", code=code)
     if await uow.groups.by_code(code, ward_id) is not None:
         raise MembershipError("code_taken", code=code)
-    group = await uow.groups.add(ward_id, code, name[:200], households, block)
+    group = await uow.groups.add(ward_id, code, name[:200], households, block, created_at=now)
     await audit(uow, "group_added", actor=actor, group_id=group.id, detail=f"{code} {name}")
     return group
 
@@ -747,7 +748,9 @@ def _ward_fields(row: GroupRow) -> dict[str, object]:
     return fields
 
 
-async def apply_ward_groups(uow: UnitOfWork, ward_id: int, rows: Sequence[GroupRow]) -> list[WardGroupChange]:
+async def apply_ward_groups(
+    uow: UnitOfWork, ward_id: int, rows: Sequence[GroupRow], *, now: datetime | None = None
+) -> list[WardGroupChange]:
     """Take in the ward file's [[groups]]: it creates groups, and for existing ones wins only for the
     fields it gives that changed in the file since the last start; edits made in chat or by CSV stay.
 
@@ -760,7 +763,9 @@ async def apply_ward_groups(uow: UnitOfWork, ward_id: int, rows: Sequence[GroupR
         entry = json.dumps(given, ensure_ascii=False, sort_keys=True)
         group = await uow.groups.by_code(row.code, ward_id)
         if group is None:
-            group = await uow.groups.add(ward_id, row.code.upper(), row.name, row.households, row.block)
+            group = await uow.groups.add(
+                ward_id, row.code.upper(), row.name, row.households, row.block, created_at=now
+            )
             group.ward_entry = entry
             detail = f"{group.code} {row.name} (new in the ward file)"
             await audit(

@@ -32,8 +32,14 @@ def plausible_value(key: str, rng: random.Random, households: int, quality: floa
         return float(round(households * rng.uniform(5_000, 60_000) * (0.5 + quality), -3))
     if key == "poor_households":
         return float(round(households * rng.uniform(0.0, 0.08) * (1.5 - quality)))
-    if key == "mediation_success_pct":
-        return percent(70, 25)
+    if key == "mediation_cases":
+        return float(rng.choices((0, 1, 2, 3), weights=(50, 25, 15, 10))[0])
+    if key == "mediation_settled":  # of the cases above; callers keep it at most the cases
+        return float(rng.randint(0, 3))
+    if key in ("no_fire", "no_mass_complaints"):
+        return 1.0 if rng.random() < 0.9 + 0.1 * quality else 0.0
+    if key == "health_insurance_pct":
+        return percent(75, 25)
     if key == "waste_sorting_pct":
         return percent(45, 50)
     if key == "vneid_level2_pct":

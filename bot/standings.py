@@ -1,7 +1,7 @@
 """Standings, completeness and export data for a period, read from the database in bulk.
 
 The arithmetic lives in bot.scoring; this module only gathers the figures. It does so with
-a fixed handful of queries (groups, then every value of the period in one joined select),
+a fixed handful of queries (groups, every value of the period in one joined select, bonuses),
 never one per group or month, so a year of a 300-group ward costs the same round trips as
 a month of a 3-group one.
 """
@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from bot.export import CompletenessRow, ExportData, PhotoFile, ValueRow
 from bot.i18n import current_language
-from bot.indicators import Indicator, asked_in
+from bot.indicators import Indicator
 from bot.periods import Month, Period, lock_time
-from bot.scoring import GroupFigures, Standing, combine, score_month
-from bot.ward_config import Bands, WardSettings
+from bot.scoring import GroupFigures, Standing, by_block, combine, score_month, value_keys
+from bot.ward_config import POINTS_BANDS, BandEntry, Scoring, WardFile, WardSettings
 from storage.models import ResidentialGroup
 from storage.unit_of_work import UnitOfWork
 
@@ -29,58 +29,92 @@ Values = dict[str, float | None]
 
 @dataclass(frozen=True)
 class StandingsResult:
-    """Ranked standings of a period and the catalogue they were scored with.
+    """Ranked standings of a period and the rules they were scored with.
 
-    `indicators` are the ward's current catalogue with any weight overrides applied, so a
-    reply can say which figures counted.
+    `indicators` are the ward's current catalogue with any campaign overrides applied, so a
+    reply can say which figures counted; `bands` and `scoring` are the ward's. `provisional`
+    is True while a month of the period may still be reported (its deadline has not passed).
     """
 
     period: Period
     standings: list[Standing]
     indicators: tuple[Indicator, ...]
+    bands: tuple[BandEntry, ...] = POINTS_BANDS
+    scoring: Scoring = Scoring.POINTS
+    provisional: bool = False
+
+    def blocks(self) -> list[tuple[str, list[Standing]]]:
+        """One ranked table per block (khối thi đua), by name; empty when no group has a block."""
+        return by_block(self.standings, self.bands)
 
 
 def weighted(
-    indicators: Sequence[Indicator], indicator_weights: Mapping[str, float] | None
+    indicators: Sequence[Indicator],
+    indicator_weights: Mapping[str, float] | None,
+    scoring: Scoring = Scoring.RELATIVE,
 ) -> tuple[Indicator, ...]:
     """The catalogue with weights replaced by key (a campaign's criteria); 0 leaves one out.
 
-    Keys the catalogue no longer has are ignored: a campaign may outlive a catalogue change.
+    On a points sheet a campaign's weight stands for the indicator's points (scores stay out of
+    100, as they are shares of the points possible). Keys the catalogue no longer has are
+    ignored: a campaign may outlive a catalogue change.
     """
     if not indicator_weights:
         return tuple(indicators)
     for key, weight in indicator_weights.items():
         if weight < 0:
             raise ValueError(f"weight of {key!r} cannot be negative: {weight}")
+
+    def override(indicator: Indicator, weight: float) -> Indicator:
+        if scoring is Scoring.POINTS:
+            return dataclasses.replace(indicator, weight=weight, points=weight if weight > 0 else None)
+        return dataclasses.replace(indicator, weight=weight)
+
     return tuple(
-        dataclasses.replace(indicator, weight=float(indicator_weights[indicator.key]))
+        override(indicator, float(indicator_weights[indicator.key]))
         if indicator.key in indicator_weights
         else indicator
         for indicator in indicators
     )
 
 
+def provisional(period: Period, *, now: datetime, deadline_day: int, tz: ZoneInfo) -> bool:
+    """Whether a month of the period is still open at `now`: its standings may still change."""
+    return any(lock_time(month, deadline_day, tz) > now for month in period.months)
+
+
 async def compute_standings(
     uow: UnitOfWork,
     period: Period,
-    indicators: Sequence[Indicator],
-    bands: Bands,
+    ward: WardFile,
     *,
     ward_id: int | None,
+    tz: ZoneInfo,
+    now: datetime | None = None,
     indicator_weights: Mapping[str, float] | None = None,
     group_ids: Collection[int] | None = None,
 ) -> StandingsResult:
     """Standings of `period` for every group (or only `group_ids`), not-reported last.
 
-    Every listed group is expected every month of the period, so a month without its
-    report counts as zero in a multi-month average. Reports filled in with an older
-    catalogue score by key: a figure the old version lacked counts as blank.
+    A group is expected in a month when it existed before that month locked (or reported for
+    it anyway), so a month without its report counts as zero in a multi-month average only
+    from its creation on. Reports filled in with an older catalogue score by key: a figure
+    the old version lacked counts as blank. With `now`, the result says whether it is
+    provisional. Three queries whatever the number of groups and months.
     """
-    scoring = weighted(indicators, indicator_weights)
+    scoring = ward.ward.scoring
+    indicators = weighted(ward.indicators, indicator_weights, scoring)
     groups = await uow.standings.groups(ward_id, group_ids)
-    scored_keys = [indicator.key for indicator in scoring if indicator.scored]
-    values = await _values(uow, period, ward_id=ward_id, group_ids=group_ids, keys=scored_keys)
-    return _standings(period, groups, values, scoring, bands)
+    keys = value_keys(indicators, scoring)
+    values = await _values(uow, period, ward_id=ward_id, group_ids=group_ids, keys=keys)
+    bonuses = await uow.bonuses.points(
+        [str(month) for month in period.months], ward_id=ward_id, group_ids=group_ids
+    )
+    result = _standings(period, groups, values, indicators, ward, bonuses, tz)
+    if now is None:
+        return result
+    late = provisional(period, now=now, deadline_day=ward.ward.report_deadline_day, tz=tz)
+    return dataclasses.replace(result, provisional=late)
 
 
 async def completeness(
@@ -88,8 +122,8 @@ async def completeness(
 ) -> list[CompletenessRow]:
     """Per group, by code: months of `year` already past their deadline, reports, reports on time.
 
-    Only locked months are expected, so the table never blames a group for a month it
-    may still report.
+    Only locked months are expected, and only those that locked after the group was created,
+    so the table never blames a group for a month it may still report or could not have.
     """
     groups = await uow.standings.groups(ward_id)
     return await _completeness(uow, groups, year, ward_id=ward_id, now=now, ward=ward, tz=tz)
@@ -101,22 +135,22 @@ async def export_data(
     *,
     ward_id: int | None,
     ward_name: str,
-    indicators: Sequence[Indicator],
-    bands: Bands,
+    ward_file: WardFile,
     now: datetime,
-    ward: WardSettings,
     tz: ZoneInfo,
 ) -> ExportData:
     """Everything the Excel/CSV export of `period` shows: raw values, standings, completeness.
 
-    Completeness covers the year the period ends in. Four queries in all: the groups and
-    values are read once and shared by the values sheet and the standings; free-text answers
-    are read apart (standings never need them).
+    Completeness covers the year the period ends in. Five queries in all: the groups and
+    values are read once and shared by the values sheet and the standings; bonuses and
+    free-text answers are read apart (standings never need the texts).
     """
+    ward, indicators = ward_file.ward, ward_file.indicators
     groups = await uow.standings.groups(ward_id)
     keys = [indicator.key for indicator in indicators]
     values = await _values(uow, period, ward_id=ward_id, group_ids=None, keys=keys)
-    result = _standings(period, groups, values, tuple(indicators), bands)
+    bonuses = await uow.bonuses.points([str(month) for month in period.months], ward_id=ward_id)
+    result = _standings(period, groups, values, tuple(indicators), ward_file, bonuses, tz)
     by_id = {group.id: group for group in groups}
     texts = await uow.reports.texts_of_period([str(month) for month in period.months], ward_id)
     value_rows: list[ValueRow] = [
@@ -134,6 +168,8 @@ async def export_data(
         completeness=await _completeness(
             uow, groups, period.last.year, ward_id=ward_id, now=now, ward=ward, tz=tz
         ),
+        blocks=result.blocks(),
+        provisional=provisional(period, now=now, deadline_day=ward.report_deadline_day, tz=tz),
     )
 
 
@@ -150,17 +186,28 @@ async def _values(
     return await uow.standings.report_values(months, ward_id=ward_id, group_ids=group_ids, keys=keys)
 
 
+def expected_in(group: ResidentialGroup, month: Month, deadline_day: int, tz: ZoneInfo) -> bool:
+    """Whether a group was expected to report a month: it existed before the month locked."""
+    return group.created_at < lock_time(month, deadline_day, tz)
+
+
 def _standings(
     period: Period,
     groups: Sequence[ResidentialGroup],
     values: Mapping[tuple[int, str], Values],
     indicators: tuple[Indicator, ...],
-    bands: Bands,
+    ward: WardFile,
+    bonuses: Mapping[tuple[int, str], float],
+    tz: ZoneInfo,
 ) -> StandingsResult:
-    """Score each month, then average them (a single month is returned as scored)."""
-    monthly = score_months(period.months, groups, values, indicators, bands)
-    standings = monthly[0] if len(monthly) == 1 else combine(monthly, bands)
-    return StandingsResult(period=period, standings=standings, indicators=indicators)
+    """Score each month among the groups expected in it, then average (one month is returned as scored)."""
+    monthly = score_months(
+        period.months, groups, values, indicators, ward, bonuses, tz, ranked=len(period.months) == 1
+    )
+    standings = monthly[0] if len(monthly) == 1 else combine(monthly, ward.bands)
+    return StandingsResult(
+        period=period, standings=standings, indicators=indicators, bands=ward.bands, scoring=ward.ward.scoring
+    )
 
 
 def score_months(
@@ -168,12 +215,17 @@ def score_months(
     groups: Sequence[ResidentialGroup],
     values: Mapping[tuple[int, str], Values],
     indicators: Sequence[Indicator],
-    bands: Bands,
+    ward: WardFile,
+    bonuses: Mapping[tuple[int, str], float],
+    tz: ZoneInfo,
+    *,
+    ranked: bool = True,
 ) -> list[list[Standing]]:
     """Each month scored on its own: what the standings of a longer period combine (`combine`)."""
+    deadline_day, scoring, bands = ward.ward.report_deadline_day, ward.ward.scoring, ward.bands
     monthly: list[list[Standing]] = []
     for month in months:
-        key = str(month)
+        key, locked = str(month), lock_time(month, deadline_day, tz)
         figures = [
             GroupFigures(
                 group_id=group.id,
@@ -181,10 +233,23 @@ def score_months(
                 name=group.name,
                 households=group.households,
                 values=values.get((group.id, key)),
+                block=group.block,
             )
             for group in groups
+            if group.created_at < locked or (group.id, key) in values  # see `expected_in`
         ]
-        monthly.append(score_month(asked_in(indicators, month.month), figures, bands))
+        extra = {group_id: points for (group_id, at), points in bonuses.items() if at == key}
+        monthly.append(
+            score_month(
+                tuple(indicators),
+                figures,
+                bands,
+                scoring=scoring,
+                month=month.month,
+                bonuses=extra,
+                ranked=ranked,
+            )
+        )
     return monthly
 
 
@@ -216,20 +281,25 @@ async def _completeness(
     ward: WardSettings,
     tz: ZoneInfo,
 ) -> list[CompletenessRow]:
-    months = [str(month) for month in due_months(year, now=now, ward=ward, tz=tz)]
-    submitted: dict[int, int] = {}
+    due = due_months(year, now=now, ward=ward, tz=tz)
+    submitted: dict[int, set[str]] = {}
     on_time: dict[int, int] = {}
-    if months:
-        for group_id, _month, in_time in await uow.standings.reports(months, ward_id=ward_id):
-            submitted[group_id] = submitted.get(group_id, 0) + 1
+    if due:
+        for group_id, month, in_time in await uow.standings.reports([str(m) for m in due], ward_id=ward_id):
+            submitted.setdefault(group_id, set()).add(month)
             if in_time:
                 on_time[group_id] = on_time.get(group_id, 0) + 1
     rows = [
         CompletenessRow(
             code=group.code,
             name=group.name,
-            expected=len(months),
-            submitted=submitted.get(group.id, 0),
+            expected=sum(
+                1
+                for month in due
+                if str(month) in submitted.get(group.id, ())
+                or expected_in(group, month, ward.report_deadline_day, tz)
+            ),
+            submitted=len(submitted.get(group.id, ())),
             on_time=on_time.get(group.id, 0),
         )
         for group in groups

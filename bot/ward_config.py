@@ -16,7 +16,7 @@ import math
 import re
 import tomllib
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import field
 from enum import StrEnum
 from pathlib import Path
@@ -495,7 +495,7 @@ class WardSettings(_Table):
     conversation_timeout_minutes: Annotated[int, _whole(1, 1440)] = 60
     invite_days: Annotated[int, _whole(1, 90)] = 7
     code: Annotated[str | None, _code("P1")] = None
-    scoring: Annotated[Scoring, _one_of(Scoring)] = Scoring.RELATIVE
+    scoring: Annotated[Scoring, _one_of(Scoring)] = Scoring.POINTS
     address: Annotated[Address, _one_of(Address)] = Address.ANH_CHI
     unit: Annotated[GroupUnit, _one_of(GroupUnit)] = GroupUnit.TO_DAN_PHO
     head_title: Annotated[str, _text(50)] = ""
@@ -568,6 +568,7 @@ class _IndicatorEntry(_Table):
     asked_in: Annotated[tuple[int, ...] | None, _whole_list(1, 12, "month", may_be_empty=False)] = None
     max_length: Annotated[int | None, _whole(1, 4000)] = None
     max_photos: Annotated[int | None, _whole(1, 10)] = None
+    share_of: _Key | None = None
 
     def bounds(self) -> tuple[float | None, float | None]:
         """The hard range; a percentage is 0 to 100 unless the file narrows it."""
@@ -603,7 +604,9 @@ class _IndicatorEntry(_Table):
         low, high = self.bounds()
         if low is not None and high is not None and low > high:
             raise _problem("min is greater than max")
-        for name in ("soft_min", "soft_max", "target"):
+        if self.share_of is not None and self.target is not None and not 0 <= self.target <= 100:
+            raise _problem("target of a share_of indicator is a percentage, from 0 to 100")
+        for name in ("soft_min", "soft_max", "target") if self.share_of is None else ("soft_min", "soft_max"):
             value = getattr(self, name)
             if value is not None and (
                 (low is not None and value < low) or (high is not None and value > high)
@@ -621,6 +624,12 @@ class _IndicatorEntry(_Table):
         ):
             raise _problem(
                 f'{named[0]} needs direction "higher" or "lower"; a neutral indicator is recorded, not scored'
+            )
+        if self.share_of is not None and (
+            kind not in (Kind.INTEGER, Kind.NUMBER) or direction is not Direction.HIGHER
+        ):
+            raise _problem(
+                'share_of is for a count with direction "higher" (cases settled of the cases arising)'
             )
         if self.deduct is not None and kind is Kind.YESNO:
             raise _problem('deduct does not apply to kind "yesno": a "lower" yes/no earns nothing for yes')
@@ -650,7 +659,10 @@ class _IndicatorEntry(_Table):
             weight = 0.0 if direction is Direction.NEUTRAL else DEFAULT_SCORED_WEIGHT
         as_written = ("key", "label", "help", "unit", "kind", "soft_min", "soft_max", "choices", "target")
         return Indicator(
-            **{name: getattr(self, name) for name in (*as_written, "max_is_households", "points", "deduct")},
+            **{
+                name: getattr(self, name)
+                for name in (*as_written, "max_is_households", "points", "deduct", "share_of")
+            },
             min=low,
             max=high,
             required=self.kind not in _FREE_KINDS if self.required is None else self.required,
@@ -688,11 +700,14 @@ class _Document(BaseModel):
                 "give either [[bands]] or [ward] bands, not both; [[bands]] is the newer form", ("bands",)
             )
         if isinstance(table.get("ward"), dict) and "scoring" not in given["ward"]:
-            # A file that gives points on any indicator is a points sheet; others score as they always did.
+            # A file of the older format (its own indicators and no points anywhere, or the older
+            # `[ward] bands` table) scores as it always did; others are points sheets, the built-in
+            # catalogue included.
             entries = table.get("indicators")
-            points = isinstance(entries, list) and any(
-                _as_dict(entry).keys() & set(_POINTS_KEYS) for entry in entries
-            )
+            if isinstance(entries, list):
+                points = any(_as_dict(entry).keys() & set(_POINTS_KEYS) for entry in entries)
+            else:
+                points = "bands" not in given["ward"]
             table["ward"] = {**given["ward"], "scoring": "points" if points else "relative"}
         document = handler(table)
         document._check_lists()
@@ -717,6 +732,17 @@ class _Document(BaseModel):
         ):
             if repeated := [index for index, key in enumerate(keys) if key in keys[:index]]:
                 raise _problem(problem, (name, repeated[0]))
+        entries = self.indicators or ()
+        kinds = {entry.key: entry.kind for entry in entries}
+        for index, entry in enumerate(entries):
+            if entry.share_of is not None and kinds.get(entry.share_of) not in (Kind.INTEGER, Kind.NUMBER):
+                raise _problem(
+                    f"share_of {_quote(entry.share_of)} must name another whole-number or number indicator "
+                    "of this file (the count this one is a share of)",
+                    ("indicators", index),
+                )
+            if entry.share_of == entry.key:
+                raise _problem("share_of must name another indicator", ("indicators", index))
         bands = self.bands or ()
         for index, (above, band) in enumerate(itertools.pairwise(bands), start=1):
             if band.min >= above.min:
@@ -737,13 +763,7 @@ class _Document(BaseModel):
                         ("indicators", index),
                     )
             return
-        if self.indicators is None:
-            raise _problem(
-                '"points" needs [[indicators]] with points; the built-in catalogue is scored by weight, '
-                "so list your indicators or leave scoring out",
-                ("ward", "scoring"),
-            )
-        for index, entry in enumerate(self.indicators):
+        for index, entry in enumerate(self.indicators or ()):
             direction = entry.direction or Direction.NEUTRAL
             for problem, wrong in (
                 (
@@ -783,13 +803,18 @@ class WardFile:
     indicators_from_file: bool
     path: Path | None
     code: str = DEFAULT_WARD_CODE
-    bands: tuple[BandEntry, ...] = field(default_factory=lambda: Bands().entries())
+    bands: tuple[BandEntry, ...] = POINTS_BANDS
     assessment: Assessment = field(default_factory=Assessment)
     awards: Awards = field(default_factory=Awards)
 
     def band_of(self, score: float) -> BandEntry | None:
         """The band a score earns (mins are inclusive), or None below the lowest band."""
-        return next((band for band in self.bands if score >= band.min), None)
+        return band_of(self.bands, score)
+
+
+def band_of(bands: Sequence[BandEntry], score: float) -> BandEntry | None:
+    """The first band, highest first, whose `min` the score reaches; None below the lowest."""
+    return next((band for band in bands if score >= band.min), None)
 
 
 def default_ward_file(name: str = "Phường", timezone: str | None = None) -> WardFile:

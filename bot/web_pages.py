@@ -29,7 +29,7 @@ from bot.periods import (
     year_period,
 )
 from bot.reporting import reopened_last_day
-from bot.scoring import Standing, combine
+from bot.scoring import Standing, combine, value_keys
 from bot.standings import StandingsResult, score_months, weighted
 from bot.standings_view import default_period
 from bot.ward_config import WardFile
@@ -99,40 +99,54 @@ async def cached_standings(
     *,
     group_ids: Sequence[int] | None,
     weights: dict[str, float] | None,
+    tz: ZoneInfo,
 ) -> tuple[StandingsResult, dict[str, bytes]]:
-    """The standings `compute_standings` gives, from what is kept: two small queries when nothing changed,
-    and the values of only the months whose reports changed otherwise."""
+    """The standings `compute_standings` gives, from what is kept: three small queries when nothing
+    changed, and the values of only the months whose reports changed otherwise."""
     months = [str(month) for month in period.months]
+    scoring_rule = ward.ward.scoring
     groups = await uow.standings.groups(ward_id, group_ids)
     stamps = await uow.standings.stamps(months, ward_id)
-    scoring = weighted(ward.indicators, weights)
+    bonuses = await uow.bonuses.points(months, ward_id=ward_id, group_ids=group_ids)
+    scoring = weighted(ward.indicators, weights, scoring_rule)
     base = (
         ward_id,
-        tuple((g.id, g.code, g.name, g.households) for g in groups),
+        tuple((g.id, g.code, g.name, g.households, g.block, g.created_at) for g in groups),
         tuple(sorted((weights or {}).items())),
     )
-    key = (*base, period.key, tuple(stamps.get(month) for month in months))
+
+    def month_key(text: str) -> tuple[Hashable, ...]:
+        extra = tuple(sorted((g, p) for (g, at), p in bonuses.items() if at == text))
+        return (*base, text, stamps.get(text), extra)
+
+    key = (*base, period.key, tuple(month_key(month) for month in months))
     found = cache.period(key)
     if found is not None:
         return found
     monthly: dict[str, list[Standing]] = {}
     for text in months:
-        kept = cache.month((*base, text, stamps.get(text)))
+        kept = cache.month(month_key(text))
         if kept is not None:
             monthly[text] = kept
     stale = [month for month in period.months if str(month) not in monthly]
     if stale:
-        scored_keys = [indicator.key for indicator in scoring if indicator.scored]
         values = await uow.standings.report_values(
-            [str(month) for month in stale], ward_id=ward_id, group_ids=group_ids, keys=scored_keys
+            [str(month) for month in stale],
+            ward_id=ward_id,
+            group_ids=group_ids,
+            keys=value_keys(scoring, scoring_rule),
         )
-        bands = ward.ward.bands
-        for month, scored in zip(stale, score_months(stale, groups, values, scoring, bands), strict=True):
+        for month, scored in zip(
+            stale, score_months(stale, groups, values, scoring, ward, bonuses, tz), strict=True
+        ):
             monthly[str(month)] = scored
-            cache.keep_month((*base, str(month), stamps.get(str(month))), scored)
+            cache.keep_month(month_key(str(month)), scored)
     ordered = [monthly[text] for text in months]
-    standings = ordered[0] if len(ordered) == 1 else combine(ordered, ward.ward.bands)
-    return cache.keep_period(key, StandingsResult(period=period, standings=standings, indicators=scoring))
+    standings = ordered[0] if len(ordered) == 1 else combine(ordered, ward.bands)
+    result = StandingsResult(
+        period=period, standings=standings, indicators=scoring, bands=ward.bands, scoring=scoring_rule
+    )
+    return cache.keep_period(key, result)
 
 
 class PageError(Exception):
@@ -307,7 +321,7 @@ async def standings_page(
         period_key = period.key
         title = period.label(language)
     result, pictures = await cached_standings(
-        uow, cache, ward, ward_id, period, group_ids=group_ids, weights=weights
+        uow, cache, ward, ward_id, period, group_ids=group_ids, weights=weights, tz=tz
     )
     rows = []
     for standing in result.standings:

@@ -360,6 +360,15 @@ async def _answer(turn: Turn, draft: Draft, step: dict[str, Any], text: str) -> 
             hint = _households_cap_text(draft, refused)
         await _ask(turn, draft, step, hint=hint)
         return
+    whole = draft.answers.get(indicator.share_of) if indicator.share_of else None
+    if whole is not None and whole.value is not None and checked.value > whole.value:
+        # Cases settled cannot outnumber the cases that arose (asked just before).
+        of = next(i for i in draft.indicators if i.key == indicator.share_of)
+        hint = _("⚠️ At most {max}: no more than “{label}”.").format(
+            max=format_value(of, whole.value, current_language()), label=of.label_in(current_language())
+        )
+        await _ask(turn, draft, step, hint=hint)
+        return
     await _record(turn, draft, step, checked)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers import (
     assessment,
+    bonus,
     campaigns,
     cancel,
     chats,
@@ -32,6 +33,7 @@ FEATURES = (
     follow,
     reports,
     standings,
+    bonus,
     campaigns,
     assessment,
     province,

@@ -128,6 +128,7 @@ async def _post_review(turn: Turn, campaign: Campaign, kind: str) -> None:
         ward=turn.ward,
         now=wiring.clock(),
         today=turn.now().date(),
+        tz=turn.timezone,
         default_language=wiring.settings.default_language,
         platform=None,
         requested_by=turn.caller.person_id,
@@ -143,7 +144,13 @@ async def _post_review(turn: Turn, campaign: Campaign, kind: str) -> None:
     turn.reply(said.format(title=campaign.title, count=posted.chats))
     turn.reply(posted.text, attachment=posted.chart)
     content = await campaign_report(
-        turn.uow, campaign, kind, ward=turn.ward, today=turn.now().date(), tz=turn.timezone
+        turn.uow,
+        campaign,
+        kind,
+        ward=turn.ward,
+        today=turn.now().date(),
+        tz=turn.timezone,
+        now=wiring.clock(),
     )
     name = "tong-ket" if kind == FINAL else "so-ket"
     turn.reply(

@@ -72,7 +72,9 @@ async def add_group_command(turn: Turn) -> None:
         )
         return
     try:
-        group = await add_group(turn.uow, turn.ward_id, name, households, actor=turn.caller.person_id)
+        group = await add_group(
+            turn.uow, turn.ward_id, name, households, actor=turn.caller.person_id, now=turn.wiring.clock()
+        )
         code = await _invite(turn, group, HEAD)
     except MembershipError as error:
         turn.reply(explain(error))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from bot.access import ChatKind, Role
-from bot.answers import format_value, whole_number
+from bot.answers import fold, format_value, whole_number
 from bot.awards import with_awards
 from bot.campaigns import campaign_standings
 from bot.export import photos_zip, workbook_bytes
@@ -22,8 +22,15 @@ from bot.periods import (
     period_in_sentence,
 )
 from bot.replies import Attachment
-from bot.standings import completeness, compute_standings, export_data, photo_files
-from bot.standings_view import chart_attachment, completeness_lines, default_period, standings_table
+from bot.standings import StandingsResult, completeness, compute_standings, export_data, photo_files
+from bot.standings_view import (
+    block_result,
+    chart_attachment,
+    completeness_lines,
+    default_period,
+    staff_tables,
+    standings_table,
+)
 from bot.turns import Turn
 
 
@@ -61,12 +68,21 @@ def _period(turn: Turn) -> Period | None:
         return None
 
 
+#: "/standings khối Khu vực 1" (or "khoi", without the marks): one block's table.
+BLOCK_WORDS = frozenset({"khoi", "block"})
+
+
 @command("standings", slow=True)
 async def standings(turn: Turn) -> None:
     """The ranked table, the asking group marked, and a bar chart drawn after the commit.
 
-    `/standings #3` gives campaign 3's standings over its window, with its own criteria and groups.
+    `/standings #3` gives campaign 3's standings over its window, with its own criteria and groups;
+    `/standings khối NAME` one block's table (ranks inside the block). Staff in private see one
+    table per block and then the ward's; everyone else the ward's, without staff-only bands.
     """
+    if turn.args and fold(turn.args[0]) in BLOCK_WORDS:
+        await _block_standings(turn, list(turn.args[1:]))
+        return
     if turn.args and turn.args[0].startswith("#"):
         wanted = turn.args[0].lstrip("#")
         number = whole_number(wanted)
@@ -76,21 +92,67 @@ async def standings(turn: Turn) -> None:
                 _("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted[:20])
             )
             return
-        result = await campaign_standings(turn.uow, campaign, turn.ward, turn.now().date())
+        result = await campaign_standings(
+            turn.uow, campaign, turn.ward, turn.now().date(), tz=turn.timezone, now=turn.wiring.clock()
+        )
     else:
         period = _period(turn)
         if period is None:
             return
-        result = await compute_standings(
-            turn.uow, period, turn.ward.indicators, turn.ward.ward.bands, ward_id=turn.ward_id
-        )
+        result = await _ward_standings(turn, period)
     own = await _own_code(turn)
     full = turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE
-    table = standings_table(result, ward_name=turn.ward.ward.name, highlight_code=own, full=full)
+    if full and result.blocks():
+        table = staff_tables(result, ward_name=turn.ward.ward.name)
+    else:
+        table = standings_table(result, ward_name=turn.ward.ward.name, highlight_code=own, full=full)
     if not any(s.score is not None for s in result.standings):
         turn.reply(table)
         return
-    turn.reply(table, render=functools.partial(chart_attachment, result, highlight_code=own))
+    turn.reply(table, render=functools.partial(chart_attachment, result, highlight_code=own, full=full))
+
+
+async def _ward_standings(turn: Turn, period: Period) -> StandingsResult:
+    return await compute_standings(
+        turn.uow, period, turn.ward, ward_id=turn.ward_id, tz=turn.timezone, now=turn.wiring.clock()
+    )
+
+
+async def _block_standings(turn: Turn, words: list[str]) -> None:
+    """One block's table and chart for anyone (`khối NAME [PERIOD]`); the blocks' names when the name
+    is unknown."""
+    wiring = turn.wiring
+    period = default_period(wiring.clock(), turn.ward.ward, turn.timezone)
+    if len(words) >= 2:
+        try:
+            period = parse_period(words[-1], today=turn.now().date())
+            words = words[:-1]
+        except ValueError:
+            pass  # the last word is part of the name
+    names = sorted({group.block for group in await turn.uow.groups.all(turn.ward_id) if group.block})
+    if not names:
+        turn.reply(_("This ward's groups are not divided into blocks (khối thi đua)."))
+        return
+    wanted = " ".join(fold(" ".join(words)).split())
+    block = next((name for name in names if " ".join(fold(name).split()) == wanted), None)
+    if block is None:
+        turn.reply(
+            _("Which block? Send /standings khối NAME, with one of: {names}.").format(
+                names=", ".join(f"“{name}”" for name in names)
+            )
+        )
+        return
+    result = await _ward_standings(turn, period)
+    narrowed = block_result(result, block)
+    own = await _own_code(turn)
+    staff = turn.caller.has(Role.STAFF) and turn.chat is ChatKind.PRIVATE
+    table = standings_table(
+        narrowed, ward_name=turn.ward.ward.name, highlight_code=own, full=staff, block=block
+    )
+    if not any(s.score is not None for s in narrowed.standings):
+        turn.reply(table)
+        return
+    turn.reply(table, render=functools.partial(chart_attachment, narrowed, highlight_code=own, full=staff))
 
 
 @command("status")
@@ -163,23 +225,21 @@ async def export(turn: Turn) -> None:
         period,
         ward_id=turn.ward_id,
         ward_name=turn.ward.ward.name,
-        indicators=turn.ward.indicators,
-        bands=turn.ward.ward.bands,
+        ward_file=turn.ward,
         now=wiring.clock(),
-        ward=turn.ward.ward,
         tz=turn.timezone,
     )
     if period.kind is PeriodKind.YEAR:
         data = await with_awards(turn.uow, data, turn.ward_id, period.first.year)
     language = current_language()
     content = workbook_bytes(data, language)
-    turn.reply(
-        _("Figures of {period}: {count} reports.").format(
-            period=period_in_sentence(period, language),
-            count=len(data.value_rows),
-        ),
-        attachment=Attachment(content, f"bao-cao-{period.key}.xlsx"),
+    said = _("Figures of {period}: {count} reports.").format(
+        period=period_in_sentence(period, language),
+        count=len(data.value_rows),
     )
+    if data.provisional:
+        said += " " + _("(provisional: the deadline has not passed)")
+    turn.reply(said, attachment=Attachment(content, f"bao-cao-{period.key}.xlsx"))
 
 
 #: Above this a zip is not sent in chat (Telegram takes files up to 50 MB); the CLI has no limit.

@@ -342,6 +342,25 @@ class ReportChange(Base):
     new_value: Mapped[float | None] = mapped_column(default=None)
 
 
+class Bonus(Base):
+    """Bonus or penalty points (điểm thưởng / điểm trừ) the ward gave one group for one month, and why.
+
+    One per group and month: a new /bonus replaces it, 0 removes it; the audit log keeps the history.
+    """
+
+    __tablename__ = "bonuses"
+    __table_args__ = (UniqueConstraint("group_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7), index=True)
+    points: Mapped[float] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    set_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
 class Reopening(Base):
     """Staff reopened one group's locked month until a given instant."""
 

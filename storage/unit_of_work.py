@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repositories.assessments import AssessmentsRepository, AwardsRepository
 from storage.repositories.audit import AuditRepository
+from storage.repositories.bonuses import BonusesRepository
 from storage.repositories.campaigns import CampaignsRepository
 from storage.repositories.conversations import ConversationsRepository
 from storage.repositories.groups import ChatsRepository, GroupsRepository
@@ -60,6 +61,10 @@ class UnitOfWork:
     @cached_property
     def reports(self) -> ReportsRepository:
         return ReportsRepository(self.session)
+
+    @cached_property
+    def bonuses(self) -> BonusesRepository:
+        return BonusesRepository(self.session)
 
     @cached_property
     def standings(self) -> StandingsRepository:

@@ -22,6 +22,7 @@ from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from bot.access import ChatKind, Role, authorize, may_see_group
+from bot.awards import with_awards
 from bot.charts import standings_chart
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.export import csv_bytes, workbook_bytes
@@ -29,7 +30,7 @@ from bot.http import HttpServer
 from bot.i18n import current_language, pick_language, set_language
 from bot.i18n import gettext as _
 from bot.membership import CODE_PATTERN, MembershipError, audit, require_group
-from bot.periods import Month, is_locked, parse_month, parse_period
+from bot.periods import Month, PeriodKind, is_locked, parse_month, parse_period
 from bot.reminders import remind_missing, reopening_notes
 from bot.reporting import ReportingError, reopen_month, reopened_last_day
 from bot.standings import export_data
@@ -574,12 +575,12 @@ class WebPages:
             period,
             ward_id=user.ward_id,
             ward_name=ward.ward.name,
-            indicators=ward.indicators,
-            bands=ward.ward.bands,
+            ward_file=ward,
             now=now,
-            ward=ward.ward,
             tz=tz,
         )
+        if period.kind is PeriodKind.YEAR:  # the award register's sheet, as /export YEAR has
+            data = await with_awards(uow, data, user.ward_id, period.first.year)
         await audit(
             uow,
             "web_download",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, delete, func, select
@@ -47,9 +48,19 @@ class GroupsRepository:
         return set((await self.session.scalars(_in_ward(select(ResidentialGroup.code), ward_id))).all())
 
     async def add(
-        self, ward_id: int, code: str, name: str, households: int, block: str | None
+        self,
+        ward_id: int,
+        code: str,
+        name: str,
+        households: int,
+        block: str | None,
+        *,
+        created_at: datetime | None = None,
     ) -> ResidentialGroup:
+        """A new group; `created_at` is the bot's clock (months locked before it are not expected of it)."""
         group = ResidentialGroup(ward_id=ward_id, code=code, name=name, households=households, block=block)
+        if created_at is not None:
+            group.created_at = created_at
         self.session.add(group)
         await self.session.flush()
         return group

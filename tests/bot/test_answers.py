@@ -409,7 +409,7 @@ def test_unknown_choice_lists_the_choices() -> None:
 @pytest.mark.parametrize(
     ("indicator", "value", "vi", "en"),
     [
-        (BIRTHS, 3.0, "3 người", "3 người"),
+        (BIRTHS, 3.0, "3 trẻ", "3 trẻ"),
         (BY_KEY["temp_residents"], 1500.0, "1.500 người", "1,500 người"),
         (PERCENT, 12.0, "12%", "12%"),
         (PERCENT, 12.5, "12,5%", "12.5%"),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import struct
 import warnings
 
-from bot.charts import chart_rows, standings_chart
-from bot.scoring import Band, Standing, band_for
-from bot.ward_config import Bands
+from bot.charts import LOWEST_COLOUR, PLAIN_COLOUR, band_colour, chart_rows, standings_chart
+from bot.scoring import Standing, band_for
+from bot.ward_config import POINTS_BANDS
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 VIETNAMESE_NAME = "Tổ dân phố số 1 – Phường Tràng Cát"
@@ -24,7 +24,7 @@ def standings(count: int, *, missing: int = 0) -> list[Standing]:
             100 + index,
             round(100 - index * 1.5, 1),
             index,
-            band_for(100 - index * 1.5, Bands()),
+            band_for(100 - index * 1.5, POINTS_BANDS),
         )
         for index in range(1, count + 1)
     ]
@@ -54,7 +54,7 @@ def test_chart_is_a_png() -> None:
 
 def test_vietnamese_names_render_without_missing_glyphs() -> None:
     rows = standings(3)
-    rows[1] = Standing(2, "TDP02", "Tổ Ắ Ằ Ẳ Ẵ Ặ Ứ Ừ Ử Ữ Ự ỹ ỵ đ Đ ơ ư", 90, 95.0, 2, Band.EXCELLENT)
+    rows[1] = Standing(2, "TDP02", "Tổ Ắ Ằ Ẳ Ẵ Ặ Ứ Ừ Ử Ữ Ự ỹ ỵ đ Đ ơ ư", 90, 95.0, 2, POINTS_BANDS[0])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         data = standings_chart(rows, title=TITLE, highlight_code="TDP02")
@@ -63,7 +63,7 @@ def test_vietnamese_names_render_without_missing_glyphs() -> None:
 
 
 def test_the_glyph_check_does_catch_missing_glyphs() -> None:
-    rows = [Standing(1, "TDP01", "東京", 100, 90.0, 1, Band.EXCELLENT)]
+    rows = [Standing(1, "TDP01", "東京", 100, 90.0, 1, POINTS_BANDS[0])]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         standings_chart(rows, title="x")
@@ -108,3 +108,19 @@ def test_no_reports_still_gives_a_picture() -> None:
 def test_height_is_capped_for_phones() -> None:
     data = standings_chart(standings(80), title=TITLE, limit=80)
     assert png_size(data)[1] <= 1600
+
+
+def test_a_staff_only_band_is_grey_outside_staff_chats() -> None:
+    """The chart names bands as the table beside it: a band that is not public is neither coloured
+    nor in the legend for residents, heads and group chats."""
+    hidden, top = POINTS_BANDS[-1], POINTS_BANDS[0]
+    assert not hidden.public
+    assert band_colour(hidden, POINTS_BANDS, staff=True) == LOWEST_COLOUR
+    assert band_colour(hidden, POINTS_BANDS, staff=False) == PLAIN_COLOUR
+    assert band_colour(top, POINTS_BANDS, staff=False) == band_colour(top, POINTS_BANDS, staff=True)
+    assert band_colour(None, POINTS_BANDS, staff=True) == PLAIN_COLOUR
+    rows = [
+        Standing(1, "TDP01", "Tổ 1", 100, 95.0, 1, top),
+        Standing(2, "TDP02", "Tổ 2", 100, 20.0, 2, hidden),
+    ]
+    assert standings_chart(rows, title=TITLE, staff=False) != standings_chart(rows, title=TITLE, staff=True)

@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.demo import DEMO_GROUPS, HISTORY_MONTHS, demo_ward, seed_demo
+from bot.demo import DEMO_GROUPS, HISTORY_MONTHS, band_distribution, demo_ward, history_months, seed_demo
 from bot.indicators import Kind
 from bot.periods import Month, month_period
 from bot.standings import compute_standings, photo_files
@@ -41,9 +41,7 @@ async def test_every_demo_group_has_a_year_of_reports_and_a_score(tmp_path: Path
         tz = wiring.timezone_of(wiring.first_ward_id)
         async with unit_of_work(wiring.factory) as uow:
             period = default_period(NOW, ward.ward, tz)
-            result = await compute_standings(
-                uow, period, ward.indicators, ward.ward.bands, ward_id=wiring.first_ward_id
-            )
+            result = await compute_standings(uow, period, ward, ward_id=wiring.first_ward_id, tz=tz)
             first = Month.of(NOW.astimezone(tz).date()).shifted(-HISTORY_MONTHS)
             months = [str(first.shifted(step)) for step in range(HISTORY_MONTHS)]
             reports = await uow.standings.reports(months)
@@ -57,6 +55,24 @@ async def test_every_demo_group_has_a_year_of_reports_and_a_score(tmp_path: Path
         assert [photo.code for photo in photos] == [group.code for group in DEMO_GROUPS]  # for /photos
     finally:
         await wiring.engine.dispose()
+
+
+async def test_the_demo_year_scores_across_the_wards_bands(tmp_path: Path) -> None:
+    """The seeded groups do not all land in one band, so the table and chart show the ward's bands."""
+    settings = make_settings(tmp_path)
+    wiring = await migrated_wiring(settings, demo_ward(settings))
+    wiring.clock = lambda: NOW
+    try:
+        await seed_demo(wiring)
+        months = history_months(wiring, wiring.first_ward_id)
+        counts = dict(await band_distribution(wiring, months))
+    finally:
+        await wiring.engine.dispose()
+    assert len(months) == HISTORY_MONTHS
+    assert list(counts) == ["Hoàn thành xuất sắc", "Hoàn thành tốt", "Hoàn thành", "Chưa hoàn thành"]
+    assert sum(counts.values()) == len(DEMO_GROUPS) * HISTORY_MONTHS  # every group, every seeded month
+    assert sum(1 for count in counts.values() if count) >= 3
+    print("demo band distribution:", counts)
 
 
 def demo(env: dict[str, str], tmp_path: Path, script: str) -> subprocess.CompletedProcess[str]:  # noqa: F811

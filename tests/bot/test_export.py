@@ -12,12 +12,12 @@ from openpyxl import load_workbook
 
 from bot.export import CompletenessRow, ExportData, PhotoFile, csv_bytes, photos_zip, workbook_bytes
 from bot.indicators import DEFAULT_INDICATORS, Indicator, Kind
-from bot.scoring import GroupFigures, combine, score_month
-from bot.ward_config import Bands
+from bot.scoring import GroupFigures, by_block, combine, score_month
+from bot.ward_config import POINTS_BANDS, Scoring
 
 WASTE_VI = "Hộ phân loại rác tại nguồn (%)"
 WASTE_EN = "Households sorting waste (%)"
-FUND_VI = "Ủng hộ các quỹ (Vì người nghèo, Đền ơn đáp nghĩa) (đồng)"
+FUND_VI = "Ủng hộ các quỹ (đồng)"  # one pair of brackets: the unit
 KEYS = [indicator.key for indicator in DEFAULT_INDICATORS]
 WASTE_COLUMN = 4 + KEYS.index("waste_sorting_pct")
 FUND_COLUMN = 4 + KEYS.index("fund_contributions")
@@ -48,7 +48,7 @@ def data() -> ExportData:
             ("2026-10", "TDP02", "Tổ dân phố số 2", october_2),
             ("2026-10", "TDP01", "Tổ dân phố số 1", october_1),
         ],
-        standings=score_month(DEFAULT_INDICATORS, groups, Bands()),
+        standings=score_month(DEFAULT_INDICATORS, groups, POINTS_BANDS, scoring=Scoring.POINTS),
         completeness=[
             CompletenessRow("TDP01", "Tổ dân phố số 1", 1, 1, 1),
             CompletenessRow("TDP02", "Tổ dân phố số 2", 1, 1, 0),
@@ -84,16 +84,16 @@ def test_workbook_structure_and_types(data: ExportData) -> None:
     assert sheet.max_row == 3
 
     standings = book.worksheets[1]
-    assert standings.max_column == 6
+    assert standings.max_column == 8
     rows = [[cell.value for cell in row] for row in standings.iter_rows(min_row=2)]
-    assert [row[:5] for row in rows] == [
-        # TDP01 wins every scored indicator except clean-up drives per household (5/312 < 5/120).
-        [1, "TDP01", "Tổ dân phố số 1", 312, 90.0],
-        [2, "TDP02", "Tổ dân phố số 2", 120, rows[1][4]],
-        [None, "TDP03", "Tổ dân phố số 3", 200, None],
+    assert [row[:7] for row in rows] == [
+        # 5 incidents cost all 15 points; mediation 5 of 5, waste 92,5 and 5 clean-ups earn their
+        # 10 + 15 + 10; the percentages of 5 earn 0,63 + 0,56 + 0,36 + 0,54; "5" is not a yes → 37,1.
+        [1, "TDP01", "Tổ dân phố số 1", None, 312, 37.1, None],
+        [2, "TDP02", "Tổ dân phố số 2", None, 120, 22.1, None],  # waste left blank: 15 fewer
+        [None, "TDP03", "Tổ dân phố số 3", None, 200, None, None],
     ]
-    assert isinstance(rows[1][4], int | float)
-    assert all(isinstance(row[5], str) and row[5] for row in rows)
+    assert [row[7] for row in rows] == ["Chưa hoàn thành", "Chưa hoàn thành", "Chưa báo cáo"]
 
     completeness = book.worksheets[2]
     rows = [[cell.value for cell in row] for row in completeness.iter_rows(min_row=2)]
@@ -118,12 +118,14 @@ def test_workbook_in_english(data: ExportData) -> None:
         "Rank",
         "Code",
         "Group",
+        "Block",
         "Households",
         "Score",
+        "Bonus",
         "Rating",
     ]
-    bands = [row[5].value for row in book["Standings"].iter_rows(min_row=2)]
-    assert bands[0] == "Excellent"
+    bands = [row[7].value for row in book["Standings"].iter_rows(min_row=2)]
+    assert bands[0] == "Fell short"  # the staff's workbook names the band kept from group chats
     assert bands[2] == "Not reported"
     assert [cell.value for cell in book["Completeness"][1]] == [
         "Code",
@@ -139,10 +141,42 @@ def test_workbook_in_english(data: ExportData) -> None:
 def test_multi_month_standings_show_months_reported(data: ExportData) -> None:
     month = list(data.standings)
     # TDP03 was not listed in the second month, so only two months were expected of it.
-    multi = dataclasses.replace(data, standings=combine([month, month[:2], month], Bands()))
+    multi = dataclasses.replace(data, standings=combine([month, month[:2], month], POINTS_BANDS))
     sheet = load_workbook(io.BytesIO(workbook_bytes(multi, language="en")))["Standings"]
-    assert sheet.cell(1, 7).value == "Months reported"
-    assert [sheet.cell(row, 7).value for row in (2, 3, 4)] == ["3/3", "3/3", "0/2"]
+    assert sheet.cell(1, 9).value == "Months reported"
+    assert [sheet.cell(row, 9).value for row in (2, 3, 4)] == ["3/3", "3/3", "0/2"]
+
+
+def test_blocks_bonus_and_provisional_in_the_workbook(data: ExportData) -> None:
+    """A block column, one sheet per block ranked inside it, the bonus column, and "provisional"."""
+    groups = [
+        GroupFigures(1, "TDP01", "Tổ dân phố số 1", 312, values(90, 0, 0), block="Khu vực 1"),
+        GroupFigures(2, "TDP02", "Tổ dân phố số 2", 120, values(45, 0, 0), block="Khu vực 2"),
+        GroupFigures(3, "TDP03", "Tổ dân phố số 3", 200, values(45, 0, 0), block="=Khu vực 1"),
+    ]
+    standings = score_month(
+        DEFAULT_INDICATORS, groups, POINTS_BANDS, scoring=Scoring.POINTS, bonuses={2: 2.5}
+    )
+    blocked = dataclasses.replace(
+        data, standings=standings, blocks=by_block(standings, POINTS_BANDS), provisional=True
+    )
+    book = load_workbook(io.BytesIO(workbook_bytes(blocked, language="en")))
+    assert book.sheetnames == [
+        "Values",
+        "Standings",
+        "Block =Khu vực 1",
+        "Block Khu vực 1",
+        "Block Khu vực 2",
+        "Completeness",
+    ]
+    rows = list(book["Standings"].iter_rows(min_row=2, values_only=True))
+    by_code = {row[1]: row for row in rows}
+    assert by_code["TDP01"][3] == "Khu vực 1"
+    assert by_code["TDP02"][6] == 2.5 and by_code["TDP01"][6] is None
+    assert by_code["TDP03"][3] == "=Khu vực 1" and book["Standings"].cell(4, 4).data_type == "s"
+    inside = list(book["Block Khu vực 2"].iter_rows(min_row=2, values_only=True))
+    assert [(row[0], row[1]) for row in inside] == [(1, "TDP02")]  # first in its own block
+    assert "provisional" in book["Standings"].oddHeader.center.text
 
 
 def test_workbook_is_deterministic(data: ExportData) -> None:
@@ -224,7 +258,7 @@ def test_a_text_answer_is_a_text_cell_and_never_a_formula(data: ExportData) -> N
         max=None,
         required=False,
     )
-    rows = [("2026-10", "TDP01", "Tổ 1", {"proposals": "=HYPERLINK(\"x\")"})]
+    rows = [("2026-10", "TDP01", "Tổ 1", {"proposals": '=HYPERLINK("x")'})]
     evil = dataclasses.replace(data, indicators=(proposals,), value_rows=rows)
     sheet = load_workbook(io.BytesIO(workbook_bytes(evil))).worksheets[0]
     assert (sheet["D1"].value, sheet["D2"].value, sheet["D2"].data_type) == (

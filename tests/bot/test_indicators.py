@@ -25,7 +25,8 @@ EXPECTED_KEYS = (
     "moved_out",
     "temp_residents",
     "security_incidents",
-    "mediation_success_pct",
+    "mediation_cases",
+    "mediation_settled",
     "petitions",
     "waste_sorting_pct",
     "cleanup_drives",
@@ -34,16 +35,19 @@ EXPECTED_KEYS = (
     "vneid_level2_pct",
     "cashless_pct",
     "meeting_attendance_pct",
+    "health_insurance_pct",
+    "no_fire",
+    "no_mass_complaints",
     "cleanup_photos",
     "proposals",
 )
 FREE_KINDS = (Kind.TEXT, Kind.PHOTO)
 
 
-def test_default_catalogue_has_the_seventeen_keys_in_order() -> None:
+def test_default_catalogue_has_the_twenty_one_keys_in_order() -> None:
     keys = tuple(indicator.key for indicator in DEFAULT_INDICATORS)
     assert keys == EXPECTED_KEYS
-    assert len(set(keys)) == 17
+    assert len(set(keys)) == 21
 
 
 def test_default_catalogue_ends_with_optional_photos_and_proposals() -> None:
@@ -53,6 +57,7 @@ def test_default_catalogue_ends_with_optional_photos_and_proposals() -> None:
     assert (proposals.kind, proposals.required, proposals.max_length) == (Kind.TEXT, False, 1000)
     assert proposals.label_in("vi") == "Kiến nghị, đề xuất"
     assert not photos.scored and not proposals.scored
+    assert not photos.on_sheet and not proposals.on_sheet
 
 
 def test_poor_households_are_asked_once_a_year() -> None:
@@ -65,7 +70,7 @@ def test_poor_households_are_asked_once_a_year() -> None:
 def test_every_default_has_texts_in_both_languages(indicator: Indicator) -> None:
     assert indicator.label["vi"] and indicator.label["en"]
     assert indicator.help["vi"] and indicator.help["en"]
-    assert bool(indicator.unit) == (indicator.kind not in FREE_KINDS)
+    assert bool(indicator.unit) == (indicator.kind not in (*FREE_KINDS, Kind.YESNO))
     assert indicator.required == (indicator.kind not in FREE_KINDS)
 
 
@@ -73,6 +78,9 @@ def test_every_default_has_texts_in_both_languages(indicator: Indicator) -> None
 def test_every_default_range_is_consistent(indicator: Indicator) -> None:
     if indicator.kind in FREE_KINDS:
         assert (indicator.min, indicator.max, indicator.scored) == (None, None, False)
+        return
+    if indicator.kind is Kind.YESNO:
+        assert (indicator.min, indicator.max) == (None, None)
         return
     assert indicator.min == 0
     high = indicator.max if indicator.max is not None else float("inf")
@@ -98,6 +106,46 @@ def test_table_details() -> None:
     assert (poor.min, poor.max, poor.max_is_households, poor.unit) == (0, None, True, "hộ")
     assert by_key["cleanup_drives"].direction is Direction.HIGHER
     assert sum(indicator.scored for indicator in DEFAULT_INDICATORS) == 10
+    assert by_key["births"].unit == "trẻ"
+    assert by_key["cashless_pct"].label_in("vi") == "Người dùng thanh toán không dùng tiền mặt"
+    assert all("(" not in indicator.label_in("vi") for indicator in DEFAULT_INDICATORS)
+
+
+def test_default_sheet_sums_to_100_with_targets_and_recorded_figures() -> None:
+    """DESIGN.md "Scoring": ten criteria, 100 points; the rest recorded but never ranked."""
+    by_key = {indicator.key: indicator for indicator in DEFAULT_INDICATORS}
+    sheet = {indicator.key: indicator.points for indicator in DEFAULT_INDICATORS if indicator.on_sheet}
+    assert sheet == {
+        "security_incidents": 15,
+        "mediation_settled": 10,
+        "waste_sorting_pct": 15,
+        "cleanup_drives": 10,
+        "meeting_attendance_pct": 10,
+        "vneid_level2_pct": 10,
+        "cashless_pct": 5,
+        "health_insurance_pct": 10,
+        "no_fire": 10,
+        "no_mass_complaints": 5,
+    }
+    assert sum(sheet.values()) == 100
+    targets = {key: by_key[key].target for key in sheet}
+    assert targets == {
+        "security_incidents": 0,
+        "mediation_settled": 80,
+        "waste_sorting_pct": 90,
+        "cleanup_drives": 2,
+        "meeting_attendance_pct": 80,
+        "vneid_level2_pct": 90,
+        "cashless_pct": 70,
+        "health_insurance_pct": 93,
+        "no_fire": None,
+        "no_mass_complaints": None,
+    }
+    assert by_key["security_incidents"].deduct == 5
+    assert by_key["mediation_settled"].share_of == "mediation_cases"
+    for key in ("poor_households", "fund_contributions", "petitions", "mediation_cases", "births"):
+        assert by_key[key].direction is Direction.NEUTRAL and not by_key[key].on_sheet, key
+    assert by_key["poor_households"].frequency is Frequency.YEARLY
 
 
 def test_label_falls_back_to_vietnamese() -> None:
@@ -136,7 +184,7 @@ def test_fingerprint_does_not_depend_on_int_or_float() -> None:
         {"key": "births_total"},
         {"label": {"vi": "Số trẻ sinh ra", "en": "Births"}},
         {"help": {"vi": "khác", "en": "other"}},
-        {"unit": "trẻ"},
+        {"unit": "người"},
         {"kind": Kind.NUMBER},
         {"min": 1},
         {"max": 31},
@@ -166,9 +214,9 @@ def test_fingerprint_changes_with_order_and_choices() -> None:
 
 
 def test_default_fingerprint_did_not_move() -> None:
-    """The fields added for points, seasons and free answers stay out of an unchanged catalogue's id
-    (it moved once, when the default catalogue gained its photo and text questions and a yearly one)."""
-    assert catalogue_fingerprint(DEFAULT_INDICATORS) == "de83aba5730622e0"
+    """Pinned so a change to the built-in catalogue is deliberate (it became the points sheet in issue
+    11, then gained its photo and text questions and a yearly one); fields at their defaults stay out."""
+    assert catalogue_fingerprint(DEFAULT_INDICATORS) == "e09fc820ff09832c"
 
 
 @pytest.mark.parametrize(
@@ -181,6 +229,7 @@ def test_default_fingerprint_did_not_move() -> None:
         {"asked_in": (1,)},
         {"max_length": 500},
         {"max_photos": 2},
+        {"share_of": "deaths"},
     ],
     ids=lambda change: next(iter(change)),
 )

@@ -83,9 +83,10 @@ def test_example_file_loads() -> None:
     assert all(80 <= group.households <= 900 for group in ward_file.groups)
     assert {group.block for group in ward_file.groups} == {"Khu vực 1", "Khu vực 2"}
     assert ward_file.indicators == DEFAULT_INDICATORS
-    assert len(ward_file.indicators) == 17
+    assert len(ward_file.indicators) == 21
     assert ward_file.indicators_from_file is False
     assert ward_file.path == EXAMPLE
+    assert ward_file.ward.scoring is Scoring.POINTS and ward_file.bands == POINTS_BANDS
 
 
 def test_example_file_commented_indicator_is_valid(tmp_path: Path) -> None:
@@ -213,6 +214,7 @@ def test_file_with_default_catalogue_has_same_fingerprint(tmp_path: Path) -> Non
             f'help = {{ vi = "{indicator.help["vi"]}", en = "{indicator.help["en"]}" }}',
             f'unit = "{indicator.unit}"',
             f'kind = "{indicator.kind}"',
+            f'frequency = "{indicator.frequency}"',
         ]
         if indicator.kind in (Kind.TEXT, Kind.PHOTO):  # free answers are never scored, optional by default
             lines.append(
@@ -220,10 +222,10 @@ def test_file_with_default_catalogue_has_same_fingerprint(tmp_path: Path) -> Non
                 f"{indicator.max_length or indicator.max_photos}"
             )
         else:
-            lines += [f'direction = "{indicator.direction}"', f"weight = {indicator.weight}"]
-        if indicator.frequency is not Frequency.MONTHLY:
-            lines.append(f'frequency = "{indicator.frequency}"')
-        for name in ("min", "max", "soft_min", "soft_max"):
+            lines.append(f'direction = "{indicator.direction}"')
+        if indicator.share_of:
+            lines.append(f'share_of = "{indicator.share_of}"')
+        for name in ("min", "max", "soft_min", "soft_max", "points", "target", "deduct"):
             value = getattr(indicator, name)
             if value is not None:
                 lines.append(f"{name} = {value}")
@@ -572,8 +574,15 @@ def band_names(ward_file: WardFile, language: str = "vi") -> list[tuple[str, flo
 TODAYS_BANDS = [("Xuất sắc", 90), ("Tiên tiến", 80), ("Hoàn thành", 70), ("Chưa hoàn thành", 0)]
 
 
-def test_old_format_example_keeps_relative_scoring_and_todays_bands() -> None:
-    ward_file = load_ward_config(EXAMPLE)
+#: The example ward file as it was before the points sheet became the default.
+OLD_EXAMPLE = EXAMPLE.read_text(encoding="utf-8").replace(
+    "report_deadline_day = 5 ",
+    "bands = { xuat_sac = 90, tien_tien = 80, hoan_thanh = 70 }\nreport_deadline_day = 5 ",
+)
+
+
+def test_old_format_example_keeps_relative_scoring_and_todays_bands(tmp_path: Path) -> None:
+    ward_file = load_text(tmp_path, OLD_EXAMPLE)
     assert ward_file.ward.scoring is Scoring.RELATIVE
     assert band_names(ward_file) == TODAYS_BANDS
     assert band_names(ward_file, "en")[0] == ("Excellent", 90)
@@ -621,7 +630,7 @@ def test_minimal_file_new_defaults(tmp_path: Path) -> None:
     ward_file = load_text(tmp_path, WARD)
     ward = ward_file.ward
     assert (ward.code, ward_file.code) == (None, "WARD")
-    assert ward.scoring is Scoring.RELATIVE
+    assert ward.scoring is Scoring.POINTS
     assert (ward.address, ward.unit, ward.head_title, ward.kind) == (
         "anh/chị",
         "tổ dân phố",
@@ -630,7 +639,7 @@ def test_minimal_file_new_defaults(tmp_path: Path) -> None:
     )
     assert (ward.broadcast_give_up_hours, ward.backup_dir) == (24, None)
     assert (ward.backup_keep_days, ward.prune_after_days) == (30, 30)
-    assert band_names(ward_file) == TODAYS_BANDS
+    assert ward_file.bands == POINTS_BANDS
     assessment = ward_file.assessment
     assert assessment.family_title == {"vi": "Gia đình văn hóa", "en": "Cultured family"}
     assert assessment.group_title == {"vi": "Tổ dân phố văn hóa", "en": "Cultured residential group"}
@@ -750,7 +759,7 @@ def test_scoring_is_points_when_an_indicator_gives_points(tmp_path: Path) -> Non
     waste, incidents = ward_file.indicators
     assert (waste.points, waste.target, waste.deduct) == (15, 90, None)
     assert (incidents.points, incidents.target, incidents.deduct) == (15, 0, 5)
-    # Nothing scores by points yet: today's standings keep their default weight.
+    # The weight a directional indicator gets by default only matters under scoring = "relative".
     assert waste.scored and waste.weight == 10
     assert ward_file.bands == POINTS_BANDS
     assert not ward_file.bands[-1].public
@@ -759,7 +768,7 @@ def test_scoring_is_points_when_an_indicator_gives_points(tmp_path: Path) -> Non
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param(WARD, id="no-indicators"),
+        pytest.param(WARD + "bands = { xuat_sac = 90 }\n", id="older-bands-table"),
         pytest.param(WARD + SCORED.format(extra="weight = 5"), id="weight"),
         pytest.param(WARD + SCORED.format(extra=""), id="neither-weight-nor-points"),
         pytest.param(WARD + INDICATOR.format(extra=""), id="unscored-only"),
@@ -774,6 +783,28 @@ def test_scoring_written_out(tmp_path: Path) -> None:
     assert points.ward.scoring is Scoring.POINTS
     relative = load_text(tmp_path, WARD + 'scoring = "relative"\n' + SCORED.format(extra="weight = 5"))
     assert relative.ward.scoring is Scoring.RELATIVE
+
+
+def test_the_built_in_catalogue_is_a_points_sheet(tmp_path: Path) -> None:
+    """Without [[indicators]] the built-in sheet scores by points, asked for or left to the default;
+    scoring = "relative" still works with it (every scored indicator weighs 10)."""
+    for text in (WARD, WARD + 'scoring = "points"\n'):
+        ward_file = load_text(tmp_path, text)
+        assert ward_file.ward.scoring is Scoring.POINTS and ward_file.bands == POINTS_BANDS
+    relative = load_text(tmp_path, WARD + 'scoring = "relative"\n')
+    assert relative.ward.scoring is Scoring.RELATIVE
+    assert band_names(relative) == TODAYS_BANDS
+
+
+def test_share_of_names_a_count_of_the_file(tmp_path: Path) -> None:
+    cases = INDICATOR.format(extra="").replace('key = "births"', 'key = "cases"')
+    settled = SCORED.format(extra='points = 10\ntarget = 80\nshare_of = "cases"').replace(
+        'kind = "percent"', 'kind = "integer"'
+    )
+    ward_file = load_text(tmp_path, WARD + cases + settled)
+    assert ward_file.indicators[1].share_of == "cases"
+    with pytest.raises(WardConfigError, match='share_of "nothing" must name another'):
+        load_text(tmp_path, WARD + cases + settled.replace('share_of = "cases"', 'share_of = "nothing"'))
 
 
 def test_yesno_lower_needs_no_deduct(tmp_path: Path) -> None:
@@ -901,8 +932,8 @@ def test_public_models_survive_dataclasses_replace() -> None:
 def test_default_ward_file_new_fields() -> None:
     ward_file = default_ward_file()
     assert ward_file.code == "WARD"
-    assert ward_file.ward.scoring is Scoring.RELATIVE
-    assert band_names(ward_file) == TODAYS_BANDS
+    assert ward_file.ward.scoring is Scoring.POINTS
+    assert ward_file.bands == POINTS_BANDS
     assert ward_file.assessment == Assessment() and ward_file.awards == Awards()
     assert ward_file.ward == WardSettings(name="Phường")
 
@@ -969,12 +1000,6 @@ def test_pydantic_models_refuse_bad_values_in_code() -> None:
             WARD + 'scoreing = "points"\n',
             '[ward]: unknown key "scoreing" (did you mean "scoring"?)',
             id="typo",
-        ),
-        pytest.param(
-            WARD + 'scoring = "points"\n',
-            '[ward] scoring: "points" needs [[indicators]] with points; the built-in catalogue is scored '
-            "by weight",
-            id="points-without-indicators",
         ),
         # [[bands]]
         pytest.param(

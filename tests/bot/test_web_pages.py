@@ -24,10 +24,11 @@ async def test_kept_standings_follow_every_new_report(reporting: RunningBot) -> 
         pairs = []
         async with unit_of_work(reporting.wiring.factory) as uow:
             for period in periods:
+                tz = reporting.wiring.timezone_of(WARD)
                 kept, _pictures = await cached_standings(
-                    uow, cache, ward, WARD, period, group_ids=None, weights=None
+                    uow, cache, ward, WARD, period, group_ids=None, weights=None, tz=tz
                 )
-                fresh = await compute_standings(uow, period, ward.indicators, ward.ward.bands, ward_id=WARD)
+                fresh = await compute_standings(uow, period, ward, ward_id=WARD, tz=tz)
                 pairs.append((kept, fresh))
         return pairs
 

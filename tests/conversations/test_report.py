@@ -284,3 +284,57 @@ async def test_a_confirm_without_edits_does_not_undo_someone_elses_fix(reporting
 
     assert "không có thay đổi" in texts(await binh.presses("✅ Xác nhận", deputy_summary))
     assert dict(await stored(reporting, "SELECT key, value FROM report_values"))["births"] == 5.0
+
+
+#: The built-in points sheet's questions (label as asked) and a head's answers.
+DEFAULT_ANSWERS = {
+    "Số trẻ sinh": "1",
+    "Số người mất": "0",
+    "Nhân khẩu chuyển đến": "2",
+    "Nhân khẩu chuyển đi": "1",
+    "Đăng ký tạm trú mới": "3",
+    "Vụ việc an ninh trật tự": "0",
+    "Vụ việc phát sinh cần hòa giải": "2",
+    "Vụ việc hòa giải thành": "2",
+    "Đơn thư, kiến nghị": "1",
+    "Hộ phân loại rác tại nguồn": "92",
+    "Buổi tổng vệ sinh": "2",
+    "Ủng hộ các quỹ": "1 triệu",
+    "Hộ nghèo, cận nghèo": "4",
+    "Công dân từ 14 tuổi có VNeID mức 2": "85",
+    "Người dùng thanh toán không dùng tiền mặt": "70",
+    "Hộ dự họp, sinh hoạt tổ": "80",
+    "Người tham gia BHYT": "90",
+    "Không để xảy ra cháy, nổ": "Có",
+    "Không có đơn thư vượt cấp, khiếu kiện đông người": "Có",
+    "Ảnh buổi tổng vệ sinh": "Bỏ qua",
+    "Kiến nghị, đề xuất": "Đề nghị sửa đèn ngõ 5",
+}
+
+
+async def test_the_built_in_points_sheet_as_a_head_reports_it(running: RunningBot) -> None:
+    """Every question of the default catalogue asked in October (poor households wait for December);
+    cases settled cannot outnumber the cases that arose; the month then scores on the sheet of 100
+    (worked out below) with the ward's top band."""
+    head = await appoint(running, 501, "Nam")
+    await head.says("/report")
+    asked = texts(await head.presses("Tháng 10/2026"))
+    seen: list[str] = []
+    while "✅ Xác nhận" not in asked:
+        label = next(label for label in DEFAULT_ANSWERS if f"{label} (" in asked or f"{label}\n" in asked)
+        seen.append(label)
+        answer = DEFAULT_ANSWERS[label]
+        if label == "Vụ việc hòa giải thành":
+            refused = texts(await head.says("3"))
+            assert "Tối đa 2 vụ: không quá “Vụ việc phát sinh cần hòa giải”." in refused
+        sent = await (head.presses(answer) if answer in ("Có", "Bỏ qua") else head.says(answer))
+        asked = texts(sent)
+    assert seen == [label for label in DEFAULT_ANSWERS if label != "Hộ nghèo, cận nghèo"]
+    assert "Số trẻ sinh: 1 trẻ" in asked
+    assert "✅ Đã gửi báo cáo tháng 10/2026" in texts(await head.presses("✅ Xác nhận"))
+
+    staff = running.person(1, "Cán bộ")
+    table = texts(await staff.says("/standings 2026-10"))
+    # 15 (no incident) + 10 (2 of 2 settled) + 15 (92 ≥ 90) + 10 (2 clean-ups) + 85/90 × 10
+    # + 5 (70 %) + 10 (80 %) + 90/93 × 10 + 10 + 5 = 99,12 → 99,1.
+    assert "1. TDP01 Tổ dân phố số 1 — 99,1 · Hoàn thành xuất sắc" in table

@@ -220,4 +220,3 @@ async def photo_count(running: RunningBot, *, submitted: bool = False) -> int:
     async with running.wiring.engine.connect() as connection:
         counted = await connection.execute(text(f"SELECT count(*) FROM report_photos{where}"))
         return int(counted.scalar_one())
-

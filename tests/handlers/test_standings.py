@@ -40,8 +40,10 @@ async def test_two_groups_are_ranked_in_text_and_chart(reporting: RunningBot) ->
     table = texts(answer)
     assert "🏆 Bảng xếp hạng tháng 10/2026 — Phường Tràng Cát" in table
     lines = table.splitlines()
-    assert lines[1].startswith("1. TDP02 Tổ dân phố số 2 — 100")
-    assert lines[2].startswith("▶ 2. TDP01 Tổ dân phố số 1 — 0") and "Chưa hoàn thành" in lines[2]
+    assert lines[1].startswith("⏳ Tạm tính")  # 3 November: October may still be reported until the 5th
+    assert lines[2].startswith("1. TDP02 Tổ dân phố số 2 — 100")
+    # A ward file of the older format keeps today's bands, every one of them public.
+    assert lines[3].startswith("▶ 2. TDP01 Tổ dân phố số 1 — 0") and "Chưa hoàn thành" in lines[3]
     photo = answer[-1]
     assert photo.method == "sendPhoto" and photo.photo is not None and photo.photo.startswith(b"\x89PNG")
 
