@@ -1,0 +1,76 @@
+"""`wardbot` with counters, for the benchmarks: SQL statements and transactions, optionally a profile.
+
+`python -m bench.instrumented_bot run` is `wardbot run` with SQLAlchemy event listeners on every
+engine counting statements (by their text) and transactions. At exit (SIGTERM ends the bot
+cleanly) the counts go to the JSON file named by BENCH_STATS, and with BENCH_PROFILE a cProfile
+of the whole run goes to that file. Nothing of this is in the bot itself: the benchmark measures
+the same code a ward runs.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import json
+import os
+import sys
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+statements: Counter[str] = Counter()
+transactions = Counter[str]()
+
+
+def _statement(conn: Any, cursor: Any, text: str, params: Any, context: Any, many: bool) -> None:
+    statements[" ".join(text.split())[:160]] += 1
+
+
+def _begin(conn: Any) -> None:
+    transactions["begin"] += 1
+
+
+def _commit(conn: Any) -> None:
+    transactions["commit"] += 1
+
+
+def _rollback(conn: Any) -> None:
+    transactions["rollback"] += 1
+
+
+def _write(path: str) -> None:
+    data = {
+        "statements": sum(statements.values()),
+        "transactions": dict(transactions),
+        "by_statement": statements.most_common(60),
+    }
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump(data, out, ensure_ascii=False, indent=1)
+
+
+def main(argv: list[str]) -> int:
+    """Run the command line with the counters on; write what they counted at the end."""
+    event.listen(Engine, "before_cursor_execute", _statement)
+    event.listen(Engine, "begin", _begin)
+    event.listen(Engine, "commit", _commit)
+    event.listen(Engine, "rollback", _rollback)
+    from bot.cli import main as cli
+
+    profile_path = os.environ.get("BENCH_PROFILE")
+    profiler = cProfile.Profile() if profile_path else None
+    try:
+        if profiler is not None:
+            profiler.enable()
+        return cli(argv)
+    finally:
+        if profiler is not None and profile_path:
+            profiler.disable()
+            profiler.dump_stats(profile_path)
+        stats_path = os.environ.get("BENCH_STATS")
+        if stats_path:
+            _write(stats_path)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
