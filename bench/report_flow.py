@@ -26,6 +26,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bench.rush import (
     BotProcess,
@@ -120,9 +121,8 @@ def ward_file(groups: int) -> str:
     """A ward of `groups` groups and eight indicators of every kind a report asks."""
     parts = ['[ward]\nname = "Phường Rush"\ncode = "RUSH"\nreport_deadline_day = 5\n']
     for number in range(1, groups + 1):
-        parts.append(
-            f'[[groups]]\ncode = "TDP{number:03d}"\nname = "Tổ dân phố số {number}"\nhouseholds = {100 + number}\n'
-        )
+        code, name = f"TDP{number:03d}", f"Tổ dân phố số {number}"
+        parts.append(f'[[groups]]\ncode = "{code}"\nname = "{name}"\nhouseholds = {100 + number}\n')
     return "\n".join(parts) + INDICATORS
 
 
@@ -261,7 +261,7 @@ class Run:
     name: str
     rush: Crowd
     stepping: Crowd
-    stats: dict[str, object] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)
 
 
 async def run_echo(folder: Path, heads: int, stepping: int) -> Run:
@@ -277,7 +277,9 @@ async def run_echo(folder: Path, heads: int, stepping: int) -> Run:
     return Run("echo bot (PTB, baseline)", rush, step)
 
 
-async def run_wardbot(folder: Path, heads: int, stepping: int, *, database: str | None, stats: bool) -> Run:
+async def run_wardbot(
+    folder: Path, heads: int, stepping: int, *, database: str | None, stats: bool, profile: str | None = None
+) -> Run:
     groups = heads + stepping
     ward = folder / "rush.toml"
     ward.write_text(ward_file(groups), encoding="utf-8")
@@ -290,6 +292,8 @@ async def run_wardbot(folder: Path, heads: int, stepping: int, *, database: str 
         if stats:
             module = "bench.instrumented_bot"
             env["BENCH_STATS"] = str(stats_file)
+            if profile:
+                env["BENCH_PROFILE"] = profile
         bot = start_process(module, ["run"], env, folder, "wardbot")
         try:
             await wait_polling(fake, bot)
@@ -350,12 +354,12 @@ def render(echo: Run, ward: Run, heads: int, stepping: int) -> str:
     ]
     out = [table(header, rows)]
     if ward.stats:
-        updates = int(ward.stats["updates"])  # type: ignore[call-overload]
+        updates = int(ward.stats["updates"])
         transactions = ward.stats.get("transactions", {})
         begun = int(transactions.get("begin", 0)) if isinstance(transactions, dict) else 0
         out.append(
             f"\nSQL per update (whole run incl. start and setup, {updates} updates): "
-            f"{int(ward.stats['statements']) / updates:.1f} statements, "  # type: ignore[call-overload]
+            f"{int(ward.stats['statements']) / updates:.1f} statements, "
             f"{begun / updates:.2f} transactions"
         )
     return "\n".join(out)
@@ -365,12 +369,19 @@ async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="wardbot-rush-") as name:
         folder = Path(name)
         echo = await run_echo(folder, args.heads, args.stepping)
-        ward = await run_wardbot(folder, args.heads, args.stepping, database=args.database, stats=args.stats)
+        ward = await run_wardbot(
+            folder,
+            args.heads,
+            args.stepping,
+            database=args.database,
+            stats=args.stats or bool(args.profile),
+            profile=args.profile,
+        )
         print(f"Report flow rush, {load()} (before), steps per report {steps_of_report()}:\n")
         print(render(echo, ward, args.heads, args.stepping))
         if args.stats and ward.stats:
             print("\nMost frequent statements:")
-            for text, count in ward.stats.get("by_statement", [])[:25]:  # type: ignore[union-attr]
+            for text, count in ward.stats.get("by_statement", [])[:25]:
                 print(f"{count:7d}  {text}")
 
 
@@ -380,8 +391,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stepping", type=int, default=20, help="people for the latency figures")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 6 and 3 people")
     parser.add_argument("--stats", action="store_true", help="count SQL statements and transactions")
+    parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the bot's run to FILE")
     parser.add_argument("--database", help="a PostgreSQL URL instead of a fresh SQLite file")
     args = parser.parse_args(argv)
+    if args.profile:
+        args.profile = str(Path(args.profile).resolve())
     if args.quick:
         args.heads, args.stepping = 6, 3
     return args

@@ -113,7 +113,9 @@ def bot_environment(fake: FakeBotApi, folder: Path, **extra: str) -> dict[str, s
     return env
 
 
-def start_process(module: str, args: Sequence[str], env: dict[str, str], folder: Path, name: str) -> BotProcess:
+def start_process(
+    module: str, args: Sequence[str], env: dict[str, str], folder: Path, name: str
+) -> BotProcess:
     """`python -m module args` in `folder`, its output to `folder/name.log`."""
     log = folder / f"{name}.log"
     with log.open("ab") as out:
@@ -168,7 +170,10 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
             return "–" if math.isnan(value) else f"{value:,.1f}" if abs(value) >= 10 else f"{value:.2f}"
         return str(value)
 
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
     return "\n".join(lines)
 
