@@ -23,8 +23,14 @@ statements: Counter[str] = Counter()
 transactions = Counter[str]()
 
 
+TRACE = os.environ.get("BENCH_TRACE")
+_trace = open(TRACE, "a", encoding="utf-8") if TRACE else None  # noqa: SIM115 (open for the whole run)
+
+
 def _statement(conn: Any, cursor: Any, text: str, params: Any, context: Any, many: bool) -> None:
     statements[" ".join(text.split())[:160]] += 1
+    if _trace is not None:
+        _trace.write(" ".join(text.split())[:230] + "\n")
 
 
 def _begin(conn: Any) -> None:

@@ -278,7 +278,14 @@ async def run_echo(folder: Path, heads: int, stepping: int) -> Run:
 
 
 async def run_wardbot(
-    folder: Path, heads: int, stepping: int, *, database: str | None, stats: bool, profile: str | None = None
+    folder: Path,
+    heads: int,
+    stepping: int,
+    *,
+    database: str | None,
+    stats: bool,
+    profile: str | None = None,
+    trace: str | None = None,
 ) -> Run:
     groups = heads + stepping
     ward = folder / "rush.toml"
@@ -292,6 +299,8 @@ async def run_wardbot(
         if stats:
             module = "bench.instrumented_bot"
             env["BENCH_STATS"] = str(stats_file)
+            if trace:
+                env["BENCH_TRACE"] = trace
             if profile:
                 env["BENCH_PROFILE"] = profile
         bot = start_process(module, ["run"], env, folder, "wardbot")
@@ -376,6 +385,7 @@ async def main_async(args: argparse.Namespace) -> None:
             database=args.database,
             stats=args.stats or bool(args.profile),
             profile=args.profile,
+            trace=args.trace,
         )
         print(f"Report flow rush, {load()} (before), steps per report {steps_of_report()}:\n")
         print(render(echo, ward, args.heads, args.stepping))
@@ -392,10 +402,14 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a smoke run: 6 and 3 people")
     parser.add_argument("--stats", action="store_true", help="count SQL statements and transactions")
     parser.add_argument("--profile", metavar="FILE", help="write a cProfile of the bot's run to FILE")
+    parser.add_argument("--trace", metavar="FILE", help="write every SQL statement of the bot to FILE")
     parser.add_argument("--database", help="a PostgreSQL URL instead of a fresh SQLite file")
     args = parser.parse_args(argv)
     if args.profile:
         args.profile = str(Path(args.profile).resolve())
+    if args.trace:
+        args.trace = str(Path(args.trace).resolve())
+        args.stats = True
     if args.quick:
         args.heads, args.stepping = 6, 3
     return args

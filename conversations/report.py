@@ -283,7 +283,7 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
     if current is not None and not current.skipped:
         lines.append(_("Now: {value}").format(value=format_value(indicator, current.value, language)))
     else:
-        last = (await previous_values(turn.uow, draft.group_id, draft.month)).get(indicator.key)
+        last = (await previous_values(turn.uow, draft)).get(indicator.key)
         if last is not None:
             lines.append(_("Last month: {value}").format(value=format_value(indicator, last, language)))
     choices: list[list[Choice]] = []
