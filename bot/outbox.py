@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
@@ -44,7 +45,7 @@ from storage.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
-BATCH = 8  # broadcast messages claimed at once, and so at most this many 'sending' per worker
+BATCH = 8  # broadcast messages in flight at once, and so at most this many 'sending' per worker
 POLL_INTERVAL = 1.0  # seconds between looks at the outbox when nobody wakes the worker
 MAX_GROUP_WAIT = 1.0  # a group chat busier than this is handed back and skipped until it has room
 MAX_RETRY_WAIT = 120.0  # seconds between attempts after a 5xx or network error, at the most
@@ -196,6 +197,7 @@ class OutboxWorker:
         self._reports_checked = 0.0
         self._anchor: tuple[datetime, float] | None = None
         self.recorder = Recorder(wiring)
+        self._sending = 0  # broadcast messages claimed by the loop and not yet recorded
         self.retry_base, self.retry_cap = 1.0, MAX_RETRY_WAIT  # seconds: 1, 2, 4 … up to 2 minutes
 
     @property
@@ -279,18 +281,26 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         recovered = not self.recover
-        while not self._stopping:
-            try:
-                if not recovered:
-                    await self._recover()
-                    recovered = True
-                worked = await self._round()
-            except Exception:
-                log.exception("outbox round failed; trying again shortly")
-                worked = False
-            if not worked and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        inflight: dict[str, asyncio.Task[None]] = {}  # by chat: one chat's messages go one at a time
+        try:
+            while not self._stopping:
+                try:
+                    if not recovered:
+                        await self._recover()
+                        recovered = True
+                    worked = await self._round(inflight)
+                except Exception:
+                    log.exception("outbox round failed; trying again shortly")
+                    worked = False
+                if not worked and not self._stopping:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            await asyncio.gather(*inflight.values(), return_exceptions=True)
+        except asyncio.CancelledError:
+            for task in inflight.values():
+                task.cancel()
+            await asyncio.gather(*inflight.values(), return_exceptions=True)
+            raise
 
     async def _recover(self) -> None:
         """Before the first claim: what this (single) process left 'sending' is sent again now."""
@@ -301,34 +311,59 @@ class OutboxWorker:
                 "%s outbox message(s) were in flight when the bot stopped; sending them again", recovered
             )
 
-    async def _round(self) -> bool:
-        """Claim a batch, send it, report finished broadcasts; False when there was nothing to do."""
+    async def _round(self, inflight: dict[str, asyncio.Task[None]]) -> bool:
+        """Claim what fits beside the sends in flight and start sending it; report finished broadcasts.
+
+        Up to `batch` messages are in flight, and more are claimed once half of them are done, so
+        the pace is the platform's limit rather than claim, send, record, claim again. A chat with a
+        message in flight is not claimed from: its messages go out in order. False: nothing to do.
+        """
         self._wake.clear()
+        if self._sending > self.batch // 2:
+            await asyncio.wait(set(inflight.values()), return_when=asyncio.FIRST_COMPLETED)
+            return True
         busy = set().union(*(sender.limiter.saturated_groups() for sender in self.senders.values()))
         async with unit_of_work(self.wiring.factory) as uow:
             claimed = await claim_due(
                 uow,
                 platforms=list(self.senders),
                 now=self.now(),
-                limit=self.batch,
+                limit=self.batch - self._sending,
                 claimed_by=self.wiring.instance,
-                skip_chats=busy,
+                skip_chats=busy | set(inflight),
                 lease=self.wiring.lease,
             )
+        by_chat: dict[str, list[ClaimedMessage]] = {}
+        for message in claimed:
+            by_chat.setdefault(message.chat_external_id, []).append(message)
+        for chat, messages in by_chat.items():
+            self._sending += len(messages)
+            task = asyncio.get_running_loop().create_task(self._deliver_in_order(messages))
+            inflight[chat] = task
+            task.add_done_callback(functools.partial(self._sent, inflight, chat, len(messages)))
         if claimed:
-            outcomes = await asyncio.gather(
-                *(self._deliver(self.senders[m.platform], m, reply=m.is_reply) for m in claimed),
-                return_exceptions=True,
-            )
-            for message, outcome in zip(claimed, outcomes, strict=True):
-                if isinstance(outcome, BaseException):
-                    log.error("outbox message %s: outcome not recorded", message.id, exc_info=outcome)
             self._check_reports = True
         if self._check_reports or time.monotonic() - self._reports_checked > REPORT_CHECK:
             self._check_reports = False
             self._reports_checked = time.monotonic()
             await self._report_finished()
         return bool(claimed)
+
+    async def _deliver_in_order(self, messages: list[ClaimedMessage]) -> None:
+        """One chat's claimed messages, one after the other, each recorded as soon as it is answered."""
+        for message in messages:
+            try:
+                await self._deliver(self.senders[message.platform], message, reply=message.is_reply)
+            except Exception as error:
+                log.error("outbox message %s: outcome not recorded", message.id, exc_info=error)
+
+    def _sent(self, inflight: dict[str, asyncio.Task[None]], chat: str, count: int, _task: object) -> None:
+        """A chat's sends are recorded: room for more; when none is left, look for finished broadcasts."""
+        inflight.pop(chat, None)
+        self._sending -= count
+        if not inflight:
+            self._check_reports = True
+            self._wake.set()
 
     async def _record(self, *outcomes: Outcome) -> None:
         await self.recorder.record(*outcomes)
