@@ -25,8 +25,10 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bench.rush import (
     BotProcess,
@@ -45,6 +47,7 @@ from bot.simulator import FakeUser, SentMessage
 STAFF_ID = 1
 HEAD_IDS = 100_000  # head n is user HEAD_IDS + n
 STEP_TIMEOUT = 120.0
+WARD_TIMEZONE = ZoneInfo("Asia/Ho_Chi_Minh")
 
 INDICATORS = """
 [[indicators]]
@@ -178,23 +181,23 @@ class Walker:
 
 
 def actionable(message: SentMessage) -> bool:
-    """A message a head acts on: a question, the month choice, the summary, the receipt."""
+    """A message a head acts on: a question, the summary, the receipt."""
     text = message.text or ""
     if message.edited_message_id is not None:
         return False
     return (
         DONE in text
-        or "tháng nào" in text
         or any(b.text == CONFIRM for b in message.flat_buttons)
         or any(label in text for label, _reply, _button in ANSWERS)
     )
 
 
 async def report(walker: Walker) -> None:
-    """A head walks a whole report: /report, the month, eight answers, the summary's confirmation."""
-    said = await walker.says("/report", actionable)
-    if said.buttons and "tháng nào" in (said.text or ""):
-        said = await walker.presses(said, said.flat_buttons[0].text, actionable)
+    """A head walks a whole report: /report for this month, eight answers, the summary's confirmation."""
+    month = datetime.now(WARD_TIMEZONE).strftime(
+        "%Y-%m"
+    )  # this month: no month choice, the same steps any day
+    said = await walker.says(f"/report {month}", actionable)
     for _ in range(len(ANSWERS) + 2):
         text = said.text or ""
         if DONE in text:
@@ -212,8 +215,8 @@ async def report(walker: Walker) -> None:
 
 
 def steps_of_report() -> int:
-    """Updates one report takes: /report, the month, the answers, the confirmation."""
-    return 1 + 1 + len(ANSWERS) + 1
+    """Updates one report takes: /report, the answers, the confirmation."""
+    return 1 + len(ANSWERS) + 1
 
 
 async def echo_walk(walker: Walker) -> None:
