@@ -91,6 +91,17 @@ class OutboxRepository:
     async def message(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
 
+    async def replies_in_flight_before(self, platform: str, chat_id: str, message_id: int) -> bool:
+        """Whether an earlier reply to this chat is still being sent (by another worker, an earlier turn)."""
+        earlier = select(OutboxMessage.id).where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.chat_external_id == chat_id,
+            OutboxMessage.broadcast_id.is_(None),
+            OutboxMessage.id < message_id,
+            OutboxMessage.status == SENDING,
+        )
+        return bool(await self.session.scalar(select(exists(earlier))))
+
     async def due(
         self, platforms: Collection[str], now: datetime, limit: int, *, skip_chats: Collection[str] = ()
     ) -> Sequence[OutboxMessage]:
