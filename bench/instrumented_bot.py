@@ -55,8 +55,23 @@ def _write(path: str) -> None:
         json.dump(data, out, ensure_ascii=False, indent=1)
 
 
+async def _inline(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """aiosqlite's call, made in the event loop's thread instead of handed to the connection's thread."""
+    if not self._running or not self._connection:
+        raise ValueError("Connection closed")
+    return fn(*args, **kwargs)
+
+
 def main(argv: list[str]) -> int:
     """Run the command line with the counters on; write what they counted at the end."""
+    if os.environ.get("BENCH_INLINE_SQLITE"):  # an experiment: what the thread hand-overs cost
+        import sqlite3
+
+        import aiosqlite.core
+
+        aiosqlite.core.Connection._execute = _inline  # type: ignore[method-assign]
+        connect = sqlite3.connect
+        sqlite3.connect = lambda *a, **k: connect(*a, **(k | {"check_same_thread": False}))
     event.listen(Engine, "before_cursor_execute", _statement)
     event.listen(Engine, "begin", _begin)
     event.listen(Engine, "commit", _commit)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -304,6 +305,8 @@ async def run_wardbot(
             env["BENCH_STATS"] = str(stats_file)
             if trace:
                 env["BENCH_TRACE"] = trace
+            if os.environ.get("BENCH_INLINE_SQLITE"):
+                env["BENCH_INLINE_SQLITE"] = "1"
             if profile:
                 env["BENCH_PROFILE"] = profile
         bot = start_process(module, ["run"], env, folder, "wardbot")

@@ -47,6 +47,7 @@ class FloodLimiter:
         *,
         broadcast_per_second: int | None = None,
         reply_reserve: int = 0,
+        broadcast_gap: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock = clock
@@ -59,12 +60,15 @@ class FloodLimiter:
         self.reply_reserve = reply_reserve
         self.replies = RollingWindow(per_second, 1.0)
         self.next_broadcast = 0.0  # the earliest moment of the next broadcast call (even spacing)
+        self.broadcast_gap = self.base_gap = broadcast_gap  # seconds between broadcasts; default 1 / limit
 
     def set_share(self, fraction: float) -> None:
         """Pace at `fraction` of the limits: the other workers sharing the bot's token use the rest."""
         per_second, broadcast, group = self.base
         self.overall.limit = max(1, int(per_second * fraction))
         self.broadcasts.limit = max(1, int(broadcast * fraction))
+        if self.base_gap is not None:
+            self.broadcast_gap = self.base_gap / max(fraction, 1e-6)
         if group is not None:
             self.per_group_minute = max(1, int(group * fraction))
             for window in self.groups.values():
@@ -120,7 +124,7 @@ class FloodLimiter:
         self.overall.record(now)
         if broadcast:
             self.broadcasts.record(now)
-            gap = 1.0 / self.broadcasts.limit
+            gap = max(self.broadcast_gap or 0.0, 1.0 / self.broadcasts.limit)
             # A call that woke a little late keeps the schedule (the next one may catch up within
             # the window); after a pause the schedule starts again from now, with no burst.
             start = self.next_broadcast if now - self.next_broadcast < gap else now
