@@ -13,6 +13,7 @@ import cProfile
 import json
 import os
 import sys
+import time
 from collections import Counter
 from typing import Any
 
@@ -27,28 +28,50 @@ TRACE = os.environ.get("BENCH_TRACE")
 _trace = open(TRACE, "a", encoding="utf-8") if TRACE else None  # noqa: SIM115 (open for the whole run)
 
 
+timing: dict[str, float] = {}
+_open: dict[int, float] = {}
+_running: dict[int, float] = {}
+
+
 def _statement(conn: Any, cursor: Any, text: str, params: Any, context: Any, many: bool) -> None:
     statements[" ".join(text.split())[:160]] += 1
+    _running[id(conn)] = time.perf_counter()
     if _trace is not None:
         _trace.write(" ".join(text.split())[:230] + "\n")
 
 
+def _after(conn: Any, cursor: Any, text: str, params: Any, context: Any, many: bool) -> None:
+    started = _running.pop(id(conn), None)
+    if started is not None:
+        timing["statement_seconds"] = timing.get("statement_seconds", 0.0) + time.perf_counter() - started
+
+
 def _begin(conn: Any) -> None:
     transactions["begin"] += 1
+    _open[id(conn)] = time.perf_counter()
+
+
+def _ended(conn: Any) -> None:
+    started = _open.pop(id(conn), None)
+    if started is not None:
+        timing["transaction_seconds"] = timing.get("transaction_seconds", 0.0) + time.perf_counter() - started
 
 
 def _commit(conn: Any) -> None:
     transactions["commit"] += 1
+    _ended(conn)
 
 
 def _rollback(conn: Any) -> None:
     transactions["rollback"] += 1
+    _ended(conn)
 
 
 def _write(path: str) -> None:
     data = {
         "statements": sum(statements.values()),
         "transactions": dict(transactions),
+        "timing": dict(timing),
         "by_statement": statements.most_common(60),
     }
     with open(path, "w", encoding="utf-8") as out:
@@ -73,6 +96,7 @@ def main(argv: list[str]) -> int:
         connect = sqlite3.connect
         sqlite3.connect = lambda *a, **k: connect(*a, **(k | {"check_same_thread": False}))
     event.listen(Engine, "before_cursor_execute", _statement)
+    event.listen(Engine, "after_cursor_execute", _after)
     event.listen(Engine, "begin", _begin)
     event.listen(Engine, "commit", _commit)
     event.listen(Engine, "rollback", _rollback)

@@ -377,6 +377,13 @@ def render(echo: Run, ward: Run, heads: int, stepping: int) -> str:
             f"{int(ward.stats['statements']) / updates:.1f} statements, "
             f"{begun / updates:.2f} transactions"
         )
+    timing = ward.stats.get("timing") if ward.stats else None
+    if timing:
+        seconds = ward.rush.seconds + ward.stepping.seconds
+        out.append(
+            f"Time inside transactions: {timing.get('transaction_seconds', 0):.1f} s, in statements "
+            f"{timing.get('statement_seconds', 0):.1f} s (whole run; the two crowds took {seconds:.1f} s)"
+        )
     return "\n".join(out)
 
 
