@@ -132,32 +132,60 @@ class Recorder:
     async def record(self, *outcomes: Outcome) -> None:
         """Commit `outcomes` (with whatever else is waiting); raises what recording them raised."""
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)  # a caller cancelled meanwhile leaves no warning behind
         self._pending.append((outcomes, future))
         if self._task is None or self._task.done():
             self._task = asyncio.get_running_loop().create_task(self._flush(), name="outbox-recorder")
         await asyncio.shield(future)
+
+    @property
+    def busy(self) -> bool:
+        """Outcomes are waiting or being committed."""
+        return bool(self._pending) or (self._task is not None and not self._task.done())
 
     async def drain(self) -> None:
         """Until everything handed in is committed (at shutdown)."""
         while self._task is not None and not self._task.done():
             await asyncio.shield(self._task)
 
+    async def abandon(self) -> None:
+        """Drop what is not committed yet, as a killed process would; the sends go out again after a start."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._give_up(self._pending)
+
+    def _give_up(self, waiting: list[tuple[tuple[Outcome, ...], asyncio.Future[None]]]) -> None:
+        for _outcomes, future in waiting:
+            _settle(future, RuntimeError("the outbox stopped before these outcomes were recorded"))
+        if waiting is self._pending:
+            self._pending = []
+
     async def _flush(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending, []
-            try:
-                await self._commit([outcome for outcomes, _future in batch for outcome in outcomes])
-            except Exception:
-                for outcomes, future in batch:
-                    try:
-                        await self._commit(list(outcomes))
-                    except Exception as error:
-                        _settle(future, error)
-                    else:
+        batch: list[tuple[tuple[Outcome, ...], asyncio.Future[None]]] = []
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await self._commit([outcome for outcomes, _future in batch for outcome in outcomes])
+                except Exception:
+                    for outcomes, future in batch:
+                        try:
+                            await self._commit(list(outcomes))
+                        except Exception as error:
+                            _settle(future, error)
+                        else:
+                            _settle(future, None)
+                else:
+                    for _outcomes, future in batch:
                         _settle(future, None)
-            else:
-                for _outcomes, future in batch:
-                    _settle(future, None)
+                batch = []
+        except asyncio.CancelledError:
+            self._give_up(batch)
+            self._give_up(self._pending)
+            raise
 
     async def _commit(self, outcomes: list[Outcome]) -> None:
         plain = [o for o in outcomes if isinstance(o, _Sent) and not o.file_id]
@@ -166,6 +194,11 @@ class Recorder:
                 if not (isinstance(outcome, _Sent) and not outcome.file_id):
                     await outcome(uow)
             await mark_all_sent(uow, [(o.message_id, o.at) for o in plain])
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
@@ -246,6 +279,8 @@ class OutboxWorker:
         if grace > 0:
             with contextlib.suppress(TimeoutError, Exception):
                 await asyncio.wait_for(self.recorder.drain(), grace)
+        if grace <= 0 or self.recorder.busy:
+            await self.recorder.abandon()
 
     def now(self) -> datetime:
         """The wiring's clock, kept moving with real time so retries come due even when tests freeze it."""
