@@ -391,8 +391,8 @@ class OutboxWorker:
             task = asyncio.get_running_loop().create_task(self._deliver_in_order(messages))
             inflight[chat] = task
             task.add_done_callback(functools.partial(self._sent, inflight, chat, len(messages)))
-        if claimed:
-            self._check_reports = True
+        # Finished broadcasts are looked for when the sends in flight are all recorded (see `_sent`),
+        # not after every claim: during a long broadcast that would be a transaction every few sends.
         if self._check_reports or time.monotonic() - self._reports_checked > REPORT_CHECK:
             self._check_reports = False
             self._reports_checked = time.monotonic()
