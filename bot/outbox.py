@@ -104,7 +104,7 @@ def _release(message_id: int) -> Outcome:
 
 
 @dataclass(frozen=True)
-class _Sent:
+class Sent:
     """The platform accepted a message: recorded with the other plain sends of a batch in one statement."""
 
     message_id: int
@@ -188,10 +188,10 @@ class Recorder:
             raise
 
     async def _commit(self, outcomes: list[Outcome]) -> None:
-        plain = [o for o in outcomes if isinstance(o, _Sent) and not o.file_id]
+        plain = [o for o in outcomes if isinstance(o, Sent) and not o.file_id]
         async with unit_of_work(self.wiring.factory) as uow:
             for outcome in outcomes:
-                if not (isinstance(outcome, _Sent) and not outcome.file_id):
+                if not (isinstance(outcome, Sent) and not outcome.file_id):
                     await outcome(uow)
             await mark_all_sent(uow, [(o.message_id, o.at) for o in plain])
 
@@ -441,7 +441,7 @@ class OutboxWorker:
             log.error("outbox message %s could not be sent", message.id, exc_info=error)
             reason = repr(error)[:500]
             return lambda uow: mark_failed(uow, message.id, error=reason)
-        return _Sent(message.id, self.now(), file_id)
+        return Sent(message.id, self.now(), file_id)
 
     def _failed(self, sender: Sender, message: ClaimedMessage, failure: SendFailure) -> Outcome:
         """What a failed send means for its row: retry later, follow the chat, or stop for good."""

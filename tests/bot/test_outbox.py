@@ -19,18 +19,20 @@ from bot.delivery import (
     Recipient,
     broadcast_status,
     enqueue_broadcast,
+    mark_sent,
+    queue_replies,
     recipients,
     report_text,
 )
 from bot.i18n import use_language
 from bot.membership import choose_language, set_staff
-from bot.outbox import OutboxWorker
+from bot.outbox import OutboxWorker, Recorder, Sent
 from bot.ratelimit import FloodLimiter, RollingWindow
-from bot.replies import Attachment
+from bot.replies import Attachment, Reply
 from bot.simulator import FakeBotApi
 from bot.wiring import Wiring
 from storage.models import Chat, OutboxAttachment, OutboxMessage, Person
-from storage.unit_of_work import unit_of_work
+from storage.unit_of_work import UnitOfWork, unit_of_work
 from tests.harness import RunningBot
 from tests.wards import WARD
 
@@ -395,3 +397,34 @@ async def test_while_people_are_answered_broadcasts_leave_them_room() -> None:
     await limiter.acquire("8", False, broadcast=False)  # a reply to someone's message
     in_that_second = await paced(limiter, now, 40, until=201.0)
     assert len(in_that_second) == 30 - 5 - 1  # the reply and the reserve stay free for answers
+
+
+async def test_outcomes_recorded_together_and_one_that_fails_harms_no_other(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        claimed = await queue_replies(
+            uow,
+            platform=TG,
+            chat_id="501",
+            is_group=False,
+            replies=[Reply("Một"), Reply("Hai"), Reply("Ba")],
+            edit_message_id=None,
+            claimed_by=wiring.instance,
+            now=wiring.clock(),
+        )
+    first, second, third = (message.id for message in claimed)
+    recorder = Recorder(wiring)
+
+    async def broken(uow: UnitOfWork) -> None:
+        await mark_sent(uow, third, now=wiring.clock())
+        raise RuntimeError("this outcome cannot be recorded")
+
+    done = await asyncio.gather(
+        recorder.record(Sent(first, wiring.clock(), None)),
+        recorder.record(Sent(second, wiring.clock(), None), broken),
+        return_exceptions=True,
+    )
+    assert done[0] is None and isinstance(done[1], RuntimeError)  # its caller hears it; the other does not
+    async with unit_of_work(wiring.factory) as uow:
+        rows = await uow.session.execute(select(OutboxMessage.id, OutboxMessage.status))
+        statuses = {message_id: status for message_id, status in rows}
+    assert statuses == {first: SENT, second: SENDING, third: SENDING}  # a failed entry rolls back whole
