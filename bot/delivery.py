@@ -346,6 +346,11 @@ async def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime, file_id:
             attachment.telegram_file_id = file_id
 
 
+async def mark_all_sent(uow: UnitOfWork, sent: Sequence[tuple[int, datetime]]) -> None:
+    """Many confirmed sends without a file id to keep (id, when): as `mark_sent`, in one statement."""
+    await uow.outbox.mark_sent_many(sent)
+
+
 async def mark_retry(
     uow: UnitOfWork,
     message_id: int,

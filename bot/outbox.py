@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Mapping
@@ -25,6 +26,7 @@ from typing import Protocol
 from bot.delivery import (
     ClaimedMessage,
     claim_due,
+    mark_all_sent,
     mark_blocked,
     mark_failed,
     mark_retry,
@@ -43,7 +45,7 @@ from storage.unit_of_work import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
-BATCH = 8  # broadcast messages claimed at once, and so at most this many 'sending' per worker
+BATCH = 8  # broadcast messages in flight at once, and so at most this many 'sending' per worker
 POLL_INTERVAL = 1.0  # seconds between looks at the outbox when nobody wakes the worker
 MAX_GROUP_WAIT = 1.0  # a group chat busier than this is handed back and skipped until it has room
 MAX_RETRY_WAIT = 120.0  # seconds between attempts after a 5xx or network error, at the most
@@ -101,6 +103,113 @@ def _release(message_id: int) -> Outcome:
     return lambda uow: release(uow, message_id)
 
 
+@dataclass(frozen=True)
+class Sent:
+    """The platform accepted a message: recorded with the other plain sends of a batch in one statement."""
+
+    message_id: int
+    at: datetime
+    file_id: str | None
+
+    async def __call__(self, uow: UnitOfWork) -> None:
+        await mark_sent(uow, self.message_id, now=self.at, file_id=self.file_id)
+
+
+class Recorder:
+    """Group commit of send outcomes: the outcomes handed in while one transaction runs share the next.
+
+    Every caller still waits until its own outcomes are committed, so nothing is acknowledged
+    earlier than before; concurrent turns and broadcast sends just share transactions (one
+    BEGIN … COMMIT, one UPDATE for all plain sends) instead of taking the write lock one by one.
+    A batch that fails is recorded again entry by entry, so one bad outcome harms no other.
+    """
+
+    def __init__(self, wiring: Wiring) -> None:
+        self.wiring = wiring
+        self._pending: list[tuple[tuple[Outcome, ...], asyncio.Future[None]]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def record(self, *outcomes: Outcome) -> None:
+        """Commit `outcomes` (with whatever else is waiting); raises what recording them raised."""
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future.add_done_callback(_retrieved)  # a caller cancelled meanwhile leaves no warning behind
+        self._pending.append((outcomes, future))
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._flush(), name="outbox-recorder")
+        await asyncio.shield(future)
+
+    @property
+    def busy(self) -> bool:
+        """Outcomes are waiting or being committed."""
+        return bool(self._pending) or (self._task is not None and not self._task.done())
+
+    async def drain(self) -> None:
+        """Until everything handed in is committed (at shutdown)."""
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+    async def abandon(self) -> None:
+        """Drop what is not committed yet, as a killed process would; the sends go out again after a start."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._give_up(self._pending)
+
+    def _give_up(self, waiting: list[tuple[tuple[Outcome, ...], asyncio.Future[None]]]) -> None:
+        for _outcomes, future in waiting:
+            _settle(future, RuntimeError("the outbox stopped before these outcomes were recorded"))
+        if waiting is self._pending:
+            self._pending = []
+
+    async def _flush(self) -> None:
+        batch: list[tuple[tuple[Outcome, ...], asyncio.Future[None]]] = []
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                try:
+                    await self._commit([outcome for outcomes, _future in batch for outcome in outcomes])
+                except Exception:
+                    for outcomes, future in batch:
+                        try:
+                            await self._commit(list(outcomes))
+                        except Exception as error:
+                            _settle(future, error)
+                        else:
+                            _settle(future, None)
+                else:
+                    for _outcomes, future in batch:
+                        _settle(future, None)
+                batch = []
+        except asyncio.CancelledError:
+            self._give_up(batch)
+            self._give_up(self._pending)
+            raise
+
+    async def _commit(self, outcomes: list[Outcome]) -> None:
+        plain = [o for o in outcomes if isinstance(o, Sent) and not o.file_id]
+        async with unit_of_work(self.wiring.factory) as uow:
+            for outcome in outcomes:
+                if not (isinstance(outcome, Sent) and not outcome.file_id):
+                    await outcome(uow)
+            await mark_all_sent(uow, [(o.message_id, o.at) for o in plain])
+
+
+def _retrieved(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
+
+
+def _settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
 class OutboxWorker:
     """Sends the outbox of every platform it has a sender for; start once, stop at shutdown."""
 
@@ -121,6 +230,8 @@ class OutboxWorker:
         self._check_reports = True
         self._reports_checked = 0.0
         self._anchor: tuple[datetime, float] | None = None
+        self.recorder = Recorder(wiring)
+        self._sending = 0  # broadcast messages claimed by the loop and not yet recorded
         self.retry_base, self.retry_cap = 1.0, MAX_RETRY_WAIT  # seconds: 1, 2, 4 … up to 2 minutes
 
     @property
@@ -152,6 +263,7 @@ class OutboxWorker:
         """
         task, self._task = self._task, None
         if task is None:
+            await self._drain_recorder(grace)
             return
         self._stopping = True
         self._wake.set()
@@ -160,6 +272,15 @@ class OutboxWorker:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        await self._drain_recorder(grace)
+
+    async def _drain_recorder(self, grace: float) -> None:
+        """Outcomes already handed to the recorder are committed before the engine goes (not on a kill)."""
+        if grace > 0:
+            with contextlib.suppress(TimeoutError, Exception):
+                await asyncio.wait_for(self.recorder.drain(), grace)
+        if grace <= 0 or self.recorder.busy:
+            await self.recorder.abandon()
 
     def now(self) -> datetime:
         """The wiring's clock, kept moving with real time so retries come due even when tests freeze it."""
@@ -210,18 +331,26 @@ class OutboxWorker:
 
     async def _run(self) -> None:
         recovered = not self.recover
-        while not self._stopping:
-            try:
-                if not recovered:
-                    await self._recover()
-                    recovered = True
-                worked = await self._round()
-            except Exception:
-                log.exception("outbox round failed; trying again shortly")
-                worked = False
-            if not worked and not self._stopping:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+        inflight: dict[str, asyncio.Task[None]] = {}  # by chat: one chat's messages go one at a time
+        try:
+            while not self._stopping:
+                try:
+                    if not recovered:
+                        await self._recover()
+                        recovered = True
+                    worked = await self._round(inflight)
+                except Exception:
+                    log.exception("outbox round failed; trying again shortly")
+                    worked = False
+                if not worked and not self._stopping:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), self.poll_interval)
+            await asyncio.gather(*inflight.values(), return_exceptions=True)
+        except asyncio.CancelledError:
+            for task in inflight.values():
+                task.cancel()
+            await asyncio.gather(*inflight.values(), return_exceptions=True)
+            raise
 
     async def _recover(self) -> None:
         """Before the first claim: what this (single) process left 'sending' is sent again now."""
@@ -232,39 +361,62 @@ class OutboxWorker:
                 "%s outbox message(s) were in flight when the bot stopped; sending them again", recovered
             )
 
-    async def _round(self) -> bool:
-        """Claim a batch, send it, report finished broadcasts; False when there was nothing to do."""
+    async def _round(self, inflight: dict[str, asyncio.Task[None]]) -> bool:
+        """Claim what fits beside the sends in flight and start sending it; report finished broadcasts.
+
+        Up to `batch` messages are in flight, and more are claimed once half of them are done, so
+        the pace is the platform's limit rather than claim, send, record, claim again. A chat with a
+        message in flight is not claimed from: its messages go out in order. False: nothing to do.
+        """
         self._wake.clear()
+        if self._sending > self.batch // 2:
+            await asyncio.wait(set(inflight.values()), return_when=asyncio.FIRST_COMPLETED)
+            return True
         busy = set().union(*(sender.limiter.saturated_groups() for sender in self.senders.values()))
         async with unit_of_work(self.wiring.factory) as uow:
             claimed = await claim_due(
                 uow,
                 platforms=list(self.senders),
                 now=self.now(),
-                limit=self.batch,
+                limit=self.batch - self._sending,
                 claimed_by=self.wiring.instance,
-                skip_chats=busy,
+                skip_chats=busy | set(inflight),
                 lease=self.wiring.lease,
             )
-        if claimed:
-            outcomes = await asyncio.gather(
-                *(self._deliver(self.senders[m.platform], m, reply=m.is_reply) for m in claimed),
-                return_exceptions=True,
-            )
-            for message, outcome in zip(claimed, outcomes, strict=True):
-                if isinstance(outcome, BaseException):
-                    log.error("outbox message %s: outcome not recorded", message.id, exc_info=outcome)
-            self._check_reports = True
+        by_chat: dict[str, list[ClaimedMessage]] = {}
+        for message in claimed:
+            by_chat.setdefault(message.chat_external_id, []).append(message)
+        for chat, messages in by_chat.items():
+            self._sending += len(messages)
+            task = asyncio.get_running_loop().create_task(self._deliver_in_order(messages))
+            inflight[chat] = task
+            task.add_done_callback(functools.partial(self._sent, inflight, chat, len(messages)))
+        # Finished broadcasts are looked for when the sends in flight are all recorded (see `_sent`),
+        # not after every claim: during a long broadcast that would be a transaction every few sends.
         if self._check_reports or time.monotonic() - self._reports_checked > REPORT_CHECK:
             self._check_reports = False
             self._reports_checked = time.monotonic()
             await self._report_finished()
         return bool(claimed)
 
+    async def _deliver_in_order(self, messages: list[ClaimedMessage]) -> None:
+        """One chat's claimed messages, one after the other, each recorded as soon as it is answered."""
+        for message in messages:
+            try:
+                await self._deliver(self.senders[message.platform], message, reply=message.is_reply)
+            except Exception as error:
+                log.error("outbox message %s: outcome not recorded", message.id, exc_info=error)
+
+    def _sent(self, inflight: dict[str, asyncio.Task[None]], chat: str, count: int, _task: object) -> None:
+        """A chat's sends are recorded: room for more; when none is left, look for finished broadcasts."""
+        inflight.pop(chat, None)
+        self._sending -= count
+        if not inflight:
+            self._check_reports = True
+            self._wake.set()
+
     async def _record(self, *outcomes: Outcome) -> None:
-        async with unit_of_work(self.wiring.factory) as uow:
-            for outcome in outcomes:
-                await outcome(uow)
+        await self.recorder.record(*outcomes)
 
     async def _deliver(self, sender: Sender, message: ClaimedMessage, *, reply: bool) -> None:
         """Send one claimed message and record what happened, in its own transaction."""
@@ -289,8 +441,7 @@ class OutboxWorker:
             log.error("outbox message %s could not be sent", message.id, exc_info=error)
             reason = repr(error)[:500]
             return lambda uow: mark_failed(uow, message.id, error=reason)
-        now = self.now()
-        return lambda uow: mark_sent(uow, message.id, now=now, file_id=file_id)
+        return Sent(message.id, self.now(), file_id)
 
     def _failed(self, sender: Sender, message: ClaimedMessage, failure: SendFailure) -> Outcome:
         """What a failed send means for its row: retry later, follow the chat, or stop for good."""

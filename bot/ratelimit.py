@@ -19,13 +19,14 @@ class RollingWindow:
         self.limit, self.period = limit, period
         self.events: deque[float] = deque()
 
-    def wait(self, now: float) -> float:
-        """Seconds until one more event fits (0 when it fits now)."""
+    def wait(self, now: float, *, limit: int | None = None) -> float:
+        """Seconds until one more event fits (0 when it fits now); `limit` lowers the limit for this ask."""
         while self.events and self.events[0] <= now - self.period:
             self.events.popleft()
-        if len(self.events) < self.limit:
+        limit = self.limit if limit is None else max(1, limit)
+        if len(self.events) < limit:
             return 0.0
-        return self.events[0] + self.period - now
+        return self.events[len(self.events) - limit] + self.period - now
 
     def record(self, now: float) -> None:
         self.events.append(now)
@@ -34,8 +35,9 @@ class RollingWindow:
 class FloodLimiter:
     """Paces API calls below a platform's overall and per-group-chat limits, on monotonic time.
 
-    Interactive replies use `per_second`; broadcasts stay under `broadcast_per_second`, leaving the
-    rest of each second to people waiting for an answer.
+    Interactive replies use `per_second`; broadcasts stay under `broadcast_per_second`, evenly spaced
+    (a burst that arrives bunched at the platform would cross its one-second window), and while people
+    are being answered they leave `reply_reserve` calls of each second to the answers.
     """
 
     def __init__(
@@ -44,6 +46,8 @@ class FloodLimiter:
         per_group_minute: int | None = None,
         *,
         broadcast_per_second: int | None = None,
+        reply_reserve: int = 0,
+        broadcast_gap: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.clock = clock
@@ -53,12 +57,18 @@ class FloodLimiter:
         self.broadcasts = RollingWindow(broadcast_per_second or per_second, 1.0)
         self.groups: dict[str, RollingWindow] = {}
         self.paused_until = 0.0
+        self.reply_reserve = reply_reserve
+        self.replies = RollingWindow(per_second, 1.0)
+        self.next_broadcast = 0.0  # the earliest moment of the next broadcast call (even spacing)
+        self.broadcast_gap = self.base_gap = broadcast_gap  # seconds between broadcasts; default 1 / limit
 
     def set_share(self, fraction: float) -> None:
         """Pace at `fraction` of the limits: the other workers sharing the bot's token use the rest."""
         per_second, broadcast, group = self.base
         self.overall.limit = max(1, int(per_second * fraction))
         self.broadcasts.limit = max(1, int(broadcast * fraction))
+        if self.base_gap is not None:
+            self.broadcast_gap = self.base_gap / max(fraction, 1e-6)
         if group is not None:
             self.per_group_minute = max(1, int(group * fraction))
             for window in self.groups.values():
@@ -85,7 +95,11 @@ class FloodLimiter:
         now = self.clock()
         overall = max(self.paused_until - now, self.overall.wait(now))
         if broadcast:
-            overall = max(overall, self.broadcasts.wait(now))
+            answering = self.reply_reserve and self.replies.wait(now, limit=1) > 0
+            reserve = (
+                self.overall.wait(now, limit=self.overall.limit - self.reply_reserve) if answering else 0.0
+            )
+            overall = max(overall, reserve, self.broadcasts.wait(now), self.next_broadcast - now)
         if not is_group or self.per_group_minute is None:
             return overall, 0.0
         window = self.groups.setdefault(chat, RollingWindow(self.per_group_minute, 60.0))
@@ -110,5 +124,12 @@ class FloodLimiter:
         self.overall.record(now)
         if broadcast:
             self.broadcasts.record(now)
+            gap = max(self.broadcast_gap or 0.0, 1.0 / self.broadcasts.limit)
+            # A call that woke a little late keeps the schedule (the next one may catch up within
+            # the window); after a pause the schedule starts again from now, with no burst.
+            start = self.next_broadcast if now - self.next_broadcast < gap else now
+            self.next_broadcast = start + gap
+        else:
+            self.replies.record(now)
         if is_group and self.per_group_minute is not None:
             self.groups[chat].record(now)

@@ -9,7 +9,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.indicators import (
     Indicator,
@@ -66,6 +69,7 @@ class Draft:
     position: int = 0
     has_report: bool = False
     base: dict[str, Answer] | None = None  # the submitted values this draft started from, if any
+    previous: dict[str, float | None] | None = None  # last month's submitted values, when looked up
 
     def edited_keys(self) -> set[str]:
         """The answers this person changed: all of them for a draft that did not start from a report."""
@@ -195,11 +199,21 @@ def _answers_to_json(answers: dict[str, Answer]) -> str:
     return json.dumps({k: _answer_json(a) for k, a in answers.items()}, sort_keys=True, ensure_ascii=False)
 
 
+# A stored catalogue version never changes (a changed ward file makes a new version), so its parsed
+# indicators are kept per database engine: every step of a report needs them.
+_CATALOGUES: WeakKeyDictionary[AsyncEngine, dict[int, tuple[Indicator, ...]]] = WeakKeyDictionary()
+
+
 async def _indicators(uow: UnitOfWork, catalogue_id: int) -> tuple[Indicator, ...]:
-    catalogue = await uow.reports.catalogue(catalogue_id)
-    if catalogue is None:
-        raise ReportingError("no_catalogue")
-    return catalogue_from_json(catalogue.indicators_json)
+    engine = uow.session.bind
+    known = _CATALOGUES.setdefault(engine, {}) if isinstance(engine, AsyncEngine) else {}
+    indicators = known.get(catalogue_id)
+    if indicators is None:
+        catalogue = await uow.reports.catalogue(catalogue_id)
+        if catalogue is None:
+            raise ReportingError("no_catalogue")
+        indicators = known[catalogue_id] = catalogue_from_json(catalogue.indicators_json)
+    return indicators
 
 
 def _report_answers(report: Report) -> dict[str, Answer]:
@@ -219,7 +233,13 @@ def _report_answers(report: Report) -> dict[str, Answer]:
     }
 
 
-async def _as_draft(uow: UnitOfWork, row: ReportDraft, group: ResidentialGroup, has_report: bool) -> Draft:
+async def _as_draft(
+    uow: UnitOfWork,
+    row: ReportDraft,
+    group: ResidentialGroup,
+    has_report: bool,
+    previous: dict[str, float | None] | None = None,
+) -> Draft:
     return Draft(
         id=row.id,
         group_id=group.id,
@@ -233,6 +253,7 @@ async def _as_draft(uow: UnitOfWork, row: ReportDraft, group: ResidentialGroup, 
         position=row.position,
         has_report=has_report,
         base=_answers_from_json(row.base_json) if row.base_json is not None else None,
+        previous=previous,
     )
 
 
@@ -291,8 +312,10 @@ async def load_draft(uow: UnitOfWork, draft_id: int) -> Draft | None:
     group = await uow.groups.get(row.group_id)
     if group is None:
         return None
-    has_report = await uow.reports.report(row.group_id, row.month) is not None
-    return await _as_draft(uow, row, group, has_report)
+    month = Month.parse(row.month)
+    # This month's report (is there one?) and last month's (the hints) in one query.
+    found = await uow.reports.values_of_months(row.group_id, [str(month), str(month.previous())])
+    return await _as_draft(uow, row, group, str(month) in found, found.get(str(month.previous()), {}))
 
 
 async def save_draft(uow: UnitOfWork, draft: Draft, *, now: datetime) -> None:
@@ -304,10 +327,12 @@ async def save_draft(uow: UnitOfWork, draft: Draft, *, now: datetime) -> None:
     row.position, row.updated_at = draft.position, now
 
 
-async def previous_values(uow: UnitOfWork, group_id: int, month: Month) -> dict[str, float | None]:
-    """Last month's submitted values, shown as hints."""
-    report = await uow.reports.report(group_id, str(month.previous()))
-    return {} if report is None else {v.key: v.value for v in report.values}
+async def previous_values(uow: UnitOfWork, draft: Draft) -> dict[str, float | None]:
+    """Last month's submitted values, shown as hints (looked up once per draft loaded)."""
+    if draft.previous is None:
+        found = await uow.reports.values_of_months(draft.group_id, [str(draft.month.previous())])
+        draft.previous = found.get(str(draft.month.previous()), {})
+    return draft.previous
 
 
 async def submit(

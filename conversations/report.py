@@ -307,7 +307,7 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
         shown = format_value(indicator, current.value, language, text=current.text)
         lines.append(_("Now: {value}").format(value=shown))
     elif indicator.kind not in FREE_KINDS:
-        last = (await previous_values(turn.uow, draft.group_id, draft.month)).get(indicator.key)
+        last = (await previous_values(turn.uow, draft)).get(indicator.key)
         if last is not None:
             lines.append(_("Last month: {value}").format(value=format_value(indicator, last, language)))
     choices: list[list[Choice]] = []

@@ -6,8 +6,10 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import cached_property
+from typing import Any
 from weakref import WeakKeyDictionary
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.repositories.assessments import AssessmentsRepository, AwardsRepository
@@ -33,6 +35,14 @@ class UnitOfWork:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        # SQLAlchemy's identity map holds rows weakly: a row a step read and let go (a group, a draft)
+        # would be selected again by the next `get` of the same transaction. Holding every row loaded
+        # in this unit of work keeps those `get`s in memory; the unit of work is one update or job.
+        self._loaded: list[Any] = []
+        event.listen(session.sync_session, "loaded_as_persistent", self._keep)
+
+    def _keep(self, _session: Any, instance: Any) -> None:
+        self._loaded.append(instance)
 
     @cached_property
     def people(self) -> PeopleRepository:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, delete, exists, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -145,6 +145,19 @@ class OutboxRepository:
         query = query.order_by(OutboxMessage.id).limit(limit).with_for_update(skip_locked=True)
         rows = await self.session.scalars(query)
         return rows.all()
+
+    async def mark_sent_many(self, sent: Sequence[tuple[int, datetime]]) -> None:
+        """(id, sent_at) of messages the platform accepted: 'sent', if still 'sending', in one statement."""
+        if not sent:
+            return
+        table = OutboxMessage.__table__
+        assert isinstance(table, Table)
+        statement = (
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.status == SENDING)
+            .values(status=SENT, sent_at=bindparam("b_at"), last_error="")
+        )
+        await self.session.execute(statement, [{"b_id": i, "b_at": at} for i, at in sent])
 
     async def retarget(self, platform: str, old_chat: str, new_chat: str) -> int:
         """Unsent messages to `old_chat` go to `new_chat` instead."""

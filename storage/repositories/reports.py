@@ -49,6 +49,22 @@ class ReportsRepository:
         """Until the transaction ends, nobody else writes this group's report for the month."""
         await lock_for_transaction(self.session, f"report:{group_id}:{month}")
 
+    async def values_of_months(
+        self, group_id: int, months: Sequence[str]
+    ) -> dict[str, dict[str, float | None]]:
+        """The values of the group's submitted reports for these months, by month (none: left out)."""
+        rows = await self.session.execute(
+            select(Report.month, ReportValue.key, ReportValue.value)
+            .outerjoin(ReportValue, ReportValue.report_id == Report.id)
+            .where(Report.group_id == group_id, Report.month.in_(list(months)))
+        )
+        found: dict[str, dict[str, float | None]] = {}
+        for month, key, value in rows:
+            values = found.setdefault(month, {})
+            if key is not None:
+                values[key] = value
+        return found
+
     async def report(self, group_id: int, month: str) -> Report | None:
         """The submitted report with its values and submitter."""
         return await self.session.scalar(

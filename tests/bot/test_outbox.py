@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections import Counter
 from datetime import timedelta
@@ -19,18 +20,20 @@ from bot.delivery import (
     Recipient,
     broadcast_status,
     enqueue_broadcast,
+    mark_sent,
+    queue_replies,
     recipients,
     report_text,
 )
 from bot.i18n import use_language
 from bot.membership import choose_language, set_staff
-from bot.outbox import OutboxWorker
+from bot.outbox import OutboxWorker, Recorder, Sent
 from bot.ratelimit import FloodLimiter, RollingWindow
-from bot.replies import Attachment
+from bot.replies import Attachment, Reply
 from bot.simulator import FakeBotApi
 from bot.wiring import Wiring
 from storage.models import Chat, OutboxAttachment, OutboxMessage, Person
-from storage.unit_of_work import unit_of_work
+from storage.unit_of_work import UnitOfWork, unit_of_work
 from tests.harness import RunningBot
 from tests.wards import WARD
 
@@ -365,3 +368,71 @@ def test_the_report_names_who_did_not_get_it_and_stays_under_the_limit() -> None
     short = DeliveryReport(8, "t", None, None, None, "en", 3, [], [])
     with use_language("en"):
         assert report_text(short) == "Delivery of “t” finished: 3 sent, 0 failed, 0 blocked."
+
+
+async def paced(
+    limiter: FloodLimiter, now: list[float], count: int, *, until: float | None = None
+) -> list[float]:
+    """Broadcast calls to private chats on the limiter's clock, each as soon as the limiter allows."""
+    stamps: list[float] = []
+    for _ in range(count):
+        now[0] += max(limiter.waits("7", False))
+        if until is not None and now[0] >= until:
+            break
+        await limiter.acquire("7", False)
+        stamps.append(now[0])
+    return stamps
+
+
+async def test_broadcasts_are_evenly_spaced_below_the_limit_in_any_second() -> None:
+    now = [100.0]
+    limiter = FloodLimiter(30, broadcast_per_second=29, broadcast_gap=1 / 28.5, clock=lambda: now[0])
+    stamps = await paced(limiter, now, 90)
+    gaps = [later - earlier for earlier, later in itertools.pairwise(stamps)]
+    assert min(gaps) == pytest.approx(1 / 28.5)  # no burst, not even at the start
+    assert max(sum(1 for t in stamps if s <= t < s + 1) for s in stamps) == 29
+    assert stamps[-1] - stamps[0] == pytest.approx(89 / 28.5)
+
+
+async def test_while_people_are_answered_broadcasts_leave_them_room() -> None:
+    now = [100.0]
+    limiter = FloodLimiter(
+        30, broadcast_per_second=29, reply_reserve=5, broadcast_gap=0.001, clock=lambda: now[0]
+    )
+    assert len(await paced(limiter, now, 40, until=101.0)) == 29  # nobody waiting for an answer
+
+    now[0] = 200.0
+    await limiter.acquire("8", False, broadcast=False)  # a reply to someone's message
+    in_that_second = await paced(limiter, now, 40, until=201.0)
+    assert len(in_that_second) == 30 - 5 - 1  # the reply and the reserve stay free for answers
+
+
+async def test_outcomes_recorded_together_and_one_that_fails_harms_no_other(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        claimed = await queue_replies(
+            uow,
+            platform=TG,
+            chat_id="501",
+            is_group=False,
+            replies=[Reply("Một"), Reply("Hai"), Reply("Ba")],
+            edit_message_id=None,
+            claimed_by=wiring.instance,
+            now=wiring.clock(),
+        )
+    first, second, third = (message.id for message in claimed)
+    recorder = Recorder(wiring)
+
+    async def broken(uow: UnitOfWork) -> None:
+        await mark_sent(uow, third, now=wiring.clock())
+        raise RuntimeError("this outcome cannot be recorded")
+
+    done = await asyncio.gather(
+        recorder.record(Sent(first, wiring.clock(), None)),
+        recorder.record(Sent(second, wiring.clock(), None), broken),
+        return_exceptions=True,
+    )
+    assert done[0] is None and isinstance(done[1], RuntimeError)  # its caller hears it; the other does not
+    async with unit_of_work(wiring.factory) as uow:
+        rows = await uow.session.execute(select(OutboxMessage.id, OutboxMessage.status))
+        statuses = {message_id: status for message_id, status in rows}
+    assert statuses == {first: SENT, second: SENDING, third: SENDING}  # a failed entry rolls back whole
