@@ -80,6 +80,7 @@ class ClaimedMessage:
     created_at: datetime
     edit_message_id: str | None = None
     render: Callable[[], Attachment] | None = field(default=None, compare=False)  # in memory only
+    forget: bool = False  # to an erased person: removed once finished (`forget_when_done`)
 
     @property
     def is_reply(self) -> bool:
@@ -232,6 +233,7 @@ async def queue_replies(
             created_at=now,
             edit_message_id=row.edit_message_id,
             render=reply.render,
+            forget=forget,
         )
         for row, reply, attachment in rows
     ]
@@ -312,6 +314,7 @@ async def claim_due(
                 attempts=row.attempts,
                 created_at=row.created_at,
                 edit_message_id=row.edit_message_id,
+                forget=row.forget_when_done,
             )
         )
     await uow.session.flush()

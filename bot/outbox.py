@@ -110,6 +110,12 @@ class Sent:
     message_id: int
     at: datetime
     file_id: str | None
+    forget: bool = False  # removed rather than marked (a reply to an erased person)
+
+    @property
+    def plain(self) -> bool:
+        """Recorded in the batch's one statement: no file id to keep, no row to remove."""
+        return not self.file_id and not self.forget
 
     async def __call__(self, uow: UnitOfWork) -> None:
         await mark_sent(uow, self.message_id, now=self.at, file_id=self.file_id)
@@ -188,10 +194,10 @@ class Recorder:
             raise
 
     async def _commit(self, outcomes: list[Outcome]) -> None:
-        plain = [o for o in outcomes if isinstance(o, Sent) and not o.file_id]
+        plain = [o for o in outcomes if isinstance(o, Sent) and o.plain]
         async with unit_of_work(self.wiring.factory) as uow:
             for outcome in outcomes:
-                if not (isinstance(outcome, Sent) and not outcome.file_id):
+                if not (isinstance(outcome, Sent) and outcome.plain):
                     await outcome(uow)
             await mark_all_sent(uow, [(o.message_id, o.at) for o in plain])
 
@@ -441,7 +447,7 @@ class OutboxWorker:
             log.error("outbox message %s could not be sent", message.id, exc_info=error)
             reason = repr(error)[:500]
             return lambda uow: mark_failed(uow, message.id, error=reason)
-        return Sent(message.id, self.now(), file_id)
+        return Sent(message.id, self.now(), file_id, message.forget)
 
     def _failed(self, sender: Sender, message: ClaimedMessage, failure: SendFailure) -> Outcome:
         """What a failed send means for its row: retry later, follow the chat, or stop for good."""

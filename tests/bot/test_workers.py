@@ -35,7 +35,7 @@ def workers(
     return running_workers(fake, folder, ward, postgres_database_url(folder), lease=lease)
 
 
-async def asked(fake: FakeBotApi, person: FakeUser, button: str, timeout: float = 120) -> None:
+async def until_offered(fake: FakeBotApi, person: FakeUser, button: str, timeout: float = 120) -> None:
     """Wait until the newest message with buttons to `person` offers `button` (a question sent
     after the one before it: replies reaching the chat out of order never satisfy this)."""
     deadline = time.monotonic() + timeout
@@ -77,7 +77,7 @@ async def test_200_heads_report_through_two_workers_each_answer_once_and_in_orde
             await running.post(fake_api.push_message(head, str(number % 10)))
             await running.post(fake_api.push_message(head, str(50 + number % 50)))
             await fake_api.wait_for(2, chat_id=head.id, since=since, timeout=120)
-            await asked(fake_api, head, "Có")  # the third question is the last one shown
+            await until_offered(fake_api, head, "Có")  # the third question is the last one shown
             summary = await answer(fake_api, running, head, press="Có", settle=False)
             assert "✅" in summary, summary
             done = await answer(fake_api, running, head, press="✅ Xác nhận", settle=False)
