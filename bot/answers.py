@@ -100,6 +100,12 @@ def _fold(text: str) -> str:
     return bare.replace("đ", "d")
 
 
+def keyword(text: str) -> str:
+    """A word typed in a command or an answer, as compared: lower case, no diacritics, "-" and "_" as
+    spaces, single spaces — so "Tổ phó", "to pho" and "tổ-phó" are one keyword."""
+    return " ".join(_fold(text).replace("-", " ").replace("_", " ").split())
+
+
 def _plain(text: str) -> Decimal | None:
     """A number without words: the separator rules of `parse_number`."""
     if _PLAIN_DIGITS.fullmatch(text):

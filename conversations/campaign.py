@@ -62,7 +62,7 @@ TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
 
 
-@command("campaign")
+@command("campaign", "phatdong")
 async def start_campaign(turn: Turn) -> None:
     """A new campaign: ask its title."""
     campaign = await turn.uow.campaigns.add(

@@ -72,7 +72,7 @@ BACK_WORDS = frozenset({"back", "quay lại", "quay lai", "lùi", "lui"})
 # --- entry points ----------------------------------------------------------------------------------
 
 
-@command("report")
+@command("report", "baocao")
 async def start_report(turn: Turn) -> None:
     """/report [YYYY-MM]: pick the month, then start or resume the draft."""
     await _open_report(turn)

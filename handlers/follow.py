@@ -9,7 +9,7 @@ from bot.turns import Turn
 from handlers.membership_texts import explain
 
 
-@command("follow")
+@command("follow", "theodoi")
 async def follow_command(turn: Turn) -> None:
     """Follow the group named by its code."""
     if not turn.args:
@@ -36,7 +36,7 @@ async def follow_command(turn: Turn) -> None:
         turn.reply(_("You already follow {name} ({code}).").format(name=group.name, code=group.code))
 
 
-@command("unfollow")
+@command("unfollow", "botheodoi")
 async def unfollow_command(turn: Turn) -> None:
     """Stop following one group, or every group when no code is given."""
     try:

@@ -59,7 +59,7 @@ def _households(text: str) -> int | None:
     return whole_number(found.group(1).replace(".", ""), digits=6) if found else None
 
 
-@command("addgroup")
+@command("addgroup", "themto")
 async def add_group_command(turn: Turn) -> None:
     """Create a group from `NAME; HOUSEHOLDS` (the whole name kept, numbers and all) and hand out its head's
     invite link; without "; HOUSEHOLDS" the group has 0 households until /households sets them."""
@@ -90,7 +90,7 @@ async def add_group_command(turn: Turn) -> None:
     turn.reply("\n".join(lines))
 
 
-@command("households")
+@command("households", "soho")
 async def households_command(turn: Turn) -> None:
     """/households TDP08 312: set a group's number of households."""
     example = _("Which group and how many households? For example: /households TDP08 312")
@@ -114,7 +114,7 @@ async def households_command(turn: Turn) -> None:
     )
 
 
-@command("invite")
+@command("invite", "moi")
 async def invite_command(turn: Turn) -> None:
     """A new single-use invite for a group's head (or deputy)."""
     if not turn.args:
@@ -122,7 +122,7 @@ async def invite_command(turn: Turn) -> None:
         return
     try:
         group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        role = role_of(turn.args[1] if len(turn.args) > 1 else "")
+        role = role_of(turn.args[1:])
         code = await _invite(turn, group, role)
     except MembershipError as error:
         turn.reply(explain(error))
@@ -130,7 +130,7 @@ async def invite_command(turn: Turn) -> None:
     turn.reply(_invite_text(turn, group.code, group.name, role, code))
 
 
-@command("groups")
+@command("groups", "danhsachto")
 async def list_groups(turn: Turn) -> None:
     """Every group with its head, deputy, chat and households."""
     lines = await group_lines(turn.uow, turn.ward_id)
@@ -160,7 +160,7 @@ async def list_groups(turn: Turn) -> None:
     turn.reply("\n".join(text))
 
 
-@command("removehead")
+@command("removehead", "govaitro")
 async def remove_head(turn: Turn) -> None:
     """Remove a group's head (or deputy) and tell them."""
     if not turn.args:
@@ -168,7 +168,7 @@ async def remove_head(turn: Turn) -> None:
         return
     try:
         group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        role = role_of(turn.args[1] if len(turn.args) > 1 else "")
+        role = role_of(turn.args[1:])
         person = await remove_leader(turn.uow, group, role, actor=turn.caller.person_id)
     except MembershipError as error:
         turn.reply(explain(error))

@@ -22,7 +22,7 @@ from handlers.membership_texts import explain
 from handlers.notices import notify
 
 
-@command("myreport")
+@command("myreport", "xembaocao")
 async def my_report(turn: Turn) -> None:
     """The group's submitted values for a month (default: the newest open month that has a report)."""
     group = await turn.uow.groups.get(turn.caller.reports_for[0])
@@ -79,7 +79,7 @@ async def my_report(turn: Turn) -> None:
     )
 
 
-@command("reopen")
+@command("reopen", "molai")
 async def reopen(turn: Turn) -> None:
     """Unlock one group's month for a few days and tell its head and deputy."""
     if len(turn.args) < 2:

@@ -52,7 +52,7 @@ def _period(turn: Turn) -> Period | None:
         return None
 
 
-@command("standings", slow=True)
+@command("standings", "xephang", slow=True)
 async def standings(turn: Turn) -> None:
     """The ranked table, the asking group marked, and a bar chart drawn after the commit.
 
@@ -84,7 +84,7 @@ async def standings(turn: Turn) -> None:
     turn.reply(table, render=functools.partial(chart_attachment, result, highlight_code=own))
 
 
-@command("status")
+@command("status", "tiendo")
 async def status(turn: Turn) -> None:
     """Staff: who has reported for the open months and the year so far; others: their own group."""
     wiring = turn.wiring
@@ -142,7 +142,7 @@ async def status(turn: Turn) -> None:
     )
 
 
-@command("export", slow=True)
+@command("export", "xuatfile", slow=True)
 async def export(turn: Turn) -> None:
     """An .xlsx with the raw values, the standings and the completeness of a period."""
     period = _period(turn)

@@ -11,7 +11,7 @@ from handlers.membership_texts import role_name
 from handlers.staff import staff_invite_opened
 
 
-@command("start")
+@command("start", "batdau")
 async def start(turn: Turn) -> None:
     """Redeem an invite code when the link carried one; otherwise greet and point to /help."""
     if turn.args and turn.chat is ChatKind.PRIVATE:

@@ -72,7 +72,7 @@ async def test_a_campaign_is_prepared_previewed_launched_and_pledged(reporting: 
     since = reporting.fake.mark()
     await staff.says("/review midterm")
     review_1 = await arrivals(reporting, since, CHAT_1)
-    assert "📊 SƠ KẾT phong trào «Toàn dân đoàn kết" in texts(review_1)
+    assert "📊 SƠ KẾT phong trào “Toàn dân đoàn kết" in texts(review_1)
 
     since = reporting.fake.mark()
     await staff.says("/award TDP02 Giấy khen Tổ dân phố văn hóa 2026")
@@ -101,7 +101,7 @@ async def test_reminders_go_only_to_groups_that_have_not_reported(reporting: Run
     assert [m for m in reporting.fake.sent[since:] if m.chat_id in (501, CHAT_1, CHAT_2)] == []
 
     asked = texts(await binh.presses("📝 Báo cáo ngay", reminder[-1]))
-    assert "Bạn báo cáo cho tháng nào?" in asked
+    assert "Anh/chị báo cáo cho tháng nào?" in asked
 
     await reporting.restart()
     await asyncio.sleep(3)  # past the start-up catch-up

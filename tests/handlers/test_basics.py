@@ -28,7 +28,7 @@ async def test_help_lists_only_what_the_caller_may_use(running: RunningBot) -> N
 
     reply = texts(await lan.says("/help"))
 
-    assert "Những việc bạn có thể làm tại đây:" in reply
+    assert "Những việc anh/chị có thể làm tại đây:" in reply
     assert "/language — Chọn ngôn ngữ" in reply
     assert "/fallback" not in reply
 
@@ -47,7 +47,7 @@ async def test_language_switch_is_stored_and_survives_a_restart(running: Running
 
     assert "Hello Lan!" in texts(await lan.says("/start"))
     await lan.says("/language")
-    assert (await lan.presses("Tiếng Việt"))[-1].text == "Từ giờ tôi sẽ nói tiếng Việt với bạn."
+    assert (await lan.presses("Tiếng Việt"))[-1].text == "Từ giờ tôi sẽ nói tiếng Việt với anh/chị."
 
 
 async def test_cancel_always_answers(running: RunningBot) -> None:
@@ -60,10 +60,10 @@ async def test_unknown_input_gets_a_way_forward(running: RunningBot) -> None:
     lan = running.person(1001, "Lan")
 
     assert "Tôi không biết lệnh này. Gửi /help" in texts(await lan.says("/nonsense"))
-    assert "Tôi chưa hiểu ý bạn" in texts(await lan.says("xin chào"))
+    assert "Tôi chưa hiểu ý anh/chị" in texts(await lan.says("xin chào"))
     assert "chỉ đọc được tin nhắn chữ" in texts(await lan.says(None, kind="sticker"))
     assert "chỉ đọc được tin nhắn chữ" in texts(await lan.says(None, kind="voice"))
-    assert "Tôi chưa hiểu ý bạn" in texts(await lan.says("x" * 4096))
+    assert "Tôi chưa hiểu ý anh/chị" in texts(await lan.says("x" * 4096))
 
 
 async def test_group_chatter_is_ignored_but_commands_answered(running: RunningBot) -> None:

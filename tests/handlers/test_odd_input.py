@@ -73,5 +73,5 @@ async def test_a_superscript_at_which_answer_to_change_shows_the_choices_again(r
     for odd in ("²", "9" * 400, "0", "6"):
         said = texts(await nam.says(odd))
         assert "Anh/chị vui lòng bấm vào câu cần sửa, hoặc gõ số thứ tự từ 1 đến 5." in said, (odd, said)
-        assert "Bạn muốn sửa câu nào?" in said and APOLOGY not in said
+        assert "Anh/chị muốn sửa câu nào?" in said and APOLOGY not in said
     assert "Số trẻ sinh" in texts(await nam.says("1."))
