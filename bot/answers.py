@@ -297,7 +297,30 @@ def check_answer(
     return _check_number(indicator, text, households, lang)
 
 
+# A count answered in words: "không", "không có", "chưa có ạ" are 0 (as `keyword()` gives them).
+_NOTHING = re.compile(r"(?:khong|ko|khong co|ko co|chua co)(?: (?:gi|ai|vu nao))?(?: (?:a|da|nhe|nha))?")
+# A count followed by words: "2 đơn", "5 người", "3 lần", "5 ạ", "2 vụ việc" (folded, spaced).
+_COUNTED = re.compile(r"([+-]?\s?[0-9][0-9.,]*)((?: [a-z]+){1,4})")
+
+
+def _count_words(text: str) -> str:
+    """A count as its bare number: trailing unit or courtesy words dropped ("2 vụ ạ" → "2"), "không có"
+    → "0". Money words ("2 triệu", "500 nghìn đồng") stay, so they are read as the amounts they are."""
+    said = " ".join(_fold(unicodedata.normalize("NFKC", text).translate(_SAME_SPACE)).split())
+    if _NOTHING.fullmatch(said):
+        return "0"
+    counted = _COUNTED.fullmatch(said)
+    if counted is None:
+        return text
+    words = counted.group(2).split()
+    if any(word in _MULTIPLIERS or word in ("vnd", "dong", "d") for word in words):
+        return text
+    return counted.group(1)
+
+
 def _check_number(indicator: Indicator, text: str, households: int | None, language: str) -> Checked:
+    if indicator.kind in (Kind.INTEGER, Kind.NUMBER):
+        text = _count_words(text)
     reading = _read(text.strip())
     if (
         reading is None

@@ -5,6 +5,7 @@ The campaign being prepared is a row from the first answer on, so a restart lose
 
 from __future__ import annotations
 
+import calendar
 import re
 from datetime import date
 from typing import Any
@@ -159,7 +160,7 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
     elif state in (START, END):
         day = _date(text)
         if day is None:
-            turn.reply(_("Please type the date as dd/mm/yyyy, for example 01/12/2026."))
+            turn.reply(_date_refusal(text))
             return
         if state == START:
             campaign.starts_on = day
@@ -369,6 +370,24 @@ def _date(text: str) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def _date_refusal(text: str) -> str:
+    """Why `text` is not a date: a day the calendar does not have (31/11) is named as such, since its
+    format is right and "type dd/mm/yyyy" would not help."""
+    found = DATE.match(text)
+    if found is not None:
+        day, month, year = (int(part) for part in found.groups())
+        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
+            last = calendar.monthrange(year, month)[1]
+            if day > last:
+                return _("{month}/{year} has {days} days, so there is no {date}. Type another date.").format(
+                    month=f"{month:02d}", year=year, days=last, date=text.strip()
+                )
+        elif 1 <= day <= 31 and not 1 <= month <= 12:
+            refusal = _("There is no month {month}: months go from 1 to 12. Type the date as dd/mm/yyyy.")
+            return refusal.format(month=month)
+    return _("Please type the date as dd/mm/yyyy, for example 01/12/2026.")
 
 
 register_flow(Flow(FLOW, "campaign", on_message, on_cancel))

@@ -107,3 +107,17 @@ async def test_reminders_go_only_to_groups_that_have_not_reported(reporting: Run
     await asyncio.sleep(3)  # past the start-up catch-up
     await reporting.fake.wait_idle()
     assert len([m for m in reporting.fake.sent[since:] if "Nhắc nhở" in (m.text or "")]) == 1
+
+
+async def test_a_date_the_calendar_does_not_have_is_refused_as_such(reporting: RunningBot) -> None:
+    staff = reporting.person(1, "Cán bộ")
+    await appoint(reporting, 501, "Nam")
+    await staff.says("/phatdong")  # the Vietnamese /campaign
+    await staff.says("Chuyển đổi số")
+    await staff.says("Thi đua chuyển đổi số")
+
+    assert "11/2026 có 30 ngày nên không có ngày 31/11/2026" in texts(await staff.says("31/11/2026"))
+    assert "29/02/2027" in texts(await staff.says("29/02/2027"))
+    assert "Không có tháng 13" in texts(await staff.says("01/13/2026"))
+    assert "gõ ngày theo dạng ngày/tháng/năm" in texts(await staff.says("ngày mai"))
+    assert "Ngày kết thúc?" in texts(await staff.says("30/11/2026"))

@@ -68,7 +68,7 @@ async def test_staff_adds_a_group_head_joins_links_the_chat_and_a_resident_follo
     joined = await nam.says(f"/start {code}")
     assert "Từ nay anh/chị là tổ trưởng của Tổ dân phố số 7 (TDP07)" in texts(joined)
     menu = [c["command"] for c in running.fake.commands[("chat:501", None)]]
-    assert "report" in menu and "addgroup" not in menu
+    assert "baocao" in menu and "themto" not in menu
 
     since = running.fake.mark()
     running.fake.push_my_chat_member(nam.user, GROUP_CHAT, chat_title="Tổ 7 — Khu phố")

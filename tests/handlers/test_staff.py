@@ -51,7 +51,7 @@ async def test_the_first_officer_joins_by_the_setup_link_then_invites_and_remove
         await hoa.says("/addgroup Tổ dân phố số 7; 120")
     )
     menu = [c["command"] for c in running.fake.commands[("chat:500", None)]]
-    assert {"addgroup", "addstaff", "staff", "removestaff"} <= set(menu)
+    assert {"themto", "themcanbo", "canbo", "gocanbo"} <= set(menu)
 
     before = await snapshot(running)
     again = texts(await lan.says(f"/start {code}"))
