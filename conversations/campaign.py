@@ -10,7 +10,7 @@ import re
 from datetime import date
 from typing import Any
 
-from bot.answers import whole_number
+from bot.answers import format_number, whole_number
 from bot.campaigns import (
     CampaignError,
     announcement_text,
@@ -25,7 +25,7 @@ from bot.features import button, command
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
 from bot.periods import FIRST_YEAR, LAST_YEAR
-from bot.replies import Choice
+from bot.replies import Choice, shorten
 from bot.turns import Turn
 from conversations.router import Flow, register_flow
 from storage.models import Campaign, Conversation
@@ -265,9 +265,8 @@ async def _ask_criteria(turn: Turn, campaign: Campaign) -> None:
         weight = weights.get(indicator.key, 0.0)
         mark = "✅" if weight > 0 else "⬜"
         label = f"{mark} {number}. {indicator.label_in(language)}"
-        choices.append(
-            [Choice((label[:50] + (f" · {weight:g}" if weight > 0 else "")), TOGGLE + indicator.key)]
-        )
+        points = f" · {format_number(weight, language=language)}" if weight > 0 else ""
+        choices.append([Choice(shorten(label, 50) + points, TOGGLE + indicator.key)])
     choices.append([Choice(_("➡️ Done"), CRITERIA_DONE)])
     turn.reply("\n".join(lines), choices)
 

@@ -23,7 +23,7 @@ from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
 from bot.membership import MAX_HOUSEHOLDS
 from bot.periods import Month, deadline_date, month_in_sentence, parse_month
-from bot.replies import Choice
+from bot.replies import BUTTON_LABEL_LIMIT, Choice, shorten
 from bot.reporting import (
     Answer,
     Draft,
@@ -446,8 +446,10 @@ async def _offer_edits(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
     for number, indicator in enumerate(draft.indicators, start=1):
         answer = draft.answers.get(indicator.key)
         shown = "—" if answer is None or answer.skipped else format_value(indicator, answer.value, language)
-        label = f"{number}. {indicator.label_in(language)}: {shown}"
-        choices.append([Choice(label[:60], PICK + indicator.key)])
+        head, tail = f"{number}. ", f": {shown}"  # the value stays whole; the question gives way
+        room = max(BUTTON_LABEL_LIMIT - len(head) - len(tail), 12)
+        label = shorten(head + shorten(indicator.label_in(language), room) + tail)
+        choices.append([Choice(label, PICK + indicator.key)])
     choices.append([Choice(_("❌ Cancel"), CANCEL)])
     turn.reply(_("Which answer do you want to change? Press it or type its number."), choices)
 

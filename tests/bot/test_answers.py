@@ -440,3 +440,39 @@ def test_format_value_translated_words() -> None:
     assert format_value(YESNO, 0.0) == "Không"
     with use_language("en"):
         assert format_value(YESNO, 1.0, "vi") == "Có"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2 đơn", 2.0),
+        ("5 người", 5.0),
+        ("3 lần", 3.0),
+        ("5 ạ", 5.0),
+        ("2 vụ", 2.0),
+        ("2 vụ việc ạ", 2.0),
+        ("không có", 0.0),
+        ("Không", 0.0),
+        ("ko có ạ", 0.0),
+        ("chưa có", 0.0),
+        ("Không có vụ nào", 0.0),
+        ("1.000 người", None),  # a thousand: above the 30 maximum, not 1
+    ],
+)
+def test_a_count_reads_the_words_people_add(text: str, value: float | None) -> None:
+    """Heads answer counts as they speak; the words around the number never change it."""
+    if value is None:
+        assert _refusal(BIRTHS, text).reason is Refusal.ABOVE_MAX
+        return
+    assert check_answer(BIRTHS, text).value == value
+
+
+@pytest.mark.parametrize("text", ["hai người", "không biết", "5 đồng", "2 hay 3", "chưa", "-"])
+def test_words_that_are_not_a_count_are_refused(text: str) -> None:
+    assert _refusal(BIRTHS, text).reason is Refusal.NOT_A_NUMBER
+
+
+def test_a_money_answer_keeps_its_amount_words() -> None:
+    assert check_answer(MONEY, "2 triệu").value == 2_000_000
+    assert _refusal(MONEY, "không có").reason is Refusal.NOT_A_NUMBER  # an amount is typed, even 0
+    assert _refusal(PERCENT, "85 hộ").reason is Refusal.NOT_A_NUMBER  # a percentage is typed as one
