@@ -370,7 +370,13 @@ async def issue_invite(
     if role not in LEADER_ROLES:
         raise MembershipError("bad_role", role=role)
     code = await _new_invite(
-        uow, role, ward_id=group.ward_id, group_id=group.id, actor=actor, now=now, valid_for=valid_for,
+        uow,
+        role,
+        ward_id=group.ward_id,
+        group_id=group.id,
+        actor=actor,
+        now=now,
+        valid_for=valid_for,
         name=name,
     )
     await audit(uow, "invite_issued", actor=actor, group_id=group.id, detail=role)

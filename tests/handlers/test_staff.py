@@ -55,17 +55,13 @@ async def test_the_first_officer_joins_by_the_setup_link_then_invites_and_remove
 
     before = await snapshot(running)
     again = texts(await lan.says(f"/start {code}"))
-    assert (
-        "Đường dẫn này đã được dùng. Người cài đặt bot có thể in đường dẫn mới bằng lệnh: wardbot" in again
-    )
+    assert "Đường dẫn này đã được dùng. Người cài đặt bot có thể in đường dẫn mới bằng lệnh: wardbot" in again
     assert "Chức năng này dành cho cán bộ phường" in texts(await lan.says("/addstaff"))
     assert "nhờ đồng nghiệp gửi đường dẫn mời cán bộ (/addstaff)" in texts(await lan.says("/staff"))
     assert await snapshot(running) == before
 
     invite = await hoa.says("/themcanbo")  # the Vietnamese alias of /addstaff
-    assert f"làm cán bộ của {WARD_NAME}. Đường dẫn chỉ dùng một lần và hết hạn sau 7 ngày" in texts(
-        invite
-    )
+    assert f"làm cán bộ của {WARD_NAME}. Đường dẫn chỉ dùng một lần và hết hạn sau 7 ngày" in texts(invite)
     since = running.fake.mark()
     joined = texts(await tuan.says(f"/start {invite_code(invite)}"))
     assert f"Từ nay anh/chị là cán bộ của {WARD_NAME} trên bot." in joined
