@@ -396,4 +396,5 @@ def format_value(indicator: Indicator, value: float | None, language: str = "vi"
     if indicator.kind is Kind.MONEY:
         with use_language(lang):
             return _("{amount} VND").format(amount=number)
-    return f"{number} {indicator.unit}" if indicator.unit else number
+    unit = indicator.unit_in(lang)
+    return f"{number} {unit}" if unit else number

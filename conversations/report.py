@@ -272,8 +272,8 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
         )
     )
     title = indicator.label_in(language)
-    if indicator.unit and indicator.kind not in (Kind.YESNO, Kind.CHOICE, Kind.PERCENT):
-        title += f" ({indicator.unit})"
+    if indicator.unit_in(language) and indicator.kind not in (Kind.YESNO, Kind.CHOICE, Kind.PERCENT):
+        title += f" ({indicator.unit_in(language)})"
     if indicator.kind is Kind.PERCENT:
         title += " (%)"
     lines.append(f"❓ {title}")

@@ -113,7 +113,7 @@ class TerminalChat:
         for number, persona in enumerate(self.personas, start=1):
             self.say(f"  {number}. {persona.title}")
         while True:
-            answer = await self.read(f"Bạn là ai? / Who are you? [1-{len(self.personas)}] ")
+            answer = await self.read(f"Anh/chị là ai? / Who are you? [1-{len(self.personas)}] ")
             if answer is None:
                 return
             answer = answer.strip()

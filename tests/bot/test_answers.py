@@ -405,8 +405,8 @@ def test_unknown_choice_lists_the_choices() -> None:
 @pytest.mark.parametrize(
     ("indicator", "value", "vi", "en"),
     [
-        (BIRTHS, 3.0, "3 người", "3 người"),
-        (BY_KEY["temp_residents"], 1500.0, "1.500 người", "1,500 người"),
+        (BIRTHS, 3.0, "3 người", "3 people"),
+        (BY_KEY["temp_residents"], 1500.0, "1.500 người", "1,500 people"),
         (PERCENT, 12.0, "12%", "12%"),
         (PERCENT, 12.5, "12,5%", "12.5%"),
         (NUMBER, -2.5, "-2,5 °C", "-2.5 °C"),

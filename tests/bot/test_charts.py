@@ -5,7 +5,8 @@ from __future__ import annotations
 import struct
 import warnings
 
-from bot.charts import chart_rows, standings_chart
+from bot.charts import chart_rows, score_label, standings_chart
+from bot.i18n import use_language
 from bot.scoring import Band, Standing, band_for
 from bot.ward_config import Bands
 
@@ -108,3 +109,11 @@ def test_no_reports_still_gives_a_picture() -> None:
 def test_height_is_capped_for_phones() -> None:
     data = standings_chart(standings(80), title=TITLE, limit=80)
     assert png_size(data)[1] <= 1600
+
+
+def test_scores_on_the_chart_are_written_as_the_text_writes_them() -> None:
+    """A decimal comma for Vietnamese readers (9,1), a point for English ones: the same figure as the text."""
+    with use_language("vi"):
+        assert score_label(9.1) == "9,1" and score_label(88.25) == "88,25"
+    with use_language("en"):
+        assert score_label(9.1) == "9.1"
