@@ -97,9 +97,16 @@ def _named_month(year: int, month: int) -> Month:
 
 
 def parse_month(text: str) -> Month:
-    """A month a person typed ("2026-10") or a button carries, in the years FIRST_YEAR to LAST_YEAR;
-    anything else ("2026-13", "9999-12", "²⁰²⁶-10") is a ValueError."""
-    month = Month.parse(text)
+    """A month a person typed ("2026-10", or as people write it: "10/2026", "tháng 10/2026", "October
+    2026") or a button carries, in the years FIRST_YEAR to LAST_YEAR; anything else ("2026-13",
+    "9999-12", "²⁰²⁶-10", a quarter) is a ValueError."""
+    try:
+        month = Month.parse(text)
+    except ValueError:
+        period = parse_period(text)
+        if period.kind is not PeriodKind.MONTH:
+            raise ValueError(f"not a month: {text[:40]!r}") from None
+        return period.first
     return _named_month(month.year, month.month)
 
 

@@ -87,7 +87,7 @@ async def _open_report(turn: Turn) -> None:
     months = await reportable_months(turn.uow, group.id, wiring.clock(), turn.ward.ward, turn.timezone)
     if turn.args:
         try:
-            wanted = parse_month(turn.args[0])
+            wanted = parse_month(" ".join(turn.args))
         except ValueError:
             turn.reply(_("Please give the month as YYYY-MM, for example /report 2026-10."))
             return

@@ -123,3 +123,12 @@ async def test_a_commune_that_says_ong_ba_is_answered_so(fake_api: FakeBotApi, t
         assert "anh/chị" not in transcript.casefold() and not CASUAL.search(transcript)
     finally:
         await running.stop()
+
+
+async def test_the_month_is_named_as_people_write_it(reporting: RunningBot) -> None:
+    nam = await appoint(reporting, 501, "Nam")
+
+    started = texts(await nam.says("/baocao tháng 10/2026"))
+
+    assert "Báo cáo tháng 10/2026 — Tổ dân phố số 1" in started and "Số trẻ sinh (người)" in started
+    assert "Anh/chị vui lòng ghi tháng" in texts(await nam.says("/xembaocao quý 3"))
