@@ -475,7 +475,7 @@ async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: date
         if person is not None:
             record_name(person, invite.name)
     await audit(uow, f"{invite.role}_joined", actor=person_id, group_id=group.id, subject=person_id)
-    return RedeemResult(Redemption.JOINED, *_names(known))
+    return RedeemResult(Redemption.JOINED, *_names(known), ward_id=group.ward_id)
 
 
 def _names(result: RedeemResult) -> tuple[str, str, str]:
