@@ -20,7 +20,7 @@ from bot.backup import (
     restore_database,
 )
 from bot.i18n import gettext as _
-from bot.i18n import ngettext, use_language
+from bot.i18n import ngettext, set_ward_words, use_language
 from bot.run_lock import RunLockError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.ward_config import WardConfigError
@@ -84,15 +84,18 @@ def _with_database(settings: Settings, work: Callable[[Wiring], Awaitable[int]])
 
 
 def _ward(wiring: Wiring, code: str | None) -> int:
-    """The ward named by --ward CODE; the only ward when not given."""
+    """The ward named by --ward CODE; the only ward when not given. What the command prints from here on
+    speaks in that ward's words (khu phố, thôn…)."""
     codes = {ward_code(file): ward_id for ward_id, file in wiring.wards.items()}
     if code is None:
-        if wiring.single_ward_id is not None:
-            return wiring.single_ward_id
-        raise UsageError(f"several wards are served: add --ward CODE (one of {', '.join(sorted(codes))})")
-    found = codes.get(code.strip().upper())
+        if wiring.single_ward_id is None:
+            raise UsageError(f"several wards are served: add --ward CODE (one of {', '.join(sorted(codes))})")
+        found: int | None = wiring.single_ward_id
+    else:
+        found = codes.get(code.strip().upper())
     if found is None:
         raise UsageError(f"--ward {code}: no such ward (the wards are {', '.join(sorted(codes))})")
+    set_ward_words(wiring.ward_of(found).ward.words())
     return found
 
 

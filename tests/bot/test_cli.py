@@ -462,3 +462,16 @@ def test_csv_edits_survive_the_ward_file_and_an_empty_block_keeps_the_block(
         ["TDP03", "Tổ dân phố số 3", "187", "Khu vực 1"],  # the bad line changed nothing
         ["TDP04", "Tổ dân phố số 4", "830", "Khu vực 3"],  # CSV edits survive the unchanged ward file
     ]
+
+
+def test_the_command_line_speaks_in_the_ward_s_words(env: dict[str, str], tmp_path: Path) -> None:
+    ward = tmp_path / "ward.toml"
+    ward.write_text(
+        '[ward]\nname = "Phường Bến Thành"\nunit = "khu phố"\n'
+        '[[groups]]\ncode = "KP01"\nname = "Khu phố 1"\nhouseholds = 420\n',
+        encoding="utf-8",
+    )
+    env["WARD_CONFIG"] = str(ward)
+    listing = wardbot("groups", "list", env=env).stdout.splitlines()
+    assert listing[0].startswith("Mã khu phố\tTên khu phố\tSố hộ\tKhối\tTrưởng khu phố\tPhó trưởng khu phố")
+    assert listing[1].startswith("KP01\tKhu phố 1\t420")
