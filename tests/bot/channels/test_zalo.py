@@ -342,3 +342,14 @@ async def test_a_zalo_officer_starts_from_the_printed_code_and_manages_telegram_
     assert "Tuấn không còn là cán bộ của Phường Tràng Cát." in await hoa.says("1")
     removed = await both.fake.wait_for(1, chat_id=501, since=since)  # on Telegram, through the outbox
     assert "Anh/chị không còn là cán bộ của Phường Tràng Cát trên bot." in texts(removed)
+
+
+async def test_a_zalo_head_types_the_vietnamese_commands(both: RunningBot, fake_zalo: FakeZaloApi) -> None:
+    code = await invite_code(both)
+    nam = ZaloPerson(fake_zalo, ZaloUser("zalo-501", "Nguyễn Văn Nam"))
+    await nam.says(f"/batdau {code}")
+
+    assert "/baocao (/report) — Gửi báo cáo tháng của tổ" in await nam.says("/trogiup")
+    assert "Anh/chị báo cáo cho tháng nào?" in await nam.says("/baocao")
+    assert "Số trẻ sinh (người)" in await nam.says("2")
+    assert "Hộ phân loại rác tại nguồn (%)" in await nam.says("không có ạ")
