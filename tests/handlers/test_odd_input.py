@@ -55,7 +55,7 @@ async def test_odd_arguments_get_a_clear_answer_and_change_nothing(reporting: Ru
         (staff, "/review final #99999999999999999999", "Không có phong trào #99999999999999999999."),
         (staff, "/addgroup Tổ số 9; ²", "Sau dấu ; anh/chị ghi số hộ, ví dụ: /addgroup Tổ dân phố số 8; 312"),
         (staff, "/addgroup Tổ số 9; 99999999999", "Sau dấu ; anh/chị ghi số hộ"),
-        (staff, "/addgroup Tổ số 9; 100001", "Số hộ phải từ 0 đến 100000."),
+        (staff, "/addgroup Tổ số 9; 100001", "Số hộ phải từ 0 đến 100.000."),
         (staff, "/households TDP01 ²", "Tổ nào và bao nhiêu hộ? Ví dụ: /households TDP08 312"),
     ]:
         said = texts(await person.says(command))
