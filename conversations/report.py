@@ -87,7 +87,7 @@ async def _open_report(turn: Turn) -> None:
     months = await reportable_months(turn.uow, group.id, wiring.clock(), turn.ward.ward, turn.timezone)
     if turn.args:
         try:
-            wanted = parse_month(" ".join(turn.args))
+            wanted = parse_month(" ".join(turn.args), today=turn.now().date())
         except ValueError:
             turn.reply(_("Please give the month as YYYY-MM, for example /report 2026-10."))
             return

@@ -31,7 +31,7 @@ async def my_report(turn: Turn) -> None:
     wiring = turn.wiring
     if turn.args:
         try:
-            months = [parse_month(" ".join(turn.args))]
+            months = [parse_month(" ".join(turn.args), today=turn.now().date())]
         except ValueError:
             turn.reply(_("Please give the month as YYYY-MM, for example /myreport 2026-10."))
             return
@@ -87,7 +87,7 @@ async def reopen(turn: Turn) -> None:
         return
     try:
         group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        month = parse_month(" ".join(turn.args[1:]))
+        month = parse_month(" ".join(turn.args[1:]), today=turn.now().date())
     except MembershipError as error:
         turn.reply(explain(error))
         return

@@ -369,3 +369,12 @@ def test_a_month_is_read_as_people_write_it(text: str) -> None:
 def test_what_is_not_one_month_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_month(text)
+
+
+def test_a_month_without_its_year_is_the_latest_one() -> None:
+    today = date(2026, 11, 3)
+    assert parse_period("tháng 10", today=today) == month_period(Month(2026, 10))
+    assert parse_period("Tháng 11", today=today) == month_period(Month(2026, 11))
+    assert parse_period("thang 12", today=today) == month_period(Month(2025, 12))
+    with pytest.raises(ValueError):
+        parse_period("tháng 13", today=today)

@@ -132,3 +132,4 @@ async def test_the_month_is_named_as_people_write_it(reporting: RunningBot) -> N
 
     assert "Báo cáo tháng 10/2026 — Tổ dân phố số 1" in started and "Số trẻ sinh (người)" in started
     assert "Anh/chị vui lòng ghi tháng" in texts(await nam.says("/xembaocao quý 3"))
+    assert "Báo cáo tháng 10/2026 — Tổ dân phố số 1" in texts(await nam.says("/baocao tháng 10"))
