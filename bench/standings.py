@@ -29,8 +29,16 @@ from sqlalchemy import event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.charts import standings_chart
-from bot.indicators import DEFAULT_INDICATORS, Indicator, catalogue_fingerprint, catalogue_json
+from bot.indicators import (
+    DEFAULT_INDICATORS,
+    Indicator,
+    Kind,
+    asked_in,
+    catalogue_fingerprint,
+    catalogue_json,
+)
 from bot.periods import Month, Period, lock_time, month_period, quarter_period, year_period
+from bot.sample_figures import plausible_value
 from bot.scoring import GroupFigures, Standing, combine, score_month
 from bot.standings import compute_standings
 from bot.ward_config import Bands
@@ -56,43 +64,6 @@ WARD_ID = 1
 
 
 # --- the generated ward ---------------------------------------------------------------------
-
-
-def _value(key: str, rng: random.Random, households: int, quality: float) -> float:
-    """A plausible monthly figure; `quality` (0..1) makes some groups consistently better."""
-
-    def percent(low: float, spread: float) -> float:
-        return round(min(100.0, max(0.0, low + spread * quality + rng.uniform(-8, 8))), 1)
-
-    if key == "births":
-        return float(rng.randint(0, max(1, households // 150)))
-    if key == "deaths":
-        return float(rng.randint(0, max(1, households // 250)))
-    if key in ("moved_in", "moved_out"):
-        return float(rng.randint(0, max(2, households // 40)))
-    if key == "temp_residents":
-        return float(rng.randint(0, max(3, households // 15)))
-    if key == "security_incidents":
-        return float(rng.choices((0, 1, 2, 3, 4), weights=(60 * quality + 10, 20, 10, 5, 2))[0])
-    if key == "petitions":
-        return float(rng.choices((0, 1, 2, 3, 5), weights=(50 * quality + 10, 25, 10, 5, 3))[0])
-    if key == "cleanup_drives":
-        return float(rng.randint(0, 2) + round(2 * quality))
-    if key == "fund_contributions":
-        return float(round(households * rng.uniform(5_000, 60_000) * (0.5 + quality), -3))
-    if key == "poor_households":
-        return float(round(households * rng.uniform(0.0, 0.08) * (1.5 - quality)))
-    if key == "mediation_success_pct":
-        return percent(70, 25)
-    if key == "waste_sorting_pct":
-        return percent(45, 50)
-    if key == "vneid_level2_pct":
-        return percent(55, 40)
-    if key == "cashless_pct":
-        return percent(35, 55)
-    if key == "meeting_attendance_pct":
-        return percent(55, 40)
-    return float(rng.randint(0, 10))
 
 
 def ward_months(count: int) -> list[Month]:
@@ -148,10 +119,11 @@ async def build_ward(
                 {
                     "report_id": report_id,
                     "key": indicator.key,
-                    "value": _value(indicator.key, rng, households, quality[group["id"]]),
+                    "value": plausible_value(indicator.key, rng, households, quality[group["id"]]),
                     "flagged": False,
                 }
-                for indicator in indicators
+                for indicator in asked_in(indicators, month.month)
+                if indicator.kind not in (Kind.TEXT, Kind.PHOTO)
             )
     async with engine.begin() as connection:
         await connection.execute(
@@ -248,7 +220,7 @@ async def naive_year_standings(
                 ).all()
                 values = {key: value for key, value in rows} if rows else None
                 figures.append(GroupFigures(group.id, group.code, group.name, group.households, values))
-            monthly.append(score_month(indicators, figures, bands))
+            monthly.append(score_month(asked_in(indicators, month.month), figures, bands))
     return monthly[0] if len(monthly) == 1 else combine(monthly, bands)
 
 

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
-from bot.i18n import current_language, pick_language, use_language
+from bot.i18n import current_language, ngettext, pick_language, use_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
 
 MAX_ANSWER_LENGTH = 200
 MAX_NUMBER_LENGTH = 40
 NO_VALUE = "—"
+#: The largest photo kept as an answer: a phone photo as Telegram and Zalo send it is far smaller.
+MAX_PHOTO_BYTES = 5 * 1024 * 1024
+#: How much of a free-text answer summaries show; the export carries it whole.
+SHOWN_TEXT_LENGTH = 500
 
 
 class Refusal(StrEnum):
@@ -35,6 +39,9 @@ class Refusal(StrEnum):
     TOO_LONG = "too_long"
     UNKNOWN_CHOICE = "unknown_choice"
     NOT_YES_NO = "not_yes_no"
+    EMPTY = "empty"
+    NOT_A_PHOTO = "not_a_photo"
+    PHOTO_TOO_LARGE = "photo_too_large"
 
 
 class AnswerRefused(Exception):
@@ -243,6 +250,12 @@ def _yes_no(text: str) -> float | None:
     return None
 
 
+def yes_no(text: str) -> bool | None:
+    """A typed yes ("có", "yes", "1"…) or no ("không", "no", "0"…); None for anything else."""
+    value = _yes_no(text)
+    return None if value is None else bool(value)
+
+
 def _choice_key(text: str) -> str:
     return " ".join(unicodedata.normalize("NFC", text).casefold().split())
 
@@ -278,6 +291,8 @@ def check_answer(
     the flow can put them straight into its hint.
     """
     lang = current_language() if language is None else pick_language(language)
+    if indicator.kind is Kind.TEXT:
+        raise ValueError("a text answer is checked with check_text")
     if len(text) > MAX_ANSWER_LENGTH:
         raise AnswerRefused(Refusal.TOO_LONG, {"limit": str(MAX_ANSWER_LENGTH)})
     if indicator.kind is Kind.YESNO:
@@ -352,6 +367,52 @@ def _check_number(indicator: Indicator, text: str, households: int | None, langu
     return Checked(value=value, outside_soft=outside)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def check_text(indicator: Indicator, text: str) -> str:
+    """A free-text answer as stored: NFC, control and direction characters removed, trimmed;
+    refused when empty or longer than the indicator's `max_length`."""
+    cleaned = _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+    if not cleaned:
+        raise AnswerRefused(Refusal.EMPTY)
+    limit = indicator.max_length or MAX_ANSWER_LENGTH
+    if len(cleaned) > limit:
+        raise AnswerRefused(Refusal.TOO_LONG, {"limit": str(limit), "length": str(len(cleaned))})
+    return cleaned
+
+
+#: Leading bytes of the picture formats phones send; anything else is refused, never opened.
+_PHOTO_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def check_photo(content: bytes | None) -> str:
+    """The media type of a photo answer (JPEG, PNG or WebP), or AnswerRefused: it is kept as bytes and
+    only ever handed to ward staff, so anything that is not plainly a picture is turned away."""
+    if not content:
+        raise AnswerRefused(Refusal.NOT_A_PHOTO)
+    if len(content) > MAX_PHOTO_BYTES:
+        raise AnswerRefused(Refusal.PHOTO_TOO_LARGE, {"limit": str(MAX_PHOTO_BYTES // (1024 * 1024))})
+    for signature, media_type in _PHOTO_SIGNATURES:
+        if content.startswith(signature):
+            return media_type
+    if content[:4] == b"RIFF" and content[8:12] == b"WEBP":
+        return "image/webp"
+    raise AnswerRefused(Refusal.NOT_A_PHOTO)
+
+
+def shorten(text: str, limit: int = SHOWN_TEXT_LENGTH) -> str:
+    """`text` cut at a word boundary to at most `limit` characters, with "…" when cut."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
+
+
 # --- showing figures ------------------------------------------------------------------------
 
 _CENT = Decimal("0.01")
@@ -377,11 +438,22 @@ def format_number(value: float, *, language: str = "vi") -> str:
     return f"{sign}{grouped}{decimal_point}{fraction}" if fraction else f"{sign}{grouped}"
 
 
-def format_value(indicator: Indicator, value: float | None, language: str = "vi") -> str:
-    """An answer as shown in summaries and standings, in `language`."""
+def format_value(
+    indicator: Indicator, value: float | None, language: str = "vi", *, text: str | None = None
+) -> str:
+    """An answer as shown in summaries and standings, in `language`.
+
+    A text answer is `text` in quotes (shortened); a photo answer's value is how many photos it has.
+    """
+    lang = pick_language(language)
+    if indicator.kind is Kind.TEXT:
+        return NO_VALUE if not text else f"“{shorten(text)}”"
     if value is None:
         return NO_VALUE
-    lang = pick_language(language)
+    if indicator.kind is Kind.PHOTO:
+        count = int(value)
+        with use_language(lang):
+            return ngettext("{count} photo", "{count} photos", count).format(count=count)
     if indicator.kind is Kind.YESNO:
         with use_language(lang):
             return _("Yes") if value else _("No")

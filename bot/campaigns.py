@@ -10,8 +10,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
+from bot.answers import format_number
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast, recipients
+from bot.documents import CampaignReport, campaign_report_docx
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.indicators import Indicator
@@ -340,4 +343,36 @@ async def award(
         messages=[(r, Outgoing(text)) for r in targets],
         requested_by=requested_by,
         now=now,
+    )
+
+
+async def campaign_report(
+    uow: UnitOfWork, campaign: Campaign, kind: str, *, ward: WardFile, today: date, tz: ZoneInfo
+) -> bytes:
+    """The Word report of a review (báo cáo sơ kết / tổng kết): window, groups and pledges, standings
+    over the window, awards recorded in it."""
+    result = await campaign_standings(uow, campaign, ward, today)
+    pledged = await uow.campaigns.pledged_groups(campaign.id)
+    groups = [(g.code, g.name, g.id in pledged) for g in await taking_part(uow, campaign)]
+    with use_language("vi"):
+        rows = [
+            (
+                str(s.rank) if s.rank is not None else "—",
+                f"{s.code} {s.name}",
+                format_number(round(s.score, 1), language="vi") if s.score is not None else "chưa báo cáo",
+                s.band.label() if s.band is not None else "",
+            )
+            for s in result.standings
+        ]
+        dates = _dates(campaign)
+    first = campaign.starts_on or today
+    last = min(campaign.ends_on or today, today)
+    awards = [
+        a
+        for a in await uow.awards.of_ward(campaign.ward_id)
+        if first <= a.created_at.astimezone(tz).date() <= last
+    ]
+    return campaign_report_docx(
+        ward,
+        CampaignReport(campaign.title, kind == FINAL, dates, groups, rows, awards),
     )

@@ -1,4 +1,4 @@
-"""The command line: `wardbot run | demo | db | admin | groups | audit | export | backup | restore`
+"""The command line: `wardbot run | demo | db | admin | person | groups | audit | export | backup | restore`
 (also `python -m bot`)."""
 
 from __future__ import annotations
@@ -146,6 +146,49 @@ def _admin_remove(args: argparse.Namespace, settings: Settings) -> int:
         return 0
 
     return _with_database(settings, work)
+
+
+def _person_erase(args: argparse.Namespace, settings: Settings) -> int:
+    """Erase a person's name and account from every table; their records stay under their role."""
+    args.platform = args.platform.lower()
+    account = _account(args)
+    from bot.i18n import use_language
+    from bot.membership import BY_COMMAND_LINE
+    from bot.privacy import erase_person, personal_data, role_label
+    from storage.unit_of_work import unit_of_work
+
+    async def work(wiring: Wiring) -> int:
+        with use_language(settings.default_language):
+            async with unit_of_work(wiring.factory) as uow:
+                person = await uow.people.find(args.platform, account)
+                if person is None:
+                    print(
+                        f"The bot knows no {args.platform} account {account}; nothing changed.",
+                        file=sys.stderr,
+                    )
+                    return 1
+                label = role_label(await personal_data(uow, person.id))
+                if not args.yes and not _confirmed(
+                    f"Erase {args.platform} {account} ({person.display_name or 'no name'})? "
+                    f"Their records will read “{label}”."
+                ):
+                    print("Nothing was erased.", file=sys.stderr)
+                    return 1
+                erased = await erase_person(uow, person, actor=None, actor_label=BY_COMMAND_LINE)
+        print(
+            f"Erased: the name and account are gone; {erased.roles} roles, {erased.received} received "
+            f"updates and {erased.messages} messages removed. Their records now read “{erased.label}”."
+        )
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return input(f"{question} Type yes to go on: ").strip().lower() == "yes"
+    except EOFError:
+        return False
 
 
 def _admin_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -299,9 +342,11 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     from zoneinfo import ZoneInfo
 
     from bot.application import load_ward
-    from bot.export import csv_bytes, workbook_bytes
-    from bot.periods import parse_period
-    from bot.standings import export_data
+    from bot.awards import with_awards
+    from bot.export import csv_bytes, photos_zip, workbook_bytes
+    from bot.i18n import use_language
+    from bot.periods import PeriodKind, parse_period
+    from bot.standings import export_data, photo_files
     from storage.models import utcnow
     from storage.unit_of_work import unit_of_work
 
@@ -313,13 +358,24 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         print(f"error: --period {args.period}: {error}", file=sys.stderr)
         return EXIT_USAGE
-    out = Path(args.out or f"bao-cao-{period.key}.{args.format}")
+    out = Path(
+        args.out or (f"anh-{period.key}.zip" if args.photos else f"bao-cao-{period.key}.{args.format}")
+    )
     _check_writable(out, "--out")
 
     async def work(wiring: Wiring) -> int:
         ward_id = _ward(wiring, args.ward)
         ward = wiring.ward_of(ward_id)
         tz = wiring.timezone_of(ward_id)
+        if args.photos:
+            async with unit_of_work(wiring.factory) as uow:
+                photos = await photo_files(uow, period, ward_id=ward_id)
+            try:
+                await asyncio.to_thread(out.write_bytes, photos_zip(photos))
+            except OSError as error:
+                raise UsageError(f"--out {out}: cannot write the file ({error.strerror or error})") from None
+            print(f"{out}: {len(photos)} photos of {period.key}.")
+            return 0
         async with unit_of_work(wiring.factory) as uow:
             data = await export_data(
                 uow,
@@ -332,6 +388,10 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
                 ward=ward.ward,
                 tz=tz,
             )
+        if period.kind is PeriodKind.YEAR:
+            async with unit_of_work(wiring.factory) as uow:
+                with use_language(args.language):
+                    data = await with_awards(uow, data, ward_id, period.first.year)
         content = (
             workbook_bytes(data, args.language) if args.format == "xlsx" else csv_bytes(data, args.language)
         )
@@ -345,6 +405,35 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
                 "{out}: {count} report of {period}.", "{out}: {count} reports of {period}.", count
             ).format(out=out, count=count, period=period.key)
         )
+        return 0
+
+    return _with_database(settings, work)
+
+
+def _assessment_report(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.assessment import results
+    from bot.documents import assessment_report_docx
+    from storage.unit_of_work import unit_of_work
+
+    out = Path(args.out or f"bao-cao-binh-xet-{args.year}.docx")
+    _check_writable(out, "--out")
+
+    async def work(wiring: Wiring) -> int:
+        ward_id = _ward(wiring, args.ward)
+        ward = wiring.ward_of(ward_id)
+        async with unit_of_work(wiring.factory) as uow:
+            assessment = await uow.assessments.of_year(ward_id, args.year)
+            if assessment is None:
+                raise UsageError(f"--year {args.year}: no assessment of that year (open it with /assessment)")
+            found = await results(uow, assessment, ward)
+            feedback = len(await uow.assessments.feedback(assessment.id))
+        content = assessment_report_docx(ward, assessment, found, feedback)
+        try:
+            await asyncio.to_thread(out.write_bytes, content)
+        except OSError as error:
+            raise UsageError(f"--out {out}: cannot write the file ({error.strerror or error})") from None
+        sent = sum(1 for r in found if r.submitted)
+        print(f"{out}: the assessment of {args.year}, {sent} of {len(found)} groups sent their form.")
         return 0
 
     return _with_database(settings, work)
@@ -495,6 +584,23 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--province", action="store_true", help="for province staff, who read every ward")
     setup_link.set_defaults(handler=_admin_setup_link)
 
+    person = commands.add_parser(
+        "person", help="personal data", description="Personal data (Decree 13/2023)."
+    )
+    person_commands = person.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    erase = person_commands.add_parser(
+        "erase",
+        help="erase a person's name and account (their records stay)",
+        description="Erase someone from the bot: their name and account id leave every table (received "
+        "updates and the outbox included), their roles and follows end; reports and the audit log stay, "
+        "attributed to their role (e.g. “Head of TDP01 (erased)”). Recorded in the audit log without "
+        "the erased data. The person tells you their id: /forgetme shows it to heads and staff.",
+    )
+    erase.add_argument("platform", metavar="PLATFORM", help="telegram or zalo")
+    erase.add_argument("user_id", metavar="ID", help="their Telegram user id (a number) or Zalo user id")
+    erase.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    erase.set_defaults(handler=_person_erase)
+
     groups = commands.add_parser(
         "groups", help="residential groups", description="Residential groups (tổ dân phố)."
     )
@@ -536,8 +642,27 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", metavar="FILE", help="where to write (default bao-cao-PERIOD.xlsx)")
     export.add_argument("--format", choices=("xlsx", "csv"), default="xlsx", help="default xlsx")
     export.add_argument("--language", choices=("vi", "en"), default="vi", help="headers (default vi)")
+    export.add_argument(
+        "--photos",
+        action="store_true",
+        help="write the photo answers of the period as a .zip instead (default anh-PERIOD.zip)",
+    )
     export.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
     export.set_defaults(handler=_export)
+
+    assessment = commands.add_parser(
+        "assessment", help="the year-end assessment (bình xét)", description="The year-end assessment."
+    )
+    assessment_commands = assessment.add_subparsers(title="commands", metavar="COMMAND", required=True)
+    assessment_report = assessment_commands.add_parser(
+        "report",
+        help="write the assessment report (Word)",
+        description="Write “Báo cáo kết quả bình xét” of a year as a Word file (.docx).",
+    )
+    assessment_report.add_argument("--year", type=_positive, required=True, help="the assessment's year")
+    assessment_report.add_argument("--out", metavar="FILE", help="default bao-cao-binh-xet-YEAR.docx")
+    assessment_report.add_argument("--ward", metavar="CODE", help="the ward (needed when there are several)")
+    assessment_report.set_defaults(handler=_assessment_report)
 
     backup = commands.add_parser(
         "backup",

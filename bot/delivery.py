@@ -175,10 +175,12 @@ async def queue_replies(
     claimed_by: str,
     now: datetime,
     lease: timedelta = LEASE,
+    forget: bool = False,
 ) -> list[ClaimedMessage]:
     """Write a turn's replies in its own transaction, already claimed by this worker to send at once.
 
-    Written with the update's effects, a reply lost in a crash is sent after the restart.
+    Written with the update's effects, a reply lost in a crash is sent after the restart. `forget`
+    (a person just erased) deletes each row once the platform has answered, keeping no chat id.
     """
     rows: list[tuple[OutboxMessage, Reply, ClaimedAttachment | None]] = []
     for reply in replies:
@@ -209,6 +211,7 @@ async def queue_replies(
             created_at=now,
             claimed_by=claimed_by,
             lease_until=now + lease,
+            forget_when_done=forget,
         )
         rows.append((row, reply, attachment))
     if not rows:
@@ -321,12 +324,22 @@ async def _claimed(uow: UnitOfWork, message_id: int) -> OutboxMessage | None:
     return row if row is not None and row.status == SENDING else None
 
 
+async def _forgotten(uow: UnitOfWork, row: OutboxMessage) -> bool:
+    """A finished message to an erased person leaves nothing behind (see `queue_replies(forget=…)`)."""
+    if not row.forget_when_done:
+        return False
+    await uow.outbox.remove(row)
+    return True
+
+
 async def mark_sent(uow: UnitOfWork, message_id: int, *, now: datetime, file_id: str | None = None) -> None:
     """The platform confirmed the send; `file_id` lets later sends reuse the uploaded attachment."""
     row = await _claimed(uow, message_id)
     if row is None:
         return
     row.status, row.sent_at, row.last_error = SENT, now, ""
+    if await _forgotten(uow, row):
+        return
     if file_id and row.attachment_id is not None:
         attachment = await uow.outbox.attachment(row.attachment_id)
         if attachment is not None and attachment.telegram_file_id is None:
@@ -354,6 +367,7 @@ async def mark_retry(
         row.attempts = max(0, row.attempts - 1)
     elif give_up_before is not None and row.created_at < give_up_before:
         row.status = FAILED
+        await _forgotten(uow, row)
         return False
     row.status, row.next_attempt_at, row.claimed_by = PENDING, at, None
     return True
@@ -376,6 +390,7 @@ async def mark_failed(uow: UnitOfWork, message_id: int, *, error: str) -> None:
     row = await _claimed(uow, message_id)
     if row is not None:
         row.status, row.last_error = FAILED, error[:ERROR_LENGTH]
+        await _forgotten(uow, row)
 
 
 async def mark_blocked(uow: UnitOfWork, message_id: int, *, error: str) -> None:
@@ -383,6 +398,7 @@ async def mark_blocked(uow: UnitOfWork, message_id: int, *, error: str) -> None:
     row = await _claimed(uow, message_id)
     if row is not None:
         row.status, row.last_error = BLOCKED, error[:ERROR_LENGTH]
+        await _forgotten(uow, row)
 
 
 async def finished_broadcasts(
@@ -402,6 +418,8 @@ async def finished_broadcasts(
     for broadcast in broadcasts:
         broadcast.reported, broadcast.finished_at = True, now
         person = people.get(broadcast.requested_by) if broadcast.requested_by is not None else None
+        if person is not None and person.erased:  # nobody to tell any more
+            person = None
         reports.append(
             DeliveryReport(
                 broadcast_id=broadcast.id,

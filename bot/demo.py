@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import logging
+import random
 import sys
+from collections.abc import Sequence
 from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 from bot.application import WardBot, load_ward, make_wiring, prepare
 from bot.channels.telegram import PLATFORM, TelegramChannel
+from bot.indicators import Direction, Indicator, Kind, asked_in
 from bot.membership import HEAD as HEAD_ROLE
 from bot.membership import follow, link_chat, set_staff
+from bot.periods import Month, lock_time
+from bot.reporting import current_catalogue
+from bot.sample_figures import plausible_value
 from bot.settings import Settings
 from bot.simulator import FakeBotApi, FakeUser
+from bot.simulator.fake_bot_api import USER_PHOTO
 from bot.simulator.terminal import Persona, run_terminal
 from bot.ward_config import GroupEntry, WardFile, default_ward_file
 from bot.wiring import Wiring
 from storage.migrate import upgrade
-from storage.unit_of_work import unit_of_work
+from storage.models import Report, ReportPhoto, ReportValue, ResidentialGroup
+from storage.unit_of_work import UnitOfWork, unit_of_work
 
 DEMO_DATABASE = Path("data") / "demo.sqlite3"
 
@@ -43,6 +52,44 @@ DEMO_GROUPS = (
 )
 
 
+#: Questions the demo adds to the default catalogue, so every kind of answer can be tried.
+DEMO_QUESTIONS = (
+    Indicator(
+        key="no_fire",
+        label={"vi": "Không để xảy ra cháy, nổ", "en": "No fire or explosion"},
+        help={
+            "vi": "Trong tháng, địa bàn tổ không có vụ cháy, nổ nào.",
+            "en": "No fire or explosion this month.",
+        },
+        unit="",
+        kind=Kind.YESNO,
+        min=None,
+        max=None,
+        direction=Direction.HIGHER,
+        weight=10,
+    ),
+    Indicator(
+        key="security_rating",
+        label={"vi": "Tình hình an ninh trật tự", "en": "Security and public order"},
+        help={"vi": "Tổ tự đánh giá; có thể bỏ qua.", "en": "The group's own view; may be skipped."},
+        unit="",
+        kind=Kind.CHOICE,
+        min=None,
+        max=None,
+        required=False,
+        choices=("Tốt", "Khá", "Trung bình"),
+    ),
+)
+#: Proposals groups wrote in the seeded history (some months have none).
+DEMO_PROPOSALS = (
+    "Đề nghị phường sửa đèn chiếu sáng ngõ 12.",
+    "Đề nghị bổ sung thùng rác phân loại ở đầu ngõ.",
+    "Kiến nghị tăng cường tuần tra buổi tối khu vực chợ.",
+)
+HISTORY_MONTHS = 12
+SEED = 2026
+
+
 def _full_name(user: FakeUser) -> str:
     """The name as the platform gives it (Telegram: first name, then last name)."""
     return f"{user.first_name} {user.last_name}" if user.last_name else user.first_name
@@ -59,13 +106,104 @@ async def seed_demo(wiring: Wiring) -> None:
         await uow.groups.add_membership(head.id, group.id, HEAD_ROLE)
         await follow(uow, resident.id, group)
         await link_chat(uow, PLATFORM, str(GROUP_CHAT_ID), group, actor=head.id, title=group.name)
+        await seed_history(uow, wiring, wiring.first_ward_id)
+
+
+async def seed_history(uow: UnitOfWork, wiring: Wiring, ward_id: int) -> int:
+    """A year of submitted reports for every group of the ward, up to last month, so /standings, the
+    chart and /status have something to show from the first command; the number of reports made."""
+    ward = wiring.ward_of(ward_id)
+    tz = wiring.timezone_of(ward_id)
+    catalogue_id = await current_catalogue(uow, ward.indicators)
+    this_month = Month.of(wiring.clock().astimezone(tz).date())
+    rng = random.Random(SEED)
+    groups = await uow.groups.all(ward_id)
+    quality = {group.id: rng.uniform(0.2, 1.0) for group in groups}
+    made = 0
+    for back in range(HISTORY_MONTHS, 0, -1):
+        month = this_month.shifted(-back)
+        on_time_by = lock_time(month, ward.ward.report_deadline_day, tz)
+        for group in groups:
+            late = rng.random() < 0.1
+            at = on_time_by + timedelta(hours=rng.randint(2, 90) * (1 if late else -1))
+            values = [
+                ReportValue(key=indicator.key, value=value, text=text)
+                for indicator in asked_in(ward.indicators, month.month)
+                for value, text in [_seeded_answer(indicator, group, quality[group.id], rng)]
+            ]
+            report = await uow.reports.add_report(
+                Report(
+                    group_id=group.id,
+                    month=str(month),
+                    catalogue_id=catalogue_id,
+                    first_submitted_at=at,
+                    submitted_at=at,
+                    submitted_by=None,
+                    on_time=not late,
+                    values=values,
+                )
+            )
+            if back == 1:  # last month's clean-up came with a photo, so staff can try /photos
+                await _seed_photos(uow, report, values, ward_id, ward.indicators)
+            made += 1
+    return made
+
+
+async def _seed_photos(
+    uow: UnitOfWork, report: Report, values: list[ReportValue], ward_id: int, indicators: Sequence[Indicator]
+) -> None:
+    """One picture (the simulator's) for each photo question of a seeded report."""
+    photo_keys = {indicator.key for indicator in indicators if indicator.kind is Kind.PHOTO}
+    for value in values:
+        if value.key in photo_keys:
+            value.value = 1.0
+            photo = ReportPhoto(
+                ward_id=ward_id,
+                group_id=report.group_id,
+                month=report.month,
+                key=value.key,
+                media_type="image/png",
+                size=len(USER_PHOTO),
+                content=USER_PHOTO,
+            )
+            await uow.reports.add_photo(photo)
+            await uow.reports.keep_photos(report, value.key, [photo.id])
+
+
+def _seeded_answer(
+    indicator: Indicator, group: ResidentialGroup, quality: float, rng: random.Random
+) -> tuple[float | None, str | None]:
+    """A plausible answer of one group to one question: (value, text)."""
+    if indicator.kind is Kind.TEXT:
+        return None, rng.choice(DEMO_PROPOSALS) if rng.random() < 0.3 else None
+    if indicator.kind is Kind.PHOTO:
+        return None, None  # last month's get a picture (see _seed_photos); try :photo in a report
+    if indicator.kind is Kind.YESNO:
+        return (1.0 if rng.random() < 0.8 + 0.2 * quality else 0.0), None
+    if indicator.kind is Kind.CHOICE:
+        return float(rng.randrange(len(indicator.choices))), None
+    value = plausible_value(indicator.key, rng, group.households, quality)
+    low, high = indicator.min, indicator.max
+    if indicator.max_is_households:
+        high = group.households if high is None else min(high, group.households)
+    if high is not None:
+        value = min(value, high)
+    if low is not None:
+        value = max(value, low)
+    return value, None
 
 
 def demo_ward(settings: Settings) -> WardFile:
-    """The ward file given by WARD_CONFIG, or a small demo ward with four groups."""
+    """The ward file given by WARD_CONFIG, or a small demo ward with four groups and every kind of
+    question: the default catalogue with a yes/no and an optional choice before its photo and text."""
     if settings.ward_config is not None:
         return load_ward(settings)
-    return replace(default_ward_file(name="Phường Tràng Cát (bản thử)"), groups=DEMO_GROUPS)
+    ward = default_ward_file(name="Phường Tràng Cát (bản thử)")
+    keys = {indicator.key for indicator in ward.indicators}
+    added = tuple(question for question in DEMO_QUESTIONS if question.key not in keys)
+    free = tuple(i for i in ward.indicators if i.kind in (Kind.TEXT, Kind.PHOTO))
+    fixed = tuple(i for i in ward.indicators if i.kind not in (Kind.TEXT, Kind.PHOTO))
+    return replace(ward, groups=DEMO_GROUPS, indicators=fixed + added + free)
 
 
 async def run_demo(settings: Settings, *, database: Path = DEMO_DATABASE) -> None:
@@ -87,13 +225,14 @@ async def run_demo(settings: Settings, *, database: Path = DEMO_DATABASE) -> Non
         channel = TelegramChannel(
             wiring, token=fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url, poll_timeout=1
         )
-        async with WardBot(wiring, telegram=channel):
+        async with WardBot(wiring, telegram=channel) as app:
             await run_terminal(
                 fake,
                 personas(),
                 stdin=sys.stdin,
                 stdout=sys.stdout,
                 banner=BANNER.format(ward=ward.ward.name),
+                idle=lambda: app.dispatcher.idle,
             )
 
 

@@ -42,7 +42,20 @@ MAX_HEADER_LINES = 5
 SHEET_TITLE_MAX = 31
 _SHEET_TITLE_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
-ValueRow = tuple[str, str, str, Mapping[str, float | None]]
+ValueRow = tuple[str, str, str, Mapping[str, float | str | None]]
+_SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
+_PHOTO_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+@dataclass(frozen=True)
+class PhotoFile:
+    """One submitted photo answer, for the staff's zip: whose, which month and question, the bytes."""
+
+    code: str
+    month: str
+    key: str
+    media_type: str
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -67,6 +80,7 @@ class ExportData:
     value_rows: Sequence[ValueRow]
     standings: Sequence[Standing]
     completeness: Sequence[CompletenessRow]
+    awards: Sequence[Sequence[Any]] | None = None  # the award register's rows (a year's export)
 
 
 def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
@@ -105,6 +119,26 @@ def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
             header_text,
             formats={6: "0.0"},
         )
+        if data.awards is not None:
+            _fill(
+                workbook.create_sheet(),
+                _("Awards"),
+                [
+                    _("Year"),
+                    _("Recipient"),
+                    _("Name"),
+                    _("Code"),
+                    _("Households"),
+                    _("Form"),
+                    _("Level"),
+                    _("Decision number"),
+                    _("Decision date"),
+                    _("Reason"),
+                ],
+                data.awards,
+                header_text,
+                text_columns={9},
+            )
         buffer = io.BytesIO()
         workbook.save(buffer)
     return _normalise_zip(buffer.getvalue())
@@ -147,10 +181,10 @@ def _value_cells(row: ValueRow, indicators: Sequence[Indicator]) -> list[Any]:
     return [str(period), code, name] + [_number(values.get(indicator.key)) for indicator in indicators]
 
 
-def _number(value: float | None) -> int | float | None:
-    """Whole numbers as int, so 5 shows as "5" and not "5.0" in the CSV."""
-    if value is None:
-        return None
+def _number(value: float | str | None) -> int | float | str | None:
+    """Whole numbers as int, so 5 shows as "5" and not "5.0" in the CSV; a text answer as it is."""
+    if value is None or isinstance(value, str):
+        return value
     if isinstance(value, int) or float(value).is_integer():
         return int(value)
     return float(value)
@@ -307,4 +341,23 @@ def _normalise_zip(content: bytes) -> bytes:
             entry.compress_type = zipfile.ZIP_DEFLATED
             entry.external_attr = info.external_attr
             target.writestr(entry, payload)
+    return output.getvalue()
+
+
+def photos_zip(photos: Sequence[PhotoFile]) -> bytes:
+    """The photo answers as a zip for ward staff: one folder per group, names made here from the
+    group code, month, question and a number, never from anything the sender named; fixed times, so
+    the same photos give the same bytes."""
+    output = io.BytesIO()
+    numbers: dict[tuple[str, str, str], int] = {}
+    with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_STORED) as target:
+        for photo in photos:
+            code = _SAFE_NAME.sub("_", photo.code) or "_"
+            key = _SAFE_NAME.sub("_", photo.key) or "_"
+            month = _SAFE_NAME.sub("_", photo.month)
+            number = numbers[(code, month, key)] = numbers.get((code, month, key), 0) + 1
+            extension = _PHOTO_EXTENSIONS.get(photo.media_type, "bin")
+            entry = zipfile.ZipInfo(f"{code}/{month}-{key}-{number}.{extension}", date_time=_ZIP_TIME)
+            entry.external_attr = 0o644 << 16  # a plain file, never executable
+            target.writestr(entry, photo.content)
     return output.getvalue()

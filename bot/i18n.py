@@ -153,14 +153,17 @@ def ward_words() -> WardWords:
     return _words.get() or _STANDARD_WORDS
 
 
-def with_ward_words(text: str, language: str | None = None) -> str:
-    """`text` with `{you}`, `{unit}`… replaced by the current ward's words; other placeholders stay."""
+def with_ward_words(text: str, language: str | None = None, *, msgid: str = "") -> str:
+    """`text` with `{you}`, `{unit}`… replaced by the current ward's words; other placeholders stay, and
+    so does one the `msgid` itself has (the code passes that value)."""
     if "{" not in text:
         return text
     values = ward_words().values(language or _current.get())
 
     def word(match: re.Match[str]) -> str:
         name = match.group(1)
+        if match.group(0) in msgid:
+            return match.group(0)
         value = values[name.lower()]
         return value if name[0].islower() else value[:1].upper() + value[1:]
 
@@ -169,18 +172,19 @@ def with_ward_words(text: str, language: str | None = None) -> str:
 
 def gettext(message: str) -> str:
     """Translate `message` into the current language, in the words of the current ward."""
-    return with_ward_words(translations(_current.get()).gettext(message))
+    return with_ward_words(translations(_current.get()).gettext(message), msgid=message)
 
 
 def ngettext(singular: str, plural: str, count: int) -> str:
     """Translate with a plural form chosen by `count`."""
-    return with_ward_words(translations(_current.get()).ngettext(singular, plural, count))
+    text = translations(_current.get()).ngettext(singular, plural, count)
+    return with_ward_words(text, msgid=singular + plural)
 
 
 def translate_to(language: str, message: str) -> str:
     """Translate `message` into a given language without touching the current one."""
     lang = pick_language(language)
-    return with_ward_words(translations(lang).gettext(message), lang)
+    return with_ward_words(translations(lang).gettext(message), lang, msgid=message)
 
 
 def mark(message: str) -> str:

@@ -65,7 +65,7 @@ class Indicator:
     The fields after `max_is_households` came with the points sheet (`points`, `deduct`,
     `choice_points`), seasonal questions (`frequency`, `asked_in`: empty means the usual
     months, see `months`) and free answers (`max_length` for text, `max_photos` for photo).
-    Nothing reads them yet; at their defaults they stay out of the catalogue fingerprint.
+    At their defaults they stay out of the catalogue fingerprint.
     """
 
     key: str
@@ -133,6 +133,12 @@ ENGLISH_UNITS = {
     "tổ": "groups",
     "cái": "items",
 }
+
+
+def asked_in(indicators: Sequence[Indicator], month: int) -> tuple[Indicator, ...]:
+    """The questions asked in `month` (1–12): a quarterly or yearly one only in the months it names,
+    so reports, completeness and standings of that month count only those."""
+    return tuple(indicator for indicator in indicators if month in indicator.months)
 
 
 def text_in(texts: dict[str, str], language: str) -> str:
@@ -309,6 +315,7 @@ DEFAULT_INDICATORS: tuple[Indicator, ...] = (
         direction=Direction.LOWER,
         weight=10,
         max_is_households=True,
+        frequency=Frequency.YEARLY,  # the poor-household review is once a year, in December
     ),
     _percent(
         "vneid_level2_pct",
@@ -330,6 +337,34 @@ DEFAULT_INDICATORS: tuple[Indicator, ...] = (
         "Households attending meetings",
         "Phần trăm số hộ có người dự họp, sinh hoạt tổ trong tháng.",
         "Percent of the group's households represented at its meetings this month.",
+    ),
+    Indicator(
+        key="cleanup_photos",
+        label={"vi": "Ảnh buổi tổng vệ sinh", "en": "Photos of the clean-up"},
+        help={
+            "vi": "Ảnh chụp buổi tổng vệ sinh trong tháng, nếu có; chỉ cán bộ phường xem.",
+            "en": "Photos of this month's clean-up, if any; only ward staff see them.",
+        },
+        unit="",
+        kind=Kind.PHOTO,
+        min=None,
+        max=None,
+        required=False,
+        max_photos=3,
+    ),
+    Indicator(
+        key="proposals",
+        label={"vi": "Kiến nghị, đề xuất", "en": "Proposals and requests"},
+        help={
+            "vi": "Kiến nghị, đề xuất của tổ với phường, nếu có.",
+            "en": "What the group asks of or proposes to the ward, if anything.",
+        },
+        unit="",
+        kind=Kind.TEXT,
+        min=None,
+        max=None,
+        required=False,
+        max_length=1000,
     ),
 )
 

@@ -48,6 +48,7 @@ POLL_INTERVAL = 1.0  # seconds between looks at the outbox when nobody wakes the
 MAX_GROUP_WAIT = 1.0  # a group chat busier than this is handed back and skipped until it has room
 MAX_RETRY_WAIT = 120.0  # seconds between attempts after a 5xx or network error, at the most
 STOP_GRACE = 5.0  # seconds a stopping worker lets its in-flight sends finish
+ORDER_WAIT = 5.0  # seconds a reply waits for another worker's earlier replies to the same chat
 REPORT_CHECK = 5.0  # seconds between looks for finished broadcasts nobody woke the worker about
 
 Outcome = Callable[[UnitOfWork], Awaitable[object]]
@@ -182,6 +183,8 @@ class OutboxWorker:
         Failures are handed to the worker's retries; nothing waits on the database between two replies.
         """
         outcomes: list[Outcome] = []
+        if replies and self.wiring.engine.dialect.name == "postgresql":
+            await self._after_earlier_replies(next(iter(replies)))
         for message in replies:
             sender = self.senders.get(message.platform)
             if sender is None:  # that platform is not served by this process: the worker's peers send it
@@ -190,6 +193,18 @@ class OutboxWorker:
             outcomes.append(await self._attempt(sender, message, reply=True))
         if outcomes:
             await self._record(*outcomes)
+
+    async def _after_earlier_replies(self, first: ClaimedMessage) -> None:
+        """Several workers: the previous turn of this chat may be another worker's, its replies still
+        on their way; they go first, so a person never reads question 3 before question 2."""
+        deadline = time.monotonic() + ORDER_WAIT
+        while time.monotonic() < deadline:
+            async with unit_of_work(self.wiring.factory) as uow:
+                if not await uow.outbox.replies_in_flight_before(
+                    first.platform, first.chat_external_id, first.id
+                ):
+                    return
+            await asyncio.sleep(0.02)
 
     # --- the loop --------------------------------------------------------------------------------
 

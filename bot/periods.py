@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_month_names
 
+from bot.i18n import gettext as _
 from bot.i18n import pick_language
 
 _ROMAN = ("I", "II", "III", "IV")
@@ -364,3 +365,39 @@ def period_in_sentence(period: Period, language: str) -> str:
     """The period's name inside a sentence ("quý III/2026", "năm 2026"; English unchanged)."""
     label = period.label(language)
     return label[:1].lower() + label[1:] if language == "vi" else label
+
+
+_DAY = re.compile(r"^\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{4})\s*$")
+
+
+def parse_day(text: str) -> date | None:
+    """A date typed as dd/mm/yyyy (or with . or -); None for anything else or a day that does not
+    exist, such as 31/02/2026."""
+    found = _DAY.match(text)
+    if found is None:
+        return None
+    day, month, year = (int(part) for part in found.groups())
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        return None
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def day_refusal(text: str) -> str:
+    """Why `text` is not a date `parse_day` takes, in the current language: a day the calendar does not
+    have (31/11/2026) is named as such, since its format is right and "type dd/mm/yyyy" would not help."""
+    found = _DAY.match(text)
+    if found is not None:
+        day, month, year = (int(part) for part in found.groups())
+        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
+            last = calendar.monthrange(year, month)[1]
+            if day > last:
+                return _("{month}/{year} has {days} days, so there is no {date}. Type another date.").format(
+                    month=f"{month:02d}", year=year, days=last, date=text.strip()
+                )
+        elif 1 <= day <= 31 and not 1 <= month <= 12:
+            refusal = _("There is no month {month}: months go from 1 to 12. Type the date as dd/mm/yyyy.")
+            return refusal.format(month=month)
+    return _("Please type the date as dd/mm/yyyy, for example 01/12/2026.")

@@ -61,7 +61,12 @@ class TurnOutcome:
 
 def chat_key(inbound: Inbound) -> str:
     """The updates of one chat are handled one at a time, in order."""
-    return f"{inbound.platform}:{inbound.chat_id}"
+    return chat_key_of(inbound.platform, inbound.chat_id)
+
+
+def chat_key_of(platform: str, chat_id: str) -> str:
+    """How the inbox files the updates of one chat."""
+    return f"{platform}:{chat_id}"
 
 
 def encode(inbound: Inbound) -> str:
@@ -113,6 +118,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
         inbound = await channel.resolve(uow, inbound)
         out = Replies()
         outcome = TurnOutcome(handled=inbound, again=again)
+        erased = False
         route = registry.route(inbound)
         if inbound.forged:
             outcome.notice = _("This button is no longer valid.")
@@ -148,8 +154,9 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
                 )
                 await route.handler(turn)
                 outcome.notice, outcome.menus_changed = turn.notice, turn.menus_changed
-                outcome.broadcast = turn.broadcast
-        await channel.remember(uow, inbound, out.replies)
+                outcome.broadcast, erased = turn.broadcast, turn.erased
+        if not erased:  # an erased person's options are not kept either
+            await channel.remember(uow, inbound, out.replies)
         outcome.replies = await queue_replies(
             uow,
             platform=inbound.platform,
@@ -160,6 +167,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
             claimed_by=wiring.instance,
             now=now,
             lease=wiring.lease,
+            forget=erased,
         )
     return outcome
 

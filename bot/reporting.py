@@ -11,10 +11,25 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.indicators import Indicator, catalogue_fingerprint, catalogue_from_json, catalogue_json
+from bot.indicators import (
+    Indicator,
+    Kind,
+    asked_in,
+    catalogue_fingerprint,
+    catalogue_from_json,
+    catalogue_json,
+)
 from bot.periods import Month, deadline_date, is_locked, lock_time, open_months
 from bot.ward_config import WardSettings
-from storage.models import Reopening, Report, ReportChange, ReportDraft, ReportValue, ResidentialGroup
+from storage.models import (
+    Reopening,
+    Report,
+    ReportChange,
+    ReportDraft,
+    ReportPhoto,
+    ReportValue,
+    ResidentialGroup,
+)
 from storage.unit_of_work import UnitOfWork
 
 REOPEN_DAYS = 3
@@ -22,11 +37,17 @@ REOPEN_DAYS = 3
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer in a draft: a value, or skipped; `flagged` when outside the plausible range."""
+    """One answer in a draft: a value, or skipped; `flagged` when outside the plausible range.
+
+    A text answer has its words in `text` (and no value); a photo answer the ids of its stored
+    photos in `photos` and their number as `value`.
+    """
 
     value: float | None
     skipped: bool = False
     flagged: bool = False
+    text: str | None = None
+    photos: tuple[int, ...] = ()
 
 
 @dataclass
@@ -150,16 +171,28 @@ async def change_deadline(
 def _answers_from_json(text: str) -> dict[str, Answer]:
     raw = json.loads(text or "{}")
     return {
-        key: Answer(item.get("value"), bool(item.get("skipped")), bool(item.get("flagged")))
+        key: Answer(
+            item.get("value"),
+            bool(item.get("skipped")),
+            bool(item.get("flagged")),
+            item.get("text"),
+            tuple(int(photo) for photo in item.get("photos", ())),
+        )
         for key, item in raw.items()
     }
 
 
+def _answer_json(answer: Answer) -> dict[str, object]:
+    row: dict[str, object] = {"value": answer.value, "skipped": answer.skipped, "flagged": answer.flagged}
+    if answer.text is not None:
+        row["text"] = answer.text
+    if answer.photos:
+        row["photos"] = list(answer.photos)
+    return row
+
+
 def _answers_to_json(answers: dict[str, Answer]) -> str:
-    return json.dumps(
-        {k: {"value": a.value, "skipped": a.skipped, "flagged": a.flagged} for k, a in answers.items()},
-        sort_keys=True,
-    )
+    return json.dumps({k: _answer_json(a) for k, a in answers.items()}, sort_keys=True, ensure_ascii=False)
 
 
 async def _indicators(uow: UnitOfWork, catalogue_id: int) -> tuple[Indicator, ...]:
@@ -170,7 +203,20 @@ async def _indicators(uow: UnitOfWork, catalogue_id: int) -> tuple[Indicator, ..
 
 
 def _report_answers(report: Report) -> dict[str, Answer]:
-    return {v.key: Answer(v.value, v.value is None, v.flagged) for v in report.values}
+    """The submitted answers (the report's values and photos must be loaded)."""
+    photos: dict[str, list[int]] = {}
+    for photo in report.photos:
+        photos.setdefault(photo.key, []).append(photo.id)
+    return {
+        v.key: Answer(
+            v.value,
+            v.value is None and v.text is None,
+            v.flagged,
+            v.text,
+            tuple(photos.get(v.key, ())),
+        )
+        for v in report.values
+    }
 
 
 async def _as_draft(uow: UnitOfWork, row: ReportDraft, group: ResidentialGroup, has_report: bool) -> Draft:
@@ -182,7 +228,7 @@ async def _as_draft(uow: UnitOfWork, row: ReportDraft, group: ResidentialGroup, 
         households=group.households,
         month=Month.parse(row.month),
         catalogue_id=row.catalogue_id,
-        indicators=await _indicators(uow, row.catalogue_id),
+        indicators=asked_in(await _indicators(uow, row.catalogue_id), Month.parse(row.month).month),
         answers=_answers_from_json(row.answers_json),
         position=row.position,
         has_report=has_report,
@@ -214,12 +260,12 @@ async def start_draft(
         row.answers_json = _answers_to_json(submitted | own)
         row.base_json = _answers_to_json(submitted)
         row.catalogue_id = report.catalogue_id
-        row.position = len(await _indicators(uow, report.catalogue_id))
+        row.position = len(asked_in(await _indicators(uow, report.catalogue_id), month.month))
         row.updated_at = now
     if row is None:
         if report is not None:
             catalogue_id, answers = report.catalogue_id, _report_answers(report)
-            position = len(await _indicators(uow, catalogue_id))
+            position = len(asked_in(await _indicators(uow, catalogue_id), month.month))
         else:
             catalogue_id, answers, position = await current_catalogue(uow, indicators), {}, 0
         row = await uow.reports.add_draft(
@@ -285,12 +331,20 @@ async def submit(
             submitted_by=person_id,
             on_time=now < lock_time(draft.month, ward.report_deadline_day, tz),
             values=[
-                ReportValue(key=i.key, value=draft.answers[i.key].value, flagged=draft.answers[i.key].flagged)
+                ReportValue(
+                    key=i.key,
+                    value=draft.answers[i.key].value,
+                    flagged=draft.answers[i.key].flagged,
+                    text=draft.answers[i.key].text,
+                )
                 for i in draft.indicators
                 if i.key in draft.answers
             ],
         )
         await uow.reports.add_report(report)
+        for indicator in draft.indicators:
+            if indicator.kind is Kind.PHOTO and indicator.key in draft.answers:
+                await uow.reports.keep_photos(report, indicator.key, draft.answers[indicator.key].photos)
         first = True
     else:
         first = False
@@ -301,15 +355,27 @@ async def submit(
             if answer is None or indicator.key not in edited:
                 continue
             row = stored.get(indicator.key)
+            other_photos = False  # the same number of photos, but other ones
+            if indicator.kind is Kind.PHOTO:
+                kept = {photo.id for photo in report.photos if photo.key == indicator.key}
+                other_photos = kept != set(answer.photos)
+                await uow.reports.keep_photos(report, indicator.key, answer.photos)
             if row is None:
                 report.values.append(
-                    ReportValue(key=indicator.key, value=answer.value, flagged=answer.flagged)
+                    ReportValue(
+                        key=indicator.key, value=answer.value, flagged=answer.flagged, text=answer.text
+                    )
                 )
                 changed.append((indicator.key, None, answer.value))
-            elif row.value != answer.value or row.flagged != answer.flagged:
-                if row.value != answer.value:
+            elif (
+                row.value != answer.value
+                or row.flagged != answer.flagged
+                or row.text != answer.text
+                or other_photos
+            ):
+                if row.value != answer.value or row.text != answer.text or other_photos:
                     changed.append((indicator.key, row.value, answer.value))
-                row.value, row.flagged = answer.value, answer.flagged
+                row.value, row.flagged, row.text = answer.value, answer.flagged, answer.text
         report.catalogue_id = draft.catalogue_id
         report.submitted_at, report.submitted_by = now, person_id
         for key, old, new in changed:
@@ -330,6 +396,7 @@ async def submit(
     finished = await uow.reports.draft_by_id(draft.id)
     if finished is not None:
         await uow.session.delete(finished)
+    await uow.reports.drop_loose_photos(draft.group_id, month, person_id)  # sent, then removed or replaced
     return SubmitResult(first, tuple(changed))
 
 
@@ -360,9 +427,37 @@ async def report_view(uow: UnitOfWork, group_id: int, month: Month) -> ReportVie
     submitter = report.submitter.display_name if report.submitter is not None else ""
     return ReportView(
         month=month,
-        indicators=await _indicators(uow, report.catalogue_id),
+        indicators=asked_in(await _indicators(uow, report.catalogue_id), month.month),
         values=_report_answers(report),
         submitted_at=report.submitted_at,
         submitted_by=submitter,
         on_time=report.on_time,
     )
+
+
+async def add_photo(
+    uow: UnitOfWork, draft: Draft, key: str, content: bytes, media_type: str, *, person_id: int, ward_id: int
+) -> Answer:
+    """Store a photo received for the draft's question `key`; the answer with it added."""
+    photo = await uow.reports.add_photo(
+        ReportPhoto(
+            ward_id=ward_id,
+            group_id=draft.group_id,
+            month=str(draft.month),
+            key=key,
+            person_id=person_id,
+            media_type=media_type,
+            size=len(content),
+            content=content,
+        )
+    )
+    current = draft.answers.get(key)
+    photos = (current.photos if current is not None else ()) + (photo.id,)
+    return Answer(float(len(photos)), photos=photos)
+
+
+async def remove_photos(uow: UnitOfWork, draft: Draft, key: str, *, person_id: int) -> None:
+    """Take the photos off the draft's answer to `key`; those no submitted report keeps are deleted."""
+    answer = draft.answers.pop(key, None)
+    if answer is not None and answer.photos:
+        await uow.reports.drop_loose_photos(draft.group_id, str(draft.month), person_id, answer.photos)

@@ -2,7 +2,7 @@
 
 Nothing about a schedule lives only in memory: at start-up whatever fell due while the bot was
 down is found and queued (once, by broadcast key), and each dated job computes its next time from
-the ward file. Periodic chores — idle conversations, forgetting old inbox rows — run here too.
+the ward file. Periodic chores — idle conversations, the nightly backup, pruning old rows — run here too.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.announcements import next_post_time, post_due_standings
+from bot.housekeeping import next_backup_time, prune_old_rows, run_due_backups
 from bot.reminders import next_round_time, send_due_reminders
 from bot.ward_config import WardFile
 from bot.wiring import Wiring
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 CATCH_UP_DELAY = timedelta(seconds=2)
 AFTER_DUE = timedelta(seconds=1)
-INBOX_MEMORY = timedelta(days=2)  # longer than any platform redelivers an update
+PRUNE_EVERY = timedelta(hours=6)
 MEDIA_MEMORY = timedelta(days=7)  # Zalo fetches a picture when it is sent
 
 
@@ -45,6 +46,7 @@ class Schedule:
 SCHEDULES = (
     Schedule("standings-post", post_due_standings, next_post_time),  # when a month's deadline passes
     Schedule("reminders", send_due_reminders, next_round_time),  # 08:00 on the ward's reminder days
+    Schedule("nightly-backup", run_due_backups, next_backup_time),  # 02:00, into each backup_dir
 )
 
 
@@ -61,9 +63,7 @@ class Scheduler:
         for schedule in SCHEDULES:
             self._at(schedule, utcnow() + CATCH_UP_DELAY)
         self._every(IDLE_CHECK, self.close_idle, "idle-conversations", first=timedelta(seconds=5))
-        self._every(
-            timedelta(hours=6), self.forget_old_updates, "forget-old-updates", first=timedelta(minutes=1)
-        )
+        self._every(PRUNE_EVERY, self.prune, "prune", first=timedelta(minutes=1))
 
     def stop(self) -> None:
         if self._scheduler.running:
@@ -105,8 +105,15 @@ class Scheduler:
         except Exception:
             log.exception("closing idle conversations failed")
 
-    async def forget_old_updates(self) -> None:
-        """Handled inbox rows older than any redelivery are dropped, and pictures Zalo has fetched."""
-        async with unit_of_work(self.wiring.factory) as uow:
-            await uow.inbox.forget_handled_before(self.wiring.clock() - INBOX_MEMORY)
-            await uow.workers.forget_media_before(self.wiring.clock() - MEDIA_MEMORY)
+    async def prune(self) -> None:
+        """Handled updates and finished messages older than the ward file's `prune_after_days` are
+        dropped, and pictures Zalo has fetched."""
+        try:
+            async with unit_of_work(self.wiring.factory) as uow:
+                await uow.workers.forget_media_before(self.wiring.clock() - MEDIA_MEMORY)
+            pruned = await prune_old_rows(self.wiring)
+        except Exception:
+            log.exception("pruning old rows failed")
+            return
+        if pruned.received or pruned.sent:
+            log.info("pruned %d received updates and %d sent messages", pruned.received, pruned.sent)

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bot.export import CompletenessRow, ExportData, ValueRow
+from bot.export import CompletenessRow, ExportData, PhotoFile, ValueRow
 from bot.i18n import current_language
-from bot.indicators import Indicator
+from bot.indicators import Indicator, asked_in
 from bot.periods import Month, Period, lock_time
 from bot.scoring import GroupFigures, Standing, combine, score_month
 from bot.ward_config import Bands, WardSettings
@@ -109,16 +109,18 @@ async def export_data(
 ) -> ExportData:
     """Everything the Excel/CSV export of `period` shows: raw values, standings, completeness.
 
-    Completeness covers the year the period ends in. Three queries in all: the groups and
-    values are read once and shared by the values sheet and the standings.
+    Completeness covers the year the period ends in. Four queries in all: the groups and
+    values are read once and shared by the values sheet and the standings; free-text answers
+    are read apart (standings never need them).
     """
     groups = await uow.standings.groups(ward_id)
     keys = [indicator.key for indicator in indicators]
     values = await _values(uow, period, ward_id=ward_id, group_ids=None, keys=keys)
     result = _standings(period, groups, values, tuple(indicators), bands)
     by_id = {group.id: group for group in groups}
+    texts = await uow.reports.texts_of_period([str(month) for month in period.months], ward_id)
     value_rows: list[ValueRow] = [
-        (month, by_id[group_id].code, by_id[group_id].name, report)
+        (month, by_id[group_id].code, by_id[group_id].name, {**report, **texts.get((group_id, month), {})})
         for (group_id, month), report in sorted(values.items(), key=lambda item: (item[0][1], item[0][0]))
         if group_id in by_id
     ]
@@ -169,9 +171,18 @@ def _standings(
             )
             for group in groups
         ]
-        monthly.append(score_month(indicators, figures, bands))
+        monthly.append(score_month(asked_in(indicators, month.month), figures, bands))
     standings = monthly[0] if len(monthly) == 1 else combine(monthly, bands)
     return StandingsResult(period=period, standings=standings, indicators=indicators)
+
+
+async def photo_files(uow: UnitOfWork, period: Period, *, ward_id: int) -> list[PhotoFile]:
+    """The ward's submitted photo answers of `period`, by group, month and question."""
+    rows = await uow.reports.photos_of_period([str(month) for month in period.months], ward_id)
+    return [
+        PhotoFile(code, month, key, media_type, content)
+        for code, month, key, _id, media_type, content in rows
+    ]
 
 
 def due_months(year: int, *, now: datetime, ward: WardSettings, tz: ZoneInfo) -> list[Month]:

@@ -100,6 +100,7 @@ class Turn:
     notice: str | None = None  # a short toast for a pressed button
     menus_changed: set[int] = field(default_factory=set)  # people whose roles changed in this turn
     broadcast: bool = False  # this turn queued a broadcast: wake the outbox after the commit
+    erased: bool = False  # the caller was erased: their replies leave no chat id behind once sent
 
     async def photo(self) -> bytes | None:
         """The photo sent with this message, downloaded; None without one."""

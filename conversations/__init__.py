@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from conversations import campaign, report
+from conversations import assessment, campaign, report
 
-FLOWS = (report, campaign)
+FLOWS = (report, campaign, assessment)

@@ -5,9 +5,7 @@ The campaign being prepared is a row from the first answer on, so a restart lose
 
 from __future__ import annotations
 
-import calendar
 import re
-from datetime import date
 from typing import Any
 
 from bot.answers import format_number, whole_number
@@ -24,7 +22,7 @@ from bot.campaigns import (
 from bot.features import button, command
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
-from bot.periods import FIRST_YEAR, LAST_YEAR
+from bot.periods import day_refusal, parse_day
 from bot.replies import Choice, shorten
 from bot.turns import Turn
 from conversations.router import Flow, register_flow
@@ -57,7 +55,6 @@ EDIT = PREFIX + "edit"
 CANCEL = PREFIX + "cancel"
 FIELD = PREFIX + "field:"
 
-DATE = re.compile(r"^\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{1,2})\s*[/.-]\s*([0-9]{4})\s*$")
 WEIGHT = re.compile(r"^\s*([0-9]{1,2})\s*[=: ]\s*([0-9]{1,3}(?:[.,][0-9]{1,6})?)\s*$")
 TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
@@ -158,9 +155,9 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
         campaign.title = " ".join(text.split())
         await _next(turn, campaign, step, TEXT)
     elif state in (START, END):
-        day = _date(text)
+        day = parse_day(text)
         if day is None:
-            turn.reply(_date_refusal(text))
+            turn.reply(day_refusal(text))
             return
         if state == START:
             campaign.starts_on = day
@@ -356,37 +353,6 @@ def _current_weights(turn: Turn, campaign: Campaign) -> dict[str, float]:
         i.key: (chosen.get(i.key, 0.0) if chosen is not None else i.weight)
         for i in scored_indicators(turn.ward.indicators)
     }
-
-
-def _date(text: str) -> date | None:
-    found = DATE.match(text)
-    if found is None:
-        return None
-    day, month, year = (int(part) for part in found.groups())
-    if not FIRST_YEAR <= year <= LAST_YEAR:
-        return None
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _date_refusal(text: str) -> str:
-    """Why `text` is not a date: a day the calendar does not have (31/11) is named as such, since its
-    format is right and "type dd/mm/yyyy" would not help."""
-    found = DATE.match(text)
-    if found is not None:
-        day, month, year = (int(part) for part in found.groups())
-        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
-            last = calendar.monthrange(year, month)[1]
-            if day > last:
-                return _("{month}/{year} has {days} days, so there is no {date}. Type another date.").format(
-                    month=f"{month:02d}", year=year, days=last, date=text.strip()
-                )
-        elif 1 <= day <= 31 and not 1 <= month <= 12:
-            refusal = _("There is no month {month}: months go from 1 to 12. Type the date as dd/mm/yyyy.")
-            return refusal.format(month=month)
-    return _("Please type the date as dd/mm/yyyy, for example 01/12/2026.")
 
 
 register_flow(Flow(FLOW, "campaign", on_message, on_cancel))

@@ -9,10 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from bot.answers import (
+    MAX_PHOTO_BYTES,
     AnswerRefused,
     Checked,
     Refusal,
     check_answer,
+    check_photo,
+    check_text,
     format_number,
     format_value,
     whole_number,
@@ -28,10 +31,12 @@ from bot.reporting import (
     Answer,
     Draft,
     ReportingError,
+    add_photo,
     change_deadline,
     load_draft,
     month_is_open,
     previous_values,
+    remove_photos,
     reportable_months,
     save_draft,
     start_draft,
@@ -39,6 +44,7 @@ from bot.reporting import (
 )
 from bot.turns import Turn
 from conversations.router import Flow, register_flow
+from conversations.steps import BACK_WORDS, DONE_WORDS, SKIP_WORDS, navigation, save_step, summary_choices
 from storage.models import Conversation, ResidentialGroup
 from storage.repositories.conversations import conversation_data
 
@@ -64,9 +70,10 @@ CONFIRM = PREFIX + "confirm"
 EDIT = PREFIX + "edit"
 CANCEL = PREFIX + "cancel"
 PICK = PREFIX + "pick:"
+DONE = PREFIX + "done:"  # + indicator key: enough photos for this question
+CLEAR = PREFIX + "clear:"  # + indicator key: remove the photos sent for this question
 
-SKIP_WORDS = frozenset({"skip", "bỏ qua", "bo qua", "bỏ", "bo"})  # typed instead of the buttons
-BACK_WORDS = frozenset({"back", "quay lại", "quay lai", "lùi", "lui"})
+FREE_KINDS = (Kind.TEXT, Kind.PHOTO)
 
 
 # --- entry points ----------------------------------------------------------------------------------
@@ -139,8 +146,12 @@ async def on_button(turn: Turn) -> None:
     ):
         await _record(turn, draft, step, Checked(float(pressed), outside_soft=False))
     elif state == ASKING and data == SKIP + current.key and not current.required:
-        draft.answers[draft.indicator().key] = Answer(None, skipped=True)
-        await _advance(turn, draft, step)
+        await _skip(turn, draft, step)
+    elif state == ASKING and data == DONE + current.key and current.kind is Kind.PHOTO:
+        await _photos_done(turn, draft, step)
+    elif state == ASKING and data == CLEAR + current.key and current.kind is Kind.PHOTO:
+        await remove_photos(turn.uow, draft, current.key, person_id=turn.caller.person_id)
+        await _ask(turn, draft, step)
     elif state == ASKING and data == BACK:
         await _back(turn, draft, step)
     elif state == CONFIRMING_SOFT and data == KEEP + current.key:
@@ -176,6 +187,15 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
     if draft is None:
         return
     text = turn.text
+    photo_question = state == ASKING and draft.indicator().kind is Kind.PHOTO
+    if photo_question and turn.fetch_photo is not None:
+        await _photo(turn, draft, step)
+        return
+    if photo_question and not text:  # a picture sent as a file, a sticker, a voice message…
+        await _ask(
+            turn, draft, step, hint=_refusal_text(draft.indicator(), AnswerRefused(Refusal.NOT_A_PHOTO))
+        )
+        return
     if not text:
         turn.reply(_("I can only read typed answers here."))
         await _show_step(turn, draft, state, step)
@@ -183,10 +203,13 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
     lowered = text.lower().strip()
     if state == ASKING:
         if lowered in SKIP_WORDS and not draft.indicator().required:
-            draft.answers[draft.indicator().key] = Answer(None, skipped=True)
-            await _advance(turn, draft, step)
+            await _skip(turn, draft, step)
         elif lowered in BACK_WORDS:
             await _back(turn, draft, step)
+        elif photo_question and lowered in DONE_WORDS:
+            await _photos_done(turn, draft, step)
+        elif photo_question:
+            await _ask(turn, draft, step, hint=_("⚠️ This question takes photos: please send a photo."))
         else:
             await _answer(turn, draft, step, text)
     elif state == CONFIRMING_SOFT:
@@ -272,8 +295,9 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
         )
     )
     title = indicator.label_in(language)
-    if indicator.unit_in(language) and indicator.kind not in (Kind.YESNO, Kind.CHOICE, Kind.PERCENT):
-        title += f" ({indicator.unit_in(language)})"
+    unit = indicator.unit_in(language)
+    if unit and indicator.kind not in (Kind.YESNO, Kind.CHOICE, Kind.PERCENT, *FREE_KINDS):
+        title += f" ({unit})"
     if indicator.kind is Kind.PERCENT:
         title += " (%)"
     lines.append(f"❓ {title}")
@@ -281,13 +305,23 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
         lines.append(indicator.help_in(language))
     current = draft.answers.get(indicator.key)
     if current is not None and not current.skipped:
-        lines.append(_("Now: {value}").format(value=format_value(indicator, current.value, language)))
-    else:
+        shown = format_value(indicator, current.value, language, text=current.text)
+        lines.append(_("Now: {value}").format(value=shown))
+    elif indicator.kind not in FREE_KINDS:
         last = (await previous_values(turn.uow, draft.group_id, draft.month)).get(indicator.key)
         if last is not None:
             lines.append(_("Last month: {value}").format(value=format_value(indicator, last, language)))
     choices: list[list[Choice]] = []
-    if indicator.kind is Kind.YESNO:
+    if indicator.kind is Kind.PHOTO:
+        lines.append(_photo_prompt(indicator, current))
+        if current is not None and current.photos:
+            choices.append(
+                [
+                    Choice(_("✅ Done"), DONE + indicator.key, word=_("done")),
+                    Choice(_("🗑 Remove the photos"), CLEAR + indicator.key),
+                ]
+            )
+    elif indicator.kind is Kind.YESNO:
         yes, no = f"{VALUE}{indicator.key}:1", f"{VALUE}{indicator.key}:0"
         choices.append([Choice(_("Yes"), yes), Choice(_("No"), no)])
     elif indicator.kind is Kind.CHOICE:
@@ -296,13 +330,10 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
         )
     else:
         lines.append(_kind_prompt(indicator))
-    row = []
-    if draft.position > 0 or step.get("editing"):
-        row.append(Choice(_("⬅️ Back"), BACK, word=_("back")))
-    if not indicator.required:
-        row.append(Choice(_("Skip"), SKIP + indicator.key, word=_("skip")))
-    if row:
-        choices.append(row)
+    choices += navigation(
+        BACK if draft.position > 0 or step.get("editing") else None,
+        SKIP + indicator.key if not indicator.required else None,
+    )
     turn.reply("\n".join(lines), choices)
 
 
@@ -311,6 +342,15 @@ async def _answer(turn: Turn, draft: Draft, step: dict[str, Any], text: str) -> 
     if not await _still_open(turn, draft):
         return
     indicator = draft.indicator()
+    if indicator.kind is Kind.TEXT:
+        try:
+            written = check_text(indicator, text)
+        except AnswerRefused as refused:
+            await _ask(turn, draft, step, hint=_refusal_text(indicator, refused))
+            return
+        draft.answers[indicator.key] = Answer(None, text=written)
+        await _advance(turn, draft, step)
+        return
     # A group whose household count is not known yet (0) is capped at the most any group may have.
     households = draft.households or MAX_HOUSEHOLDS
     try:
@@ -374,6 +414,67 @@ async def _record(turn: Turn, draft: Draft, step: dict[str, Any], checked: Check
     await _advance(turn, draft, step)
 
 
+async def _photo(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
+    """A photo sent for a photo question: kept (checked and bounded) until the question has its most."""
+    if not await _still_open(turn, draft):
+        return
+    indicator = draft.indicator()
+    current = draft.answers.get(indicator.key)
+    limit = indicator.max_photos or 1
+    if current is not None and len(current.photos) >= limit:
+        hint = _(
+            "⚠️ This question takes at most {count} photos. Press ✅ Done, or remove them to start again."
+        )
+        await _ask(turn, draft, step, hint=hint.format(count=limit))
+        return
+    content = await turn.photo()
+    try:
+        media_type = check_photo(content)
+    except AnswerRefused as refused:
+        await _ask(turn, draft, step, hint=_refusal_text(indicator, refused))
+        return
+    assert content is not None  # check_photo refused a missing one
+    answer = await add_photo(
+        turn.uow,
+        draft,
+        indicator.key,
+        content,
+        media_type,
+        person_id=turn.caller.person_id,
+        ward_id=turn.ward_id,
+    )
+    draft.answers[indicator.key] = answer
+    if len(answer.photos) >= limit:
+        await _advance(turn, draft, step)
+        return
+    await _ask(
+        turn,
+        draft,
+        step,
+        hint=_("📷 Photo {number} received.").format(number=len(answer.photos)),
+    )
+
+
+async def _skip(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
+    """Skip an optional question; photos already sent for it are deleted, so skipping and sending
+    again can never pile up pictures."""
+    key = draft.indicator().key
+    await remove_photos(turn.uow, draft, key, person_id=turn.caller.person_id)
+    draft.answers[key] = Answer(None, skipped=True)
+    await _advance(turn, draft, step)
+
+
+async def _photos_done(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
+    """✅ Done on a photo question: the next question, once it has a photo (or may be skipped)."""
+    answer = draft.answers.get(draft.indicator().key)
+    if answer is None or not answer.photos:
+        if draft.indicator().required:
+            await _ask(turn, draft, step, hint=_("⚠️ Please send at least one photo."))
+            return
+        draft.answers[draft.indicator().key] = Answer(None, skipped=True)
+    await _advance(turn, draft, step)
+
+
 async def _advance(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
     """The next question; the summary when every question is answered or an edit is done."""
     if step.get("editing"):
@@ -421,7 +522,7 @@ async def _summary(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
         shown = (
             _("skipped")
             if answer is None or answer.skipped
-            else format_value(indicator, answer.value, language)
+            else format_value(indicator, answer.value, language, text=answer.text)
         )
         mark = " ⚠️" if answer is not None and answer.flagged else ""
         flagged = flagged or bool(mark)
@@ -431,10 +532,7 @@ async def _summary(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
     lines.append(_("Check the answers, then press ✅ Confirm."))
     turn.reply(
         "\n".join(lines),
-        [
-            [Choice(_("✅ Confirm"), CONFIRM)],
-            [Choice(_("✏️ Edit an answer"), EDIT), Choice(_("❌ Cancel"), CANCEL)],
-        ],
+        summary_choices(CONFIRM, EDIT, CANCEL),
     )
 
 
@@ -445,7 +543,11 @@ async def _offer_edits(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
     choices = []
     for number, indicator in enumerate(draft.indicators, start=1):
         answer = draft.answers.get(indicator.key)
-        shown = "—" if answer is None or answer.skipped else format_value(indicator, answer.value, language)
+        shown = (
+            "—"
+            if answer is None or answer.skipped
+            else format_value(indicator, answer.value, language, text=answer.text)
+        )
         head, tail = f"{number}. ", f": {shown}"  # the value stays whole; the question gives way
         room = max(BUTTON_LABEL_LIMIT - len(head) - len(tail), 12)
         label = shorten(head + shorten(indicator.label_in(language), room) + tail)
@@ -522,9 +624,7 @@ async def _show_step(turn: Turn, draft: Draft, state: str, step: dict[str, Any])
 
 
 async def _save(turn: Turn, state: str, step: dict[str, Any]) -> None:
-    await turn.uow.conversations.save(
-        turn.caller.person_id, FLOW, state, step, turn.chat_id, now=turn.wiring.clock()
-    )
+    await save_step(turn, FLOW, state, step)
 
 
 async def _reporting_group(turn: Turn) -> ResidentialGroup | None:
@@ -602,7 +702,20 @@ def _mid(month: Month) -> str:
     return month_in_sentence(month, current_language())
 
 
+def _photo_prompt(indicator: Indicator, current: Answer | None) -> str:
+    limit = indicator.max_photos or 1
+    if current is not None and current.photos:
+        return _("Send another photo (at most {count}), or press ✅ Done.").format(count=limit)
+    if limit == 1:
+        return _("Send one photo.")
+    return _("Send up to {count} photos, one after another, then press ✅ Done.").format(count=limit)
+
+
 def _kind_prompt(indicator: Indicator) -> str:
+    if indicator.kind is Kind.TEXT:
+        return _("Type your answer in a few sentences (at most {count} characters).").format(
+            count=format_number(indicator.max_length or 0, language=current_language())
+        )
     if indicator.kind is Kind.PERCENT:
         return _("Type a percentage, for example 85.")
     if indicator.kind is Kind.MONEY:
@@ -629,8 +742,25 @@ def _refusal_text(indicator: Indicator, refused: AnswerRefused) -> str:
         Refusal.TOO_LONG: _("⚠️ That answer is too long; just type the number."),
         Refusal.UNKNOWN_CHOICE: _("⚠️ Please press one of the choices, or type its number:\n{choices}"),
         Refusal.NOT_YES_NO: _("⚠️ Please press {yes} or {no}."),
+        Refusal.EMPTY: _("⚠️ The answer is empty; please type a few words."),
+        Refusal.NOT_A_PHOTO: _(
+            "⚠️ I could not read that as a photo. Please send it as a photo (JPEG or PNG, at most {limit} MB)."
+        ),
+        Refusal.PHOTO_TOO_LARGE: _("⚠️ That photo is larger than {limit} MB. Please send a smaller one."),
     }
-    values = {"min": "", "max": "", "choices": "", "yes": _("Yes"), "no": _("No")} | details
+    if indicator.kind is Kind.TEXT and refused.reason is Refusal.TOO_LONG:
+        return _(
+            "⚠️ That answer has {length} characters; at most {limit} are kept. Please shorten it."
+        ).format(**details)
+    limit_mb = str(MAX_PHOTO_BYTES // (1024 * 1024))
+    values = {
+        "min": "",
+        "max": "",
+        "choices": "",
+        "yes": _("Yes"),
+        "no": _("No"),
+        "limit": limit_mb,
+    } | details
     return texts[refused.reason].format(**values)
 
 

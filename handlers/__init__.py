@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from handlers import (
+    assessment,
     campaigns,
     cancel,
     chats,
@@ -11,6 +12,7 @@ from handlers import (
     groups,
     help,
     language,
+    privacy,
     province,
     reports,
     staff,
@@ -30,6 +32,8 @@ FEATURES = (
     reports,
     standings,
     campaigns,
+    assessment,
     province,
+    privacy,
     fallback,
 )

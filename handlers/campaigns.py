@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from bot.answers import keyword, whole_number
-from bot.campaigns import FINAL, MIDTERM, PLEDGE, award, campaign_lines, pledge, review, starts_later
+from bot.awards import AwardError, AwardFields, amend, parse_fields, record_award, split_command
+from bot.campaigns import (
+    FINAL,
+    MIDTERM,
+    PLEDGE,
+    award,
+    campaign_lines,
+    campaign_report,
+    pledge,
+    review,
+    starts_later,
+)
 from bot.features import button, command
 from bot.i18n import gettext as _
 from bot.membership import MembershipError, require_group
-from bot.replies import Choice
+from bot.replies import Attachment, Choice
 from bot.turns import Turn
 from handlers.membership_texts import explain
 from storage.models import Campaign
@@ -140,23 +151,43 @@ async def _post_review(turn: Turn, campaign: Campaign, kind: str) -> None:
         said = _("No group chat of “{title}” is linked, so the review went nowhere. This is what it says:")
     turn.reply(said.format(title=campaign.title, count=posted.chats))
     turn.reply(posted.text, attachment=posted.chart)
+    content = await campaign_report(
+        turn.uow, campaign, kind, ward=turn.ward, today=turn.now().date(), tz=turn.timezone
+    )
+    name = "tong-ket" if kind == FINAL else "so-ket"
+    turn.reply(
+        _("The report of the review, to edit and sign in Word."),
+        attachment=Attachment(content, f"bao-cao-{name}-{campaign.id}.docx"),
+    )
 
 
 @command("award", "khenthuong")
 async def award_command(turn: Turn) -> None:
-    """/award GROUP-CODE TEXT: an award (khen thưởng) announced in every group chat."""
-    if len(turn.args) < 2:
+    """/award GROUP-CODE TEXT[; form: …; level: …; decision: NUMBER dd/mm/yyyy; person: NAME]: an award
+    (khen thưởng) announced in every group chat and recorded in the register; `/award #ID; …` fills in
+    the fields of a recorded one."""
+    body = turn.text.split(maxsplit=1)[1] if len(turn.text.split(maxsplit=1)) > 1 else ""
+    head, parts = split_command(body)
+    try:
+        fields = parse_fields(parts, turn.ward)
+    except AwardError as error:
+        turn.reply(_award_refusal(error))
+        return
+    if head.startswith("#"):
+        await _amend_award(turn, head, fields, bool(parts))
+        return
+    if len(head.split(maxsplit=1)) < 2:
         turn.reply(
             _("Which group, and what for? For example: /award TDP03 Giấy khen Tổ dân phố văn hóa 2026")
         )
         return
+    code, citation = head.split(maxsplit=1)
     try:
-        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
+        group = await require_group(turn.uow, code, turn.ward_id)
     except MembershipError as error:
         turn.reply(explain(error))
         return
     wiring = turn.wiring
-    citation = turn.text.split(maxsplit=2)[2] if len(turn.text.split(maxsplit=2)) > 2 else ""
     await award(
         turn.uow,
         group,
@@ -166,8 +197,55 @@ async def award_command(turn: Turn) -> None:
         platform=None,
         requested_by=turn.caller.person_id,
     )
+    year = fields.decision_date.year if fields.decision_date else turn.now().year
+    recorded = await record_award(
+        turn.uow, group, citation, fields, year=year, created_by=turn.caller.person_id, now=wiring.clock()
+    )
     turn.broadcast = True
-    turn.reply(_("The award for {code} is on its way to every group chat.").format(code=group.code))
+    turn.reply(
+        _("The award for {code} is on its way to every group chat.").format(code=group.code)
+        + " "
+        + _(
+            "It is #{number} in the award register; add its form, level or decision later with "
+            "/award #{number}; decision: NUMBER dd/mm/yyyy."
+        ).format(number=recorded.id)
+    )
+
+
+async def _amend_award(turn: Turn, head: str, fields: AwardFields, given: bool) -> None:
+    """/award #ID; field: value …: fill in a recorded award."""
+    number = whole_number(head.removeprefix("#").strip())
+    found = await turn.uow.awards.get(number, turn.ward_id) if number is not None else None
+    if found is None:
+        turn.reply(_("There is no award #{number}. Send /awards to see them.").format(number=head[1:20]))
+        return
+    if not given:
+        turn.reply(
+            _("What should change? For example: /award #{number}; level: phường").format(number=found.id)
+        )
+        return
+    amend(found, fields)
+    turn.reply(_("Award #{number} updated.").format(number=found.id))
+
+
+def _award_refusal(error: AwardError) -> str:
+    details = {"part": "", "value": "", "options": "", "limit": ""} | {
+        k: str(v) for k, v in error.details.items()
+    }
+    texts = {
+        "field": _(
+            "“{part}” is not a field I know. After “;” write form:, level:, decision:, person: or household:."
+        ),
+        "form": _("“{value}” is not one of the ward's award forms: {options}."),
+        "level": _("“{value}” is not one of the ward's award levels: {options}."),
+        "decision": _(
+            "“{value}”: write the decision as NUMBER dd/mm/yyyy with a date that exists, "
+            "for example decision: 125/QĐ-UBND 20/12/2026."
+        ),
+        "name": _("A name is at most {limit} characters."),
+        "both": _("An award goes to a person or to a household, not both."),
+    }
+    return texts[error.reason].format(**details)
 
 
 @button(PLEDGE, policy="pledge")

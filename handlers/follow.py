@@ -7,6 +7,41 @@ from bot.i18n import gettext as _
 from bot.membership import MembershipError, follow, require_group, unfollow
 from bot.turns import Turn
 from handlers.membership_texts import explain
+from storage.models import ResidentialGroup
+
+
+async def _group_to_follow(turn: Turn) -> ResidentialGroup | None:
+    """The group named by `/follow [WARD] GROUP`; asks which ward when the code is in several.
+
+    A resident belongs to no ward until they follow a group, so in a deployment of many wards the
+    code alone is looked up in every ward, and the ward's code settles a code two wards share.
+    """
+    if len(turn.args) >= 2:
+        ward = await turn.uow.wards.by_code(turn.args[0])
+        if ward is None:
+            turn.reply(
+                _(
+                    "There is no ward {ward}. Send /follow GROUP-CODE, or /follow WARD-CODE GROUP-CODE."
+                ).format(ward=turn.args[0].strip().upper())
+            )
+            return None
+        return await require_group(turn.uow, turn.args[1], ward.id)
+    if turn.wiring.single_ward_id is not None or turn.caller.ward_id is not None:
+        return await require_group(turn.uow, turn.args[0], turn.ward_id)
+    found = await turn.uow.groups.with_code(turn.args[0])
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        return await require_group(turn.uow, turn.args[0], turn.ward_id)  # says there is no such group
+    wards = {ward.id: ward for ward in await turn.uow.wards.all()}
+    lines = [_("Several wards have a group {code}. Send one of these:").format(code=found[0].code)]
+    lines += [
+        f"/follow {wards[g.ward_id].code} {g.code} — {g.name}, {wards[g.ward_id].name}"
+        for g in found
+        if g.ward_id in wards
+    ]
+    turn.reply("\n".join(lines))
+    return None
 
 
 @command("follow", "theodoi")
@@ -21,9 +56,11 @@ async def follow_command(turn: Turn) -> None:
         )
         return
     try:
-        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
+        group = await _group_to_follow(turn)
     except MembershipError as error:
         turn.reply(explain(error))
+        return
+    if group is None:
         return
     if await follow(turn.uow, turn.caller.person_id, group):
         turn.reply(

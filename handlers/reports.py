@@ -53,8 +53,8 @@ async def my_report(turn: Turn) -> None:
             answer = view.values.get(indicator.key)
             shown = (
                 _("skipped")
-                if answer is None or answer.value is None
-                else format_value(indicator, answer.value, language)
+                if answer is None or answer.skipped
+                else format_value(indicator, answer.value, language, text=answer.text)
             )
             flag = " ⚠️" if answer is not None and answer.flagged else ""
             lines.append(f"{number}. {indicator.label_in(language)}: {shown}{flag}")

@@ -6,14 +6,23 @@ import functools
 
 from bot.access import ChatKind, Role
 from bot.answers import format_value, whole_number
+from bot.awards import with_awards
 from bot.campaigns import campaign_standings
-from bot.export import workbook_bytes
+from bot.export import photos_zip, workbook_bytes
 from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
-from bot.periods import Month, Period, deadline_date, open_months, parse_period, period_in_sentence
+from bot.periods import (
+    Month,
+    Period,
+    PeriodKind,
+    deadline_date,
+    open_months,
+    parse_period,
+    period_in_sentence,
+)
 from bot.replies import Attachment
-from bot.standings import completeness, compute_standings, export_data
+from bot.standings import completeness, compute_standings, export_data, photo_files
 from bot.standings_view import chart_attachment, completeness_lines, default_period, standings_table
 from bot.turns import Turn
 
@@ -160,6 +169,8 @@ async def export(turn: Turn) -> None:
         ward=turn.ward.ward,
         tz=turn.timezone,
     )
+    if period.kind is PeriodKind.YEAR:
+        data = await with_awards(turn.uow, data, turn.ward_id, period.first.year)
     language = current_language()
     content = workbook_bytes(data, language)
     turn.reply(
@@ -168,4 +179,40 @@ async def export(turn: Turn) -> None:
             count=len(data.value_rows),
         ),
         attachment=Attachment(content, f"bao-cao-{period.key}.xlsx"),
+    )
+
+
+#: Above this a zip is not sent in chat (Telegram takes files up to 50 MB); the CLI has no limit.
+MAX_CHAT_ZIP_BYTES = 45 * 1024 * 1024
+
+
+@command("photos", "xemanh", slow=True)
+async def photos(turn: Turn) -> None:
+    """Staff: the photos groups sent with their reports of a period, as a zip (never to anyone else)."""
+    period = _period(turn)
+    if period is None:
+        return
+    language = current_language()
+    files = await photo_files(turn.uow, period, ward_id=turn.ward_id)
+    if not files:
+        turn.reply(
+            _("No photos were sent with the reports of {period}.").format(
+                period=period_in_sentence(period, language)
+            )
+        )
+        return
+    content = photos_zip(files)
+    if len(content) > MAX_CHAT_ZIP_BYTES:
+        turn.reply(
+            _(
+                "The photos of {period} are too many to send here. On the server, run: "
+                "wardbot export --photos --period {key}"
+            ).format(period=period_in_sentence(period, language), key=period.key)
+        )
+        return
+    turn.reply(
+        _("Photos sent with the reports of {period}: {count}.").format(
+            period=period_in_sentence(period, language), count=len(files)
+        ),
+        attachment=Attachment(content, f"anh-{period.key}.zip"),
     )

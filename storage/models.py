@@ -89,6 +89,14 @@ class Person(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
+    @property
+    def erased(self) -> bool:
+        """Erased (bot/privacy.py): the row only stands for their role in the records; nobody to write to."""
+        return self.external_id.startswith(ERASED_PREFIX)
+
+
+ERASED_PREFIX = "erased-"  # the account id an erased person's row keeps instead of theirs
+
 
 class InboxUpdate(Base):
     """A received update, written before the platform is told it arrived, handled exactly once from here.
@@ -262,6 +270,7 @@ class Report(Base):
     values: Mapped[list[ReportValue]] = relationship(
         lazy="raise", cascade="all, delete-orphan", order_by="ReportValue.id"
     )
+    photos: Mapped[list[ReportPhoto]] = relationship(lazy="raise", order_by="ReportPhoto.id")
     submitter: Mapped[Person | None] = relationship(lazy="raise")
 
 
@@ -274,8 +283,34 @@ class ReportValue(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
     key: Mapped[str] = mapped_column(String(40))
-    value: Mapped[float | None] = mapped_column(default=None)
+    value: Mapped[float | None] = mapped_column(default=None)  # a photo answer: how many photos
     flagged: Mapped[bool] = mapped_column(default=False)
+    text: Mapped[str | None] = mapped_column(Text, default=None)  # the answer to a free-text question
+
+
+class ReportPhoto(Base):
+    """A photo sent as the answer to a photo question: a bounded blob, never served but to ward staff.
+
+    It belongs to the draft that received it until the report is submitted (`report_id` is None
+    until then); the name it is exported under is generated, never the sender's file name.
+    """
+
+    __tablename__ = "report_photos"
+    __table_args__ = (Index("ix_report_photos_group_id_month", "group_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    month: Mapped[str] = mapped_column(String(7))
+    key: Mapped[str] = mapped_column(String(40))
+    report_id: Mapped[int | None] = mapped_column(
+        ForeignKey("reports.id", ondelete="CASCADE"), index=True, default=None
+    )
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    media_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column()
+    content: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ReportDraft(Base):
@@ -401,6 +436,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(64), default=None)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    # The last message to someone who asked to be forgotten: the row goes once the platform answered.
+    forget_when_done: Mapped[bool] = mapped_column(default=False)
 
 
 class Campaign(Base):
@@ -483,3 +520,88 @@ class Media(Base):
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+
+
+class Assessment(Base):
+    """One year's assessment (bình xét) of a ward: opened, posted for comments, decided."""
+
+    __tablename__ = "assessments"
+    __table_args__ = (UniqueConstraint("ward_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    posted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    posting_ends_on: Mapped[date | None] = mapped_column(default=None)  # the decision may come from this day
+    decision_number: Mapped[str | None] = mapped_column(String(60), default=None)
+    decision_date: Mapped[date | None] = mapped_column(default=None)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+
+
+class AssessmentForm(Base):
+    """A group's year-end form: the draft as typed (`draft_json`) and what was confirmed (the columns)."""
+
+    __tablename__ = "assessment_forms"
+    __table_args__ = (UniqueConstraint("assessment_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("residential_groups.id", ondelete="CASCADE"))
+    draft_json: Mapped[str] = mapped_column(Text, default="{}")
+    households: Mapped[int | None] = mapped_column(default=None)
+    registered: Mapped[int | None] = mapped_column(default=None)
+    achieved: Mapped[int | None] = mapped_column(default=None)
+    meeting_date: Mapped[date | None] = mapped_column(default=None)
+    attended: Mapped[int | None] = mapped_column(default=None)
+    criteria_json: Mapped[str] = mapped_column(Text, default="{}")  # criterion key → true/false
+    nominations_json: Mapped[str] = mapped_column(Text, default="[]")  # "Name — reason" lines
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=None)
+    submitted_by: Mapped[int | None] = mapped_column(
+        ForeignKey("people.id", ondelete="SET NULL"), default=None
+    )
+    override: Mapped[bool | None] = mapped_column(default=None)  # staff's yes/no instead of the computation
+    override_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class AssessmentFeedback(Base):
+    """A comment sent with /feedback while the proposed results are posted (niêm yết): who and when."""
+
+    __tablename__ = "assessment_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("assessments.id", ondelete="CASCADE"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    person_label: Mapped[str] = mapped_column(String(256), default="")
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class Award(Base):
+    """One line of the award register (sổ khen thưởng): to a group, a household or a person."""
+
+    __tablename__ = "awards"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ward_id: Mapped[int] = mapped_column(ForeignKey("wards.id", ondelete="CASCADE"), index=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    recipient_kind: Mapped[str] = mapped_column(String(16))  # group | household | person
+    recipient_name: Mapped[str] = mapped_column(String(300))
+    group_id: Mapped[int | None] = mapped_column(
+        ForeignKey("residential_groups.id", ondelete="SET NULL"), default=None
+    )
+    households: Mapped[int | None] = mapped_column(default=None)  # a family title's figure: how many homes
+    title_key: Mapped[str | None] = mapped_column(String(16), default=None)  # "family" | "group" titles
+    form: Mapped[str] = mapped_column(String(200), default="")
+    level: Mapped[str] = mapped_column(String(200), default="")
+    decision_number: Mapped[str] = mapped_column(String(60), default="")
+    decision_date: Mapped[date | None] = mapped_column(default=None)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assessments.id", ondelete="SET NULL"), default=None
+    )
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -10,6 +10,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from storage.repositories.assessments import AssessmentsRepository, AwardsRepository
 from storage.repositories.audit import AuditRepository
 from storage.repositories.campaigns import CampaignsRepository
 from storage.repositories.conversations import ConversationsRepository
@@ -18,6 +19,7 @@ from storage.repositories.inbox import InboxRepository
 from storage.repositories.invites import InvitesRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.people import PeopleRepository
+from storage.repositories.privacy import PrivacyRepository
 from storage.repositories.reports import ReportsRepository
 from storage.repositories.standings import StandingsRepository
 from storage.repositories.wards import WardsRepository
@@ -81,6 +83,18 @@ class UnitOfWork:
     @cached_property
     def workers(self) -> WorkersRepository:
         return WorkersRepository(self.session)
+
+    @cached_property
+    def assessments(self) -> AssessmentsRepository:
+        return AssessmentsRepository(self.session)
+
+    @cached_property
+    def awards(self) -> AwardsRepository:
+        return AwardsRepository(self.session)
+
+    @cached_property
+    def privacy(self) -> PrivacyRepository:
+        return PrivacyRepository(self.session)
 
 
 _WRITE_LOCKS: WeakKeyDictionary[AsyncEngine, asyncio.Lock] = WeakKeyDictionary()

@@ -29,11 +29,9 @@ TEST_TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000"
 
 def make_settings(folder: Path, **overrides: Any) -> Settings:
     """Settings for one test: its own SQLite file, no .env, the fake token."""
-    values: dict[str, Any] = {
-        "telegram_bot_token": TEST_TOKEN,
-        "database_url": fresh_database_url(folder),
-    }
-    values.update(overrides)
+    values: dict[str, Any] = {"telegram_bot_token": TEST_TOKEN, **overrides}
+    if "database_url" not in values:
+        values["database_url"] = fresh_database_url(folder)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 

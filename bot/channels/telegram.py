@@ -47,6 +47,7 @@ from telegram.error import (
 from telegram.request import HTTPXRequest
 
 from bot.access import Caller, ChatKind, Role
+from bot.answers import MAX_PHOTO_BYTES
 from bot.delivery import ClaimedMessage
 from bot.features import registry
 from bot.http import HttpServer
@@ -498,6 +499,9 @@ class TelegramChannel:
         async def fetch() -> bytes | None:
             try:
                 file = await self.bot.get_file(inbound.photo_ref)
+                if file.file_size is not None and file.file_size > MAX_PHOTO_BYTES:
+                    log.info("a photo of %d bytes was not downloaded", file.file_size)
+                    return None
                 return bytes(await file.download_as_bytearray())
             except TelegramError as error:
                 log.info("could not download a photo: %s", error)

@@ -21,6 +21,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.access import ChatKind
+from bot.answers import MAX_PHOTO_BYTES
 from bot.channels.zalo_api import (
     SECRET_HEADER,
     ZaloClient,
@@ -294,7 +295,10 @@ class ZaloChannel:
         async def fetch() -> bytes | None:
             try:
                 async with aiohttp.ClientSession() as session, session.get(url) as response:
-                    return await response.read() if response.status == 200 else None
+                    if response.status != 200:
+                        return None
+                    content = await response.content.read(MAX_PHOTO_BYTES + 1)
+                    return content if len(content) <= MAX_PHOTO_BYTES else None  # never held unbounded
             except aiohttp.ClientError:
                 return None
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -13,12 +15,41 @@ SIMULATOR_HELP = """\
   text…          gửi tin nhắn riêng cho bot / send a private message to the bot
   :group text…   gửi vào nhóm chat của tổ / send in your group's chat
   :N             bấm nút số N của tin nhắn mới nhất có nút / press button N
+  :photo         gửi một ảnh (trả lời câu hỏi ảnh) / send a photo (answers a photo question)
   :sticker       gửi một sticker / send a sticker
   :who           đổi vai / switch persona
   :help          trợ giúp này / this help
   :quit          thoát / quit"""
 
 DOWNLOADS = Path("data") / "demo-files"
+QUIT_WORDS = frozenset({":quit", ":q", ":exit"})
+
+
+class LineReader:
+    """Lines of stdin read by a daemon thread: a read waiting for Enter never keeps the process from
+    ending, so Ctrl-C leaves at once (a read in asyncio's executor would hold the exit until Enter)."""
+
+    def __init__(self, stdin: TextIO) -> None:
+        self.stdin = stdin
+        self.lines: asyncio.Queue[str | None] | None = None
+
+    async def readline(self) -> str | None:
+        """The next line with its newline, or None at the end of input."""
+        if self.lines is None:
+            self.lines = asyncio.Queue()
+            loop = asyncio.get_running_loop()
+            threading.Thread(target=self._read, args=(loop, self.lines), daemon=True).start()
+        return await self.lines.get()
+
+    def _read(self, loop: asyncio.AbstractEventLoop, lines: asyncio.Queue[str | None]) -> None:
+        while True:
+            line = self.stdin.readline()
+            try:
+                loop.call_soon_threadsafe(lines.put_nowait, line or None)
+            except RuntimeError:  # the loop is closed: the demo is over
+                return
+            if not line:
+                return
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,16 +66,26 @@ class Persona:
 class TerminalChat:
     """State of one terminal session: who you are, what you have seen."""
 
-    def __init__(self, fake: FakeBotApi, personas: list[Persona], stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(
+        self,
+        fake: FakeBotApi,
+        personas: list[Persona],
+        stdin: TextIO,
+        stdout: TextIO,
+        idle: Callable[[], bool] = lambda: True,
+    ) -> None:
         self.fake, self.personas, self.stdin, self.stdout = fake, personas, stdin, stdout
+        self.idle = idle  # the bot has nothing queued or in hand (a slow command draws after the commit)
         self.current = personas[0]
         self.seen = {p.key: fake.mark() for p in personas}
         self.last_chat = self.current.user.id
+        self.reader = LineReader(stdin)
 
     async def run(self, banner: str) -> None:
-        """Read lines until :quit or end of input."""
+        """Read lines until :quit (at any prompt) or end of input."""
         self.say(banner)
-        await self.choose_persona()
+        if not await self.choose_persona():
+            return
         while True:
             line = await self.read(f"{self.current.key}> ")
             if line is None:
@@ -53,8 +94,12 @@ class TerminalChat:
             if not line:
                 await self.show_new()
                 continue
-            if line in (":quit", ":q", ":exit"):
+            if line in QUIT_WORDS:
                 return
+            if line == ":who":
+                if not await self.choose_persona():
+                    return
+                continue
             await self.handle(line)
 
     async def handle(self, line: str) -> None:
@@ -62,8 +107,6 @@ class TerminalChat:
         persona = self.current
         if line == ":help":
             self.say(SIMULATOR_HELP)
-        elif line == ":who":
-            await self.choose_persona()
         elif line.startswith(":group"):
             if persona.group_chat_id is None:
                 self.say("  (vai này không ở nhóm chat nào / this persona is in no group chat)")
@@ -77,9 +120,9 @@ class TerminalChat:
                 chat_title=persona.group_chat_title,
             )
             await self.show_new()
-        elif line == ":sticker":
+        elif line in (":sticker", ":photo"):
             self.last_chat = persona.user.id
-            self.fake.push_message(persona.user, None, kind="sticker")
+            self.fake.push_message(persona.user, None, kind=line[1:])
             await self.show_new()
         elif line[0] == ":" and line[1:].isdigit():
             await self.press(int(line[1:]))
@@ -108,26 +151,33 @@ class TerminalChat:
         self.say(f"  👆 {button.text}")
         await self.show_new()
 
-    async def choose_persona(self) -> None:
-        """Ask who the user wants to be."""
+    async def choose_persona(self) -> bool:
+        """Ask who the user wants to be; False when they leave instead (:quit or end of input)."""
         for number, persona in enumerate(self.personas, start=1):
             self.say(f"  {number}. {persona.title}")
         while True:
-            answer = await self.read(f"Anh/chị là ai? / Who are you? [1-{len(self.personas)}] ")
+            answer = await self.read(f"Anh/chị là ai? / Who are you? [1-{len(self.personas)}, :quit] ")
             if answer is None:
-                return
+                return False
             answer = answer.strip()
+            if answer in QUIT_WORDS:
+                return False
             if answer.isdigit() and 1 <= int(answer) <= len(self.personas):
                 self.current = self.personas[int(answer) - 1]
                 self.last_chat = self.current.user.id
                 self.say(f"→ {self.current.title}")
                 self.show_unseen()
-                return
+                return True
 
     async def show_new(self) -> None:
         """Wait until the bot has answered, then print what reached this persona."""
+        deadline = asyncio.get_running_loop().time() + 30
         try:
-            await self.fake.wait_idle(timeout=30)
+            while True:
+                await self.fake.wait_idle(timeout=max(deadline - asyncio.get_running_loop().time(), 0.1))
+                if self.fake.acknowledged and self.idle() and not self.fake.busy:
+                    break
+                await asyncio.sleep(0.02)
         except TimeoutError:
             self.say("  (bot chưa trả lời / the bot has not answered yet)")
         self.show_unseen()
@@ -165,8 +215,7 @@ class TerminalChat:
         """A line from stdin without blocking the bot, which shares this event loop."""
         self.stdout.write(prompt)
         self.stdout.flush()
-        line = await asyncio.get_running_loop().run_in_executor(None, self.stdin.readline)
-        return line if line else None
+        return await self.reader.readline()
 
     def say(self, text: str) -> None:
         self.stdout.write(text + "\n")
@@ -174,7 +223,14 @@ class TerminalChat:
 
 
 async def run_terminal(
-    fake: FakeBotApi, personas: list[Persona], *, stdin: TextIO, stdout: TextIO, banner: str
+    fake: FakeBotApi,
+    personas: list[Persona],
+    *,
+    stdin: TextIO,
+    stdout: TextIO,
+    banner: str,
+    idle: Callable[[], bool] = lambda: True,
 ) -> None:
-    """Chat with the bot from the terminal until :quit or end of input."""
-    await TerminalChat(fake, personas, stdin, stdout).run(banner)
+    """Chat with the bot from the terminal until :quit or end of input; `idle` says the bot has
+    handled everything sent so far, so each answer is shown after the line that asked for it."""
+    await TerminalChat(fake, personas, stdin, stdout, idle).run(banner)

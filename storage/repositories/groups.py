@@ -30,6 +30,11 @@ class GroupsRepository:
         query = select(ResidentialGroup).where(func.upper(ResidentialGroup.code) == code.strip().upper())
         return await self.session.scalar(_in_ward(query, ward_id).order_by(ResidentialGroup.id).limit(1))
 
+    async def with_code(self, code: str) -> Sequence[ResidentialGroup]:
+        """Every ward's group with this code (a code is unique only within its ward)."""
+        query = select(ResidentialGroup).where(func.upper(ResidentialGroup.code) == code.strip().upper())
+        return (await self.session.scalars(query.order_by(ResidentialGroup.ward_id))).all()
+
     async def get(self, group_id: int) -> ResidentialGroup | None:
         return await self.session.get(ResidentialGroup, group_id)
 

@@ -67,9 +67,11 @@ class InboxRepository:
         )
         return rows.all()
 
-    async def forget_handled_before(self, moment: datetime) -> int:
-        """Drop handled updates older than any redelivery could be (Telegram keeps updates 24 hours)."""
-        result = await self.session.execute(
-            delete(InboxUpdate).where(InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < moment)
+    async def forget_handled_before(self, moment: datetime, *, limit: int | None = None) -> int:
+        """Drop updates handled before `moment` (at most `limit` of them); `moment` must be older than any
+        redelivery could be (Telegram keeps updates 24 hours)."""
+        old = select(InboxUpdate.id).where(
+            InboxUpdate.handled_at.is_not(None), InboxUpdate.handled_at < moment
         )
+        result = await self.session.execute(delete(InboxUpdate).where(InboxUpdate.id.in_(old.limit(limit))))
         return int(getattr(result, "rowcount", 0) or 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -20,6 +20,7 @@ from storage.models import (
 
 PENDING, SENDING, SENT, FAILED, BLOCKED = "pending", "sending", "sent", "failed", "blocked"
 OPEN_STATUSES = (PENDING, SENDING)
+FINAL_STATUSES = (SENT, FAILED, BLOCKED)
 
 
 class OutboxRepository:
@@ -88,8 +89,44 @@ class OutboxRepository:
 
     # --- messages --------------------------------------------------------------------------------
 
+    async def forget_finished_before(self, moment: datetime, *, limit: int | None = None) -> int:
+        """Delete messages created before `moment` that are done with (sent, failed for good, refused) —
+        at most `limit` of them; broadcasts themselves are kept (their keys stop an announcement from
+        going out twice)."""
+        old = select(OutboxMessage.id).where(
+            OutboxMessage.status.in_(FINAL_STATUSES), OutboxMessage.created_at < moment
+        )
+        result = await self.session.execute(
+            delete(OutboxMessage).where(OutboxMessage.id.in_(old.limit(limit)))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def forget_unneeded_attachments(self) -> int:
+        """Delete the stored files no message needs any more."""
+        needed = select(OutboxMessage.attachment_id).where(OutboxMessage.attachment_id.is_not(None))
+        result = await self.session.execute(
+            delete(OutboxAttachment).where(OutboxAttachment.id.not_in(needed))
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    async def remove(self, message: OutboxMessage) -> None:
+        """Delete one message row (a finished message to someone erased)."""
+        await self.session.delete(message)
+        await self.session.flush()
+
     async def message(self, message_id: int) -> OutboxMessage | None:
         return await self.session.get(OutboxMessage, message_id)
+
+    async def replies_in_flight_before(self, platform: str, chat_id: str, message_id: int) -> bool:
+        """Whether an earlier reply to this chat is still being sent (by another worker, an earlier turn)."""
+        earlier = select(OutboxMessage.id).where(
+            OutboxMessage.platform == platform,
+            OutboxMessage.chat_external_id == chat_id,
+            OutboxMessage.broadcast_id.is_(None),
+            OutboxMessage.id < message_id,
+            OutboxMessage.status == SENDING,
+        )
+        return bool(await self.session.scalar(select(exists(earlier))))
 
     async def due(
         self, platforms: Collection[str], now: datetime, limit: int, *, skip_chats: Collection[str] = ()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -17,6 +17,7 @@ from storage.models import (
     Report,
     ReportChange,
     ReportDraft,
+    ReportPhoto,
     ReportValue,
     ResidentialGroup,
     utcnow,
@@ -52,7 +53,7 @@ class ReportsRepository:
         return await self.session.scalar(
             select(Report)
             .where(Report.group_id == group_id, Report.month == month)
-            .options(selectinload(Report.values), selectinload(Report.submitter))
+            .options(selectinload(Report.values), selectinload(Report.photos), selectinload(Report.submitter))
         )
 
     async def add_report(self, report: Report) -> Report:
@@ -133,3 +134,86 @@ class ReportsRepository:
     async def add_reopening(self, reopening: Reopening) -> None:
         self.session.add(reopening)
         await self.session.flush()
+
+    async def add_photo(self, photo: ReportPhoto) -> ReportPhoto:
+        self.session.add(photo)
+        await self.session.flush()
+        return photo
+
+    async def keep_photos(self, report: Report, key: str, photo_ids: Sequence[int]) -> None:
+        """The report's photos for `key` become exactly `photo_ids` (those of its group and month);
+        photos it no longer keeps are deleted."""
+        await self.session.execute(
+            update(ReportPhoto)
+            .where(
+                ReportPhoto.id.in_(list(photo_ids)),
+                ReportPhoto.group_id == report.group_id,
+                ReportPhoto.month == report.month,
+                ReportPhoto.key == key,
+            )
+            .values(report_id=report.id)
+        )
+        await self.session.execute(
+            delete(ReportPhoto).where(
+                ReportPhoto.report_id == report.id,
+                ReportPhoto.key == key,
+                ReportPhoto.id.not_in(list(photo_ids)),
+            )
+        )
+
+    async def drop_loose_photos(
+        self, group_id: int, month: str, person_id: int, photo_ids: Sequence[int] | None = None
+    ) -> None:
+        """Delete photos this person sent for the group's month that no submitted report keeps
+        (all of them, or only `photo_ids`): removed from a draft, or left over once it was sent."""
+        query = delete(ReportPhoto).where(
+            ReportPhoto.group_id == group_id,
+            ReportPhoto.month == month,
+            ReportPhoto.person_id == person_id,
+            ReportPhoto.report_id.is_(None),
+        )
+        if photo_ids is not None:
+            query = query.where(ReportPhoto.id.in_(list(photo_ids)))
+        await self.session.execute(query)
+
+    async def photos_of_period(
+        self, months: Sequence[str], ward_id: int
+    ) -> Sequence[tuple[str, str, str, int, str, bytes]]:
+        """(group code, month, key, photo id, media type, content) of the ward's submitted photos."""
+        rows = await self.session.execute(
+            select(
+                ResidentialGroup.code,
+                ReportPhoto.month,
+                ReportPhoto.key,
+                ReportPhoto.id,
+                ReportPhoto.media_type,
+                ReportPhoto.content,
+            )
+            .join(ResidentialGroup, ResidentialGroup.id == ReportPhoto.group_id)
+            .where(
+                ReportPhoto.ward_id == ward_id,
+                ReportPhoto.report_id.is_not(None),
+                ReportPhoto.month.in_(list(months)),
+            )
+            .order_by(ResidentialGroup.code, ReportPhoto.month, ReportPhoto.key, ReportPhoto.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+    async def texts_of_period(
+        self, months: Sequence[str], ward_id: int | None
+    ) -> dict[tuple[int, str], dict[str, str]]:
+        """Free-text answers of the period's reports by (group id, month), then indicator key."""
+        query = (
+            select(Report.group_id, Report.month, ReportValue.key, ReportValue.text)
+            .join(ReportValue, ReportValue.report_id == Report.id)
+            .where(Report.month.in_(list(months)), ReportValue.text.is_not(None))
+        )
+        if ward_id is not None:
+            query = query.join(ResidentialGroup, ResidentialGroup.id == Report.group_id).where(
+                ResidentialGroup.ward_id == ward_id
+            )
+        texts: dict[tuple[int, str], dict[str, str]] = {}
+        for group_id, month, key, text in await self.session.execute(query):
+            if text is not None:
+                texts.setdefault((group_id, month), {})[key] = text
+        return texts

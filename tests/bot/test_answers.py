@@ -10,13 +10,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.answers import (
+    MAX_PHOTO_BYTES,
     AnswerRefused,
     Checked,
     Refusal,
     check_answer,
+    check_photo,
+    check_text,
     format_number,
     format_value,
     parse_number,
+    shorten,
 )
 from bot.i18n import use_language
 from bot.indicators import DEFAULT_INDICATORS, Indicator, Kind
@@ -476,3 +480,50 @@ def test_a_money_answer_keeps_its_amount_words() -> None:
     assert check_answer(MONEY, "2 triệu").value == 2_000_000
     assert _refusal(MONEY, "không có").reason is Refusal.NOT_A_NUMBER  # an amount is typed, even 0
     assert _refusal(PERCENT, "85 hộ").reason is Refusal.NOT_A_NUMBER  # a percentage is typed as one
+
+
+# --- free answers ------------------------------------------------------------------------------
+
+PROPOSALS = BY_KEY["proposals"]  # text, at most 1000 characters
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(20)
+
+
+def test_a_text_answer_is_tidied_and_bounded() -> None:
+    assert check_text(PROPOSALS, "  Đề nghị sửa đèn\u202e ngõ 5\x00 ") == "Đề nghị sửa đèn ngõ 5"
+    assert check_text(PROPOSALS, "Cafe\u0301") == "Café"  # one form of each letter (NFC)
+    with pytest.raises(AnswerRefused) as empty:
+        check_text(PROPOSALS, " \u200b\n ")
+    assert empty.value.reason is Refusal.EMPTY
+    with pytest.raises(AnswerRefused) as long:
+        check_text(PROPOSALS, "a" * 1001)
+    assert (long.value.reason, long.value.details) == (Refusal.TOO_LONG, {"limit": "1000", "length": "1001"})
+    assert check_text(PROPOSALS, "a" * 1000) == "a" * 1000
+
+
+def test_only_pictures_of_a_bounded_size_are_photo_answers() -> None:
+    assert check_photo(PNG) == "image/png"
+    assert check_photo(b"\xff\xd8\xff\xe0" + bytes(10)) == "image/jpeg"
+    assert check_photo(b"RIFF\x00\x00\x00\x00WEBPVP8 ") == "image/webp"
+    for content in (None, b"", b"<script>alert(1)</script>", b"MZ\x90\x00", b"%PDF-1.7"):
+        with pytest.raises(AnswerRefused) as refused:
+            check_photo(content)
+        assert refused.value.reason is Refusal.NOT_A_PHOTO
+    with pytest.raises(AnswerRefused) as large:
+        check_photo(PNG + bytes(MAX_PHOTO_BYTES))
+    assert large.value.reason is Refusal.PHOTO_TOO_LARGE
+
+
+def test_free_answers_as_shown_in_summaries() -> None:
+    photos = BY_KEY["cleanup_photos"]
+    assert format_value(PROPOSALS, None, "vi", text="Sửa đèn") == "“Sửa đèn”"
+    assert format_value(PROPOSALS, None, "vi") == "—"
+    assert format_value(photos, 2.0, "vi") == "2 ảnh"
+    assert format_value(photos, 1.0, "en") == "1 photo"
+    assert format_value(photos, 3.0, "en") == "3 photos"
+    assert shorten("một hai ba bốn", 9) == "một hai…"
+    assert shorten("ngắn", 9) == "ngắn"
+
+
+def test_a_text_question_is_not_checked_as_a_number() -> None:
+    with pytest.raises(ValueError):
+        check_answer(PROPOSALS, "5")

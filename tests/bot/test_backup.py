@@ -40,9 +40,12 @@ from storage.engine import create_engine
 from storage.migrate import alembic_config, upgrade
 from storage.unit_of_work import unit_of_work
 from tests.bot.test_run import _answer, _environment, bot_process
+from tests.databases import POSTGRES
 from tests.harness import RunningBot, make_settings
 from tests.wards import NOW, SMALL_WARD, WARD
 
+# SQLite's online backup and file lock; PostgreSQL's pg_dump and run lock have tests of their own below.
+SQLITE_ONLY = pytest.mark.skipif(POSTGRES, reason="SQLite's backup and lock (PostgreSQL's are tested below)")
 HEAD = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 OLD = "0005"
 HEADS = 50
@@ -248,6 +251,7 @@ async def appoint_heads(running: RunningBot, count: int, think: tuple[float, flo
     return heads
 
 
+@SQLITE_ONLY
 async def test_a_backup_taken_while_fifty_heads_report_holds_every_report_confirmed_before_it(
     fake_api: FakeBotApi, tmp_path: Path
 ) -> None:
@@ -478,6 +482,7 @@ async def test_restore_refuses_while_the_run_lock_is_held(tmp_path: Path, cli: C
     assert lock_file(url) == tmp_path / "live" / "ward.sqlite3.lock"
 
 
+@SQLITE_ONLY
 async def test_wardbot_run_holds_the_lock_for_its_whole_life(
     fake_api: FakeBotApi, tmp_path: Path, cli: CliRunner
 ) -> None:

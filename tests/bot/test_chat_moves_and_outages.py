@@ -56,6 +56,7 @@ async def test_an_outage_longer_than_any_attempt_count_ends_in_delivery(reportin
     assert reporting.app is not None and reporting.wiring is not None
     worker = reporting.app.outbox
     worker.retry_base, worker.retry_cap = 0.01, 0.05  # the same backoff, in milliseconds
+    worker.poll_interval = 0.02  # and the worker looks for due retries as often
     reporting.fake.fail_next("sendMessage", 502, times=30)  # the old worker gave up after 8
     async with unit_of_work(reporting.wiring.factory) as uow:
         broadcast = await enqueue_broadcast(

@@ -22,12 +22,15 @@ from bot.delivery import (
     mark_failed,
     mark_retry,
     mark_sent,
+    queue_delivery_reports,
+    queue_replies,
     recipients,
     recover_in_flight,
     release,
 )
 from bot.membership import choose_language, follow, link_chat, set_chat_active, set_person_active, set_staff
-from bot.replies import Attachment, Choice
+from bot.privacy import erase_person
+from bot.replies import Attachment, Choice, Reply
 from bot.wiring import Wiring
 from storage.models import Broadcast, OutboxAttachment, OutboxMessage
 from storage.unit_of_work import unit_of_work
@@ -277,3 +280,55 @@ async def test_choices_survive_the_round_trip(wiring: Wiring) -> None:
         )
         (message,) = await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=1)
     assert message.choices == choices and message.text == "Bảng xếp hạng"
+
+
+async def test_replies_to_an_erased_person_are_deleted_once_the_platform_answered(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        claimed = await queue_replies(
+            uow,
+            platform=TG,
+            chat_id="880012345",
+            is_group=False,
+            replies=[Reply("Đã xoá"), Reply("sent elsewhere"), Reply("not sent"), Reply("kept")],
+            edit_message_id=None,
+            claimed_by="me",
+            now=NOW,
+            forget=True,
+        )
+        kept = await queue_replies(
+            uow,
+            platform=TG,
+            chat_id="1",
+            is_group=False,
+            replies=[Reply("an ordinary reply")],
+            edit_message_id=None,
+            claimed_by="me",
+            now=NOW,
+        )
+    first, second, third, fourth = (message.id for message in claimed)
+    async with unit_of_work(wiring.factory) as uow:
+        await mark_sent(uow, first, now=NOW)
+        await mark_blocked(uow, second, error="403")
+        await mark_failed(uow, third, error="400")
+        assert await mark_retry(uow, fourth, at=NOW, error="502")  # not done with yet: stays
+        await mark_sent(uow, kept[0].id, now=NOW)
+    async with unit_of_work(wiring.factory) as uow:
+        left = (await uow.session.scalars(select(OutboxMessage.text).order_by(OutboxMessage.id))).all()
+    assert left == ["kept", "an ordinary reply"]
+
+
+async def test_nobody_is_told_how_a_broadcast_went_when_its_sender_was_erased(wiring: Wiring) -> None:
+    async with unit_of_work(wiring.factory) as uow:
+        hoa = await set_staff(uow, TG, "500", name="Hoa", is_staff=True)
+    broadcast = await enqueue(wiring, [private(1, "An")], requested_by=hoa.id)
+    async with unit_of_work(wiring.factory) as uow:
+        (message,) = await claim_due(uow, platforms=[TG], claimed_by="worker", now=NOW, limit=3)
+        await mark_sent(uow, message.id, now=NOW)
+        person = await uow.people.get(hoa.id)
+        assert person is not None
+        await erase_person(uow, person, actor=None, actor_label="command line")
+
+    async with unit_of_work(wiring.factory) as uow:
+        (report,) = await finished_broadcasts(uow, now=NOW)
+        assert report.broadcast_id == broadcast and report.requested_by_external_id is None
+        assert not await queue_delivery_reports(uow, now=NOW, default_language="vi")

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import io
+import zipfile
 
 import pytest
 from openpyxl import load_workbook
 
-from bot.export import CompletenessRow, ExportData, csv_bytes, workbook_bytes
-from bot.indicators import DEFAULT_INDICATORS
+from bot.export import CompletenessRow, ExportData, PhotoFile, csv_bytes, photos_zip, workbook_bytes
+from bot.indicators import DEFAULT_INDICATORS, Indicator, Kind
 from bot.scoring import GroupFigures, combine, score_month
 from bot.ward_config import Bands
 
@@ -193,3 +194,43 @@ def test_a_name_that_looks_like_a_formula_stays_text(data: ExportData) -> None:
     written = list(csv.reader(io.StringIO(csv_bytes(evil).decode("utf-8-sig"))))
     names = [row[2] for row in written[1:]]
     assert "'" + FORMULA in names and "'+84 912" in names
+
+
+def test_photos_zip_names_files_itself_and_is_deterministic() -> None:
+    photos = [
+        PhotoFile("TDP01", "2026-10", "cleanup_photos", "image/jpeg", b"\xff\xd8\xffone"),
+        PhotoFile("TDP01", "2026-10", "cleanup_photos", "image/png", b"\x89PNGtwo"),
+        PhotoFile("../../etc", "2026-10", "x/../y", "text/html", b"three"),
+    ]
+    content = photos_zip(photos)
+    assert content == photos_zip(photos)
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert archive.namelist() == [
+            "TDP01/2026-10-cleanup_photos-1.jpg",
+            "TDP01/2026-10-cleanup_photos-2.png",
+            "______etc/2026-10-x____y-1.bin",
+        ]
+        assert archive.read("TDP01/2026-10-cleanup_photos-2.png") == b"\x89PNGtwo"
+        assert all((info.external_attr >> 16) & 0o111 == 0 for info in archive.infolist())
+
+
+def test_a_text_answer_is_a_text_cell_and_never_a_formula(data: ExportData) -> None:
+    proposals = Indicator(
+        key="proposals",
+        label={"vi": "Kiến nghị, đề xuất", "en": "Proposals"},
+        help={},
+        unit="",
+        kind=Kind.TEXT,
+        min=None,
+        max=None,
+        required=False,
+    )
+    rows = [("2026-10", "TDP01", "Tổ 1", {"proposals": "=HYPERLINK(\"x\")"})]
+    evil = dataclasses.replace(data, indicators=(proposals,), value_rows=rows)
+    sheet = load_workbook(io.BytesIO(workbook_bytes(evil))).worksheets[0]
+    assert (sheet["D1"].value, sheet["D2"].value, sheet["D2"].data_type) == (
+        "Kiến nghị, đề xuất",
+        '=HYPERLINK("x")',
+        "s",
+    )
+    assert "'=HYPERLINK" in csv_bytes(evil).decode("utf-8-sig")

@@ -34,25 +34,46 @@ EXPECTED_KEYS = (
     "vneid_level2_pct",
     "cashless_pct",
     "meeting_attendance_pct",
+    "cleanup_photos",
+    "proposals",
 )
+FREE_KINDS = (Kind.TEXT, Kind.PHOTO)
 
 
-def test_default_catalogue_has_the_fifteen_keys_in_order() -> None:
+def test_default_catalogue_has_the_seventeen_keys_in_order() -> None:
     keys = tuple(indicator.key for indicator in DEFAULT_INDICATORS)
     assert keys == EXPECTED_KEYS
-    assert len(set(keys)) == 15
+    assert len(set(keys)) == 17
+
+
+def test_default_catalogue_ends_with_optional_photos_and_proposals() -> None:
+    """Every monthly report of a group ends with "Kiến nghị, đề xuất"; photos are the clean-up's evidence."""
+    photos, proposals = DEFAULT_INDICATORS[-2:]
+    assert (photos.kind, photos.required, photos.max_photos) == (Kind.PHOTO, False, 3)
+    assert (proposals.kind, proposals.required, proposals.max_length) == (Kind.TEXT, False, 1000)
+    assert proposals.label_in("vi") == "Kiến nghị, đề xuất"
+    assert not photos.scored and not proposals.scored
+
+
+def test_poor_households_are_asked_once_a_year() -> None:
+    by_key = {indicator.key: indicator for indicator in DEFAULT_INDICATORS}
+    assert by_key["poor_households"].months == (12,)
+    assert by_key["births"].months == tuple(range(1, 13))
 
 
 @pytest.mark.parametrize("indicator", DEFAULT_INDICATORS, ids=lambda i: i.key)
 def test_every_default_has_texts_in_both_languages(indicator: Indicator) -> None:
     assert indicator.label["vi"] and indicator.label["en"]
     assert indicator.help["vi"] and indicator.help["en"]
-    assert indicator.unit
-    assert indicator.required
+    assert bool(indicator.unit) == (indicator.kind not in FREE_KINDS)
+    assert indicator.required == (indicator.kind not in FREE_KINDS)
 
 
 @pytest.mark.parametrize("indicator", DEFAULT_INDICATORS, ids=lambda i: i.key)
 def test_every_default_range_is_consistent(indicator: Indicator) -> None:
+    if indicator.kind in FREE_KINDS:
+        assert (indicator.min, indicator.max, indicator.scored) == (None, None, False)
+        return
     assert indicator.min == 0
     high = indicator.max if indicator.max is not None else float("inf")
     for soft in (indicator.soft_min, indicator.soft_max):
@@ -145,8 +166,9 @@ def test_fingerprint_changes_with_order_and_choices() -> None:
 
 
 def test_default_fingerprint_did_not_move() -> None:
-    """The fields added for points, seasons and free answers stay out of an unchanged catalogue's id."""
-    assert catalogue_fingerprint(DEFAULT_INDICATORS) == "8876ffc1069e6bba"
+    """The fields added for points, seasons and free answers stay out of an unchanged catalogue's id
+    (it moved once, when the default catalogue gained its photo and text questions and a yearly one)."""
+    assert catalogue_fingerprint(DEFAULT_INDICATORS) == "de83aba5730622e0"
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -234,6 +235,13 @@ async def test_a_kill_mid_broadcast_loses_nothing_and_resends_only_what_was_in_f
         ).all()
         await uow.session.execute(
             update(OutboxMessage).where(OutboxMessage.id.in_(sent_ids[:3])).values(status=SENDING)
+        )
+        # On PostgreSQL a restarted worker leaves another's rows until their lease ends (SQLite's one
+        # process takes its own back at once): here the dead process's leases have run out.
+        await uow.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == SENDING)
+            .values(lease_until=wiring.clock() - timedelta(seconds=1))
         )
         in_flight = await uow.session.scalar(
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == SENDING)

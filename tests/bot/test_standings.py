@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from sqlalchemy import event
 
 from bot.export import workbook_bytes
 from bot.i18n import use_language
-from bot.indicators import DEFAULT_INDICATORS, Direction, Indicator, Kind
+from bot.indicators import DEFAULT_INDICATORS, Direction, Frequency, Indicator, Kind
 from bot.periods import Month, lock_time, month_period, quarter_period, year_period
 from bot.reporting import current_catalogue
 from bot.scoring import Band
@@ -176,6 +177,28 @@ async def test_quarter_averages_months_and_a_missing_month_counts_zero(wiring: W
     assert (by_code["TDP02"].months_reported, by_code["TDP02"].months_expected) == (2, 3)
     assert (by_code["TDP03"].months_reported, by_code["TDP03"].months_expected) == (0, 3)
     assert silent.id == by_code["TDP03"].group_id
+
+
+async def test_a_quarterly_question_counts_only_in_the_month_it_is_asked(wiring: Wiring) -> None:
+    """Nobody answers a quarterly question in July: it must not cost anyone points that month."""
+    quarterly = dataclasses.replace(MEETING, frequency=Frequency.QUARTERLY)
+    july, september = Month(2026, 7), Month(2026, 9)
+    async with unit_of_work(wiring.factory) as uow:
+        catalogue = await current_catalogue(uow, (WASTE, quarterly))
+        first, second = await add_group(uow, 1), await add_group(uow, 2)
+        await add_report(uow, first, july, {"waste_sorting_pct": 90}, catalogue_id=catalogue)
+        await add_report(uow, second, july, {"waste_sorting_pct": 50}, catalogue_id=catalogue)
+        values = {"waste_sorting_pct": 90, "meeting_attendance_pct": 40}
+        await add_report(uow, first, september, values, catalogue_id=catalogue)
+        values = {"waste_sorting_pct": 90, "meeting_attendance_pct": 80}
+        await add_report(uow, second, september, values, catalogue_id=catalogue)
+        in_july = await compute_standings(uow, month_period(july), (WASTE, quarterly), BANDS, ward_id=WARD)
+        in_september = await compute_standings(
+            uow, month_period(september), (WASTE, quarterly), BANDS, ward_id=WARD
+        )
+
+    assert table(in_july.standings) == [("TDP01", 100.0, 1), ("TDP02", 0.0, 2)]
+    assert table(in_september.standings) == [("TDP02", 100.0, 1), ("TDP01", 50.0, 2)]
 
 
 async def test_weights_groups_and_an_older_catalogue(wiring: Wiring) -> None:

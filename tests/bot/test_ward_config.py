@@ -83,7 +83,7 @@ def test_example_file_loads() -> None:
     assert all(80 <= group.households <= 900 for group in ward_file.groups)
     assert {group.block for group in ward_file.groups} == {"Khu vực 1", "Khu vực 2"}
     assert ward_file.indicators == DEFAULT_INDICATORS
-    assert len(ward_file.indicators) == 15
+    assert len(ward_file.indicators) == 17
     assert ward_file.indicators_from_file is False
     assert ward_file.path == EXAMPLE
 
@@ -213,9 +213,16 @@ def test_file_with_default_catalogue_has_same_fingerprint(tmp_path: Path) -> Non
             f'help = {{ vi = "{indicator.help["vi"]}", en = "{indicator.help["en"]}" }}',
             f'unit = "{indicator.unit}"',
             f'kind = "{indicator.kind}"',
-            f'direction = "{indicator.direction}"',
-            f"weight = {indicator.weight}",
         ]
+        if indicator.kind in (Kind.TEXT, Kind.PHOTO):  # free answers are never scored, optional by default
+            lines.append(
+                f"max_{'length' if indicator.kind is Kind.TEXT else 'photos'} = "
+                f"{indicator.max_length or indicator.max_photos}"
+            )
+        else:
+            lines += [f'direction = "{indicator.direction}"', f"weight = {indicator.weight}"]
+        if indicator.frequency is not Frequency.MONTHLY:
+            lines.append(f'frequency = "{indicator.frequency}"')
         for name in ("min", "max", "soft_min", "soft_max"):
             value = getattr(indicator, name)
             if value is not None:

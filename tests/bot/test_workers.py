@@ -7,214 +7,32 @@ the 200 before posting the next, as Telegram does. Needs the PostgreSQL server a
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 from sqlalchemy import text
 
-from bot.application import load_ward_files, make_wiring, prepare
 from bot.membership import issue_invite, link_chat, set_staff
 from bot.periods import Month, lock_time
-from bot.settings import Settings
-from bot.simulator import FakeBotApi, FakeUser, SentMessage
+from bot.simulator import FakeBotApi, FakeUser
+from bot.simulator.workers import Workers, answer, ward_file
+from bot.simulator.workers import workers as running_workers
 from storage.models import utcnow
-from storage.unit_of_work import unit_of_work
 from tests.databases import postgres_available, postgres_database_url
 
 pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs PostgreSQL at 127.0.0.1:5432")
 
-SECRET = "workers-share-this-secret-0123456789"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-INDICATORS = """
-[[indicators]]
-key = "births"
-label = { vi = "Số trẻ sinh", en = "Births" }
-unit = "trẻ"
-kind = "integer"
-min = 0
-max = 30
 
-[[indicators]]
-key = "waste_sorting_pct"
-label = { vi = "Hộ phân loại rác tại nguồn", en = "Households sorting waste" }
-kind = "percent"
-direction = "higher"
-
-[[indicators]]
-key = "cleanup_done"
-label = { vi = "Có tổng vệ sinh trong tháng", en = "Clean-up held this month" }
-kind = "yesno"
-direction = "higher"
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def ward_file(folder: Path, groups: int, *, deadline_day: int = 5) -> Path:
-    lines = ['[ward]\nname = "Phường Tràng Cát"', f"report_deadline_day = {deadline_day}", ""]
-    for number in range(1, groups + 1):
-        lines += [
-            "[[groups]]",
-            f'code = "TDP{number:03d}"',
-            f'name = "Tổ dân phố số {number}"',
-            "households = 200",
-            "",
-        ]
-    path = folder / "ward.toml"
-    path.write_text("\n".join(lines) + INDICATORS, encoding="utf-8")
-    return path
-
-
-class Workers:
-    """Worker processes serving one bot token from one database; `post` plays the reverse proxy."""
-
-    def __init__(self, fake: FakeBotApi, folder: Path, ward: Path, *, lease: int = 60) -> None:
-        self.fake, self.folder = fake, folder
-        self.database_url = postgres_database_url(folder)
-        self.ports = [_free_port(), _free_port()]
-        self.env = {
-            k: v
-            for k, v in os.environ.items()
-            if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_", "DATABASE_", "OUTBOX_"))
-        } | {
-            "TELEGRAM_BOT_TOKEN": fake.token,
-            "TELEGRAM_API_BASE_URL": fake.base_url,
-            "DATABASE_URL": self.database_url,
-            "WARD_CONFIG": str(ward),
-            "WEBHOOK_URL": "https://ward.example.invalid/telegram",
-            "WEBHOOK_SECRET": SECRET,
-            "WEBHOOK_LISTEN": "127.0.0.1",
-            "OUTBOX_LEASE_SECONDS": str(lease),
-            "HOME": str(folder),
-        }
-        self.processes: list[asyncio.subprocess.Process | None] = [None, None]
-        self.turn = 0
-        self.http = aiohttp.ClientSession()
-
-    def settings(self) -> Settings:
-        names = set(Settings.model_fields)
-        values = {k.lower(): v for k, v in self.env.items() if k.lower() in names}
-        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
-
-    async def seed(self, work: Callable[[Any, Any], Any]) -> Any:
-        """Prepare the database as staff would (in this process, before or beside the workers)."""
-        settings = self.settings()
-        wards = load_ward_files(settings)
-        from storage.migrate import upgrade
-
-        wiring = make_wiring(settings, wards[0], wards)
-        try:
-            await upgrade(wiring.engine)
-            await prepare(wiring)
-            async with unit_of_work(wiring.factory) as uow:
-                return await work(uow, wiring)
-        finally:
-            await wiring.engine.dispose()
-
-    async def start(self, index: int) -> None:
-        env = self.env | {"WEBHOOK_PORT": str(self.ports[index])}
-        log = (self.folder / f"worker-{index}.log").open("ab")  # read when a test fails
-        self.processes[index] = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            env=env,
-            cwd=self.folder,
-            stdout=log,
-            stderr=log,
-        )
-        url = f"http://127.0.0.1:{self.ports[index]}/telegram"
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            try:
-                async with self.http.post(url, json={}) as answer:
-                    if answer.status == 403:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.2)
-        raise TimeoutError(f"worker {index} did not start")
-
-    def kill(self, index: int) -> None:
-        process = self.processes[index]
-        assert process is not None
-        process.kill()
-
-    async def post(self, update: dict[str, Any], *, worker: int | None = None) -> None:
-        """Post one update to the next worker (or the one given), as the proxy would; wait for its 200."""
-        alive = [i for i, p in enumerate(self.processes) if p is not None and p.returncode is None]
-        if worker is None:
-            worker = alive[self.turn % len(alive)]
-            self.turn += 1
-        url = f"http://127.0.0.1:{self.ports[worker]}/telegram"
-        async with self.http.post(url, json=update, headers={SECRET_HEADER: SECRET}) as answer:
-            assert answer.status == 200, answer.status
-
-    async def stop(self) -> None:
-        for process in self.processes:
-            if process is not None and process.returncode is None:
-                process.terminate()
-                try:
-                    await asyncio.wait_for(process.wait(), 20)
-                except TimeoutError:
-                    process.kill()
-                    await process.wait()
-        await self.http.close()
-
-    async def scalar(self, sql: str) -> Any:
-        async def query(uow: Any, _wiring: Any) -> Any:
-            return await uow.session.scalar(text(sql))
-
-        return await self.seed(query)
-
-
-@asynccontextmanager
-async def workers(fake: FakeBotApi, folder: Path, ward: Path, *, lease: int = 60) -> AsyncIterator[Workers]:
-    fake.forward_to_webhook = False
-    running = Workers(fake, folder, ward, lease=lease)
-    try:
-        yield running
-    finally:
-        await running.stop()
-
-
-async def answer(
-    fake: FakeBotApi,
-    running: Workers,
-    user: FakeUser,
-    text: str | None = None,
-    *,
-    press: str | None = None,
-    replies: int = 1,
-    settle: bool = True,
-) -> str:
-    """One step of a person: a message or a button, posted through the proxy, and the bot's answer."""
-    since = fake.mark()
-    if press is not None:
-        message: SentMessage = next(m for m in reversed(fake.messages_to(user.id)) if m.buttons)
-        update = fake.press(user, message, press)
-    else:
-        update = fake.push_message(user, text)
-    await running.post(update)
-    await fake.wait_for(replies, chat_id=user.id, since=since, timeout=120)
-    if settle:
-        await fake.wait_idle(timeout=120)  # a step may answer with more than one message
-    return "\n".join(m.text or "" for m in fake.sent[since:] if m.chat_id == user.id)
+def workers(
+    fake: FakeBotApi, folder: Path, ward: Path, *, lease: int = 60
+) -> AbstractAsyncContextManager[Workers]:
+    """Two workers on a fresh PostgreSQL database of this test."""
+    return running_workers(fake, folder, ward, postgres_database_url(folder), lease=lease)
 
 
 async def test_200_heads_report_through_two_workers_each_answer_once_and_in_order(

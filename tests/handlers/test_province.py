@@ -127,3 +127,24 @@ async def test_each_ward_speaks_in_its_own_words(fake_api: FakeBotApi, tmp_path:
         assert "Các tổ dân phố (2):" in texts(await hoa.says("/groups"))
     finally:
         await running.stop()
+
+
+async def test_a_resident_follows_a_group_of_either_ward_by_its_code(province: RunningBot) -> None:
+    thu = province.person(601, "Thu")
+    choices = texts(await thu.says("/follow TDP01"))  # both wards have a TDP01: which one?
+    assert "/follow P1 TDP01" in choices and "/follow P2 TDP01" in choices
+    assert "Hải An" in texts(await thu.says("/follow P2 TDP01"))
+    assert "P9" in texts(await thu.says("/follow P9 TDP01"))  # no such ward: said, nothing changes
+
+    binh = province.person(602, "Bình")
+    assert "Tổ dân phố số 2 (Tràng Cát)" in texts(await binh.says("/follow TDP02"))  # one ward has it
+
+    assert province.wiring is not None
+    async with unit_of_work(province.wiring.factory) as uow:
+        followed = {}
+        for user in (601, 602):
+            person = await uow.people.find("telegram", str(user))
+            assert person is not None
+            groups = [await uow.groups.get(m.group_id) for m in await uow.groups.memberships_of(person.id)]
+            followed[user] = [g.name for g in groups if g is not None]
+    assert followed == {601: ["Tổ dân phố số 1 (Hải An)"], 602: ["Tổ dân phố số 2 (Tràng Cát)"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from tests.conversations.test_campaign import CHAT_1, arrivals, ward_with_two_linked_groups
+from tests.handlers.test_assessment import docx_text
 from tests.harness import RunningBot, texts
 from tests.wards import launched_campaign
 
@@ -43,3 +44,23 @@ async def test_a_review_after_the_start_posts_at_once_and_says_when_no_chat_is_l
     assert "Chưa tổ nào của “Dân vận khéo” liên kết nhóm chat" in texts(said[:1])
     assert (said[1].text or "").startswith("🏁 TỔNG KẾT phong trào “Dân vận khéo”")
     assert not [m for m in reporting.fake.sent if "Đã gửi xong “🏁" in (m.text or "")]
+
+
+async def test_a_review_attaches_its_word_report_with_groups_pledges_standings_and_awards(
+    reporting: RunningBot,
+) -> None:
+    staff, _nam, _binh = await ward_with_two_linked_groups(reporting)
+    await launched_campaign(reporting, "Dân vận khéo", date(2026, 10, 1))
+    await staff.says("/award TDP02 Giấy khen Tổ dân phố văn hóa 2026")
+    for kind, title in (
+        ("final", "BÁO CÁO TỔNG KẾT PHONG TRÀO «DÂN VẬN KHÉO»"),
+        ("midterm", "BÁO CÁO SƠ KẾT"),
+    ):
+        said = await staff.says(f"/review {kind}", replies=3)
+        report = next(m for m in said if m.document is not None)
+        assert report.filename is not None and report.filename.endswith(".docx")
+        text = docx_text(report.document or b"")
+        assert title in text
+        assert "Số tổ dân phố tham gia | 2" in text and "Đã ký giao ước thi đua | 0/2" in text
+        assert "TDP01 | Tổ dân phố số 1 | Chưa ký" in text
+        assert "Tổ dân phố số 2 | — | — | — | Giấy khen Tổ dân phố văn hóa 2026" in text

@@ -1,7 +1,7 @@
 """names the ward recorded: a person's name given by staff outlives the platform's, and invites carry one
 
 Revision ID: 0021
-Revises: 0016
+Revises: 0019
 Create Date: 2026-11-30 09:40:00
 
 Existing people keep the platform's name (named_by_ward false), as before; names given with
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0016"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
