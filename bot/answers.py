@@ -18,6 +18,7 @@ from enum import StrEnum
 from bot.i18n import current_language, ngettext, pick_language, use_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
+from bot.replies import shorten
 
 MAX_ANSWER_LENGTH = 200
 MAX_NUMBER_LENGTH = 40
@@ -333,6 +334,19 @@ def _count_words(text: str) -> str:
     return counted.group(1)
 
 
+def count_answer(text: str, *, digits: int = 6) -> int | None:
+    """A count outside a report's catalogue (the year-end form's households) read as report counts are:
+    "95", "1.250", "95 hộ", "không có" (0); None for anything else (words, decimals, negatives, more
+    than `digits` digits)."""
+    reading = _read(_count_words(text).strip())
+    if reading is None or reading.percent or reading.currency or reading.multiplied:
+        return None
+    value = reading.value
+    if value < 0 or value != value.to_integral_value() or value >= 10**digits:
+        return None
+    return int(value)
+
+
 def _check_number(indicator: Indicator, text: str, households: int | None, language: str) -> Checked:
     if indicator.kind in (Kind.INTEGER, Kind.NUMBER):
         text = _count_words(text)
@@ -404,15 +418,6 @@ def check_photo(content: bytes | None) -> str:
     raise AnswerRefused(Refusal.NOT_A_PHOTO)
 
 
-def shorten(text: str, limit: int = SHOWN_TEXT_LENGTH) -> str:
-    """`text` cut at a word boundary to at most `limit` characters, with "…" when cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
-
-
 # --- showing figures ------------------------------------------------------------------------
 
 _CENT = Decimal("0.01")
@@ -447,7 +452,7 @@ def format_value(
     """
     lang = pick_language(language)
     if indicator.kind is Kind.TEXT:
-        return NO_VALUE if not text else f"“{shorten(text)}”"
+        return NO_VALUE if not text else f"“{shorten(text, SHOWN_TEXT_LENGTH)}”"
     if value is None:
         return NO_VALUE
     if indicator.kind is Kind.PHOTO:

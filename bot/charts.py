@@ -20,6 +20,7 @@ from matplotlib.patches import Patch
 from bot.answers import format_number
 from bot.i18n import current_language, ngettext
 from bot.i18n import gettext as _
+from bot.replies import shorten
 from bot.scoring import Band, Standing
 
 FONT_FAMILY = "DejaVu Sans"
@@ -136,7 +137,7 @@ def _draw_bars(
             fontproperties=bold if is_highlight else font,
             fontsize=9,
         )
-    labels = [f"{standing.rank}. {_shorten(standing.name)}" for standing in shown]
+    labels = [f"{standing.rank}. {shorten(standing.name, NAME_MAX_CHARS)}" for standing in shown]
     axes.set_yticks(positions, labels=labels)
     for tick, standing in zip(axes.get_yticklabels(), shown, strict=True):
         is_highlight = highlight is not None and standing.group_id == highlight.group_id
@@ -178,5 +179,3 @@ def score_label(score: float) -> str:
     return format_number(score, language=current_language())
 
 
-def _shorten(name: str) -> str:
-    return name if len(name) <= NAME_MAX_CHARS else name[: NAME_MAX_CHARS - 1].rstrip() + "…"

@@ -15,14 +15,14 @@ BUTTON_LABEL_LIMIT = 60  # characters a button shows in full on a phone
 
 def shorten(text: str, limit: int = BUTTON_LABEL_LIMIT) -> str:
     """`text` within `limit` characters, cut at a word boundary and ended with "…": never inside a word
-    ("Đền ơn đáp ng") or a number ("1.500" for 1.500.000 đồng)."""
-    text = " ".join(text.split())
+    ("Đền ơn đáp ng") or a number ("1.500" for 1.500.000 đồng) — unless one word fills most of it."""
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]
-    if text[limit - 1] != " " and " " in cut:
-        cut = cut.rsplit(" ", 1)[0]
-    return cut.rstrip(" ,;:·-–(") + "…"
+    if not text[limit - 1].isspace():
+        space = max(cut.rfind(" "), cut.rfind("\n"))
+        cut = cut[:space] if space > limit // 3 else cut
+    return cut.rstrip(" \n,;:·-–(") + "…"
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from bot.answers import (
     check_answer,
     check_photo,
     check_text,
+    count_answer,
     format_number,
     format_value,
     parse_number,
@@ -527,3 +528,14 @@ def test_free_answers_as_shown_in_summaries() -> None:
 def test_a_text_question_is_not_checked_as_a_number() -> None:
     with pytest.raises(ValueError):
         check_answer(PROPOSALS, "5")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        *[("95", 95), ("1.250", 1250), ("95 hộ", 95), ("không có", 0), ("95 hộ ạ", 95)],
+        *[("1,5", None), ("-3", None), ("95%", None), ("2 triệu", None), ("hai", None), ("1234567", None)],
+    ],
+)
+def test_a_count_outside_the_report_is_read_the_same_way(text: str, value: int | None) -> None:
+    assert count_answer(text) == value
