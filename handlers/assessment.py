@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.answers import format_number, whole_number
+from bot.answers import format_number, keyword, whole_number
 from bot.assessment import (
     AssessmentError,
     add_feedback,
@@ -63,7 +63,15 @@ async def assessment_command(turn: Turn) -> None:
         "decide": _decide,
         "report": _report,
     }
-    action = actions.get(word)
+    # The same steps in Vietnamese, with or without diacritics: /binhxet niêm-yết, /binhxet quyetdinh …
+    vietnamese = {
+        "dieuchinh": "set",
+        "niemyet": "post",
+        "gopy": "feedback",
+        "quyetdinh": "decide",
+        "baocao": "report",
+    }
+    action = actions.get(vietnamese.get(keyword(word).replace(" ", ""), word))
     if action is None:
         turn.reply(_usage())
         return
