@@ -111,7 +111,7 @@ def fold(text: str) -> str:
 def keyword(text: str) -> str:
     """A word typed in a command or an answer, as compared: lower case, no diacritics, "-" and "_" as
     spaces, single spaces — so "Tổ phó", "to pho" and "tổ-phó" are one keyword."""
-    return " ".join(_fold(text).replace("-", " ").replace("_", " ").split())
+    return " ".join(fold(text).replace("-", " ").replace("_", " ").split())
 
 
 def _plain(text: str) -> Decimal | None:
@@ -322,7 +322,7 @@ _COUNTED = re.compile(r"([+-]?\s?[0-9][0-9.,]*)((?: [a-z]+){1,4})")
 def _count_words(text: str) -> str:
     """A count as its bare number: trailing unit or courtesy words dropped ("2 vụ ạ" → "2"), "không có"
     → "0". Money words ("2 triệu", "500 nghìn đồng") stay, so they are read as the amounts they are."""
-    said = " ".join(_fold(unicodedata.normalize("NFKC", text).translate(_SAME_SPACE)).split())
+    said = " ".join(fold(unicodedata.normalize("NFKC", text).translate(_SAME_SPACE)).split())
     if _NOTHING.fullmatch(said):
         return "0"
     counted = _COUNTED.fullmatch(said)
