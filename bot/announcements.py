@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.i18n import gettext as _
-from bot.i18n import use_language
+from bot.i18n import set_ward_words, use_language
 from bot.membership import language_of
 from bot.periods import Month, lock_time, month_period, period_in_sentence
 from bot.replies import Attachment
@@ -56,6 +56,7 @@ async def post_due_standings(wiring: Wiring, *, platform: str | None = None) -> 
 
 async def _post_ward(wiring: Wiring, ward_id: int, *, platform: str | None) -> int | None:
     factory, ward, tz = wiring.factory, wiring.ward_of(ward_id), wiring.timezone_of(ward_id)
+    set_ward_words(ward.ward.words())  # this job speaks in this ward's words
     now, default_language = wiring.clock(), wiring.settings.default_language
     month = month_to_post(now, ward, tz)
     if month is None:

@@ -18,6 +18,7 @@ from enum import StrEnum
 from bot.i18n import current_language, ngettext, pick_language, use_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
+from bot.replies import shorten
 
 MAX_ANSWER_LENGTH = 200
 MAX_NUMBER_LENGTH = 40
@@ -105,6 +106,12 @@ def fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFD", text.casefold())
     bare = "".join(char for char in decomposed if not unicodedata.combining(char))
     return bare.replace("đ", "d")
+
+
+def keyword(text: str) -> str:
+    """A word typed in a command or an answer, as compared: lower case, no diacritics, "-" and "_" as
+    spaces, single spaces — so "Tổ phó", "to pho" and "tổ-phó" are one keyword."""
+    return " ".join(fold(text).replace("-", " ").replace("_", " ").split())
 
 
 def _plain(text: str) -> Decimal | None:
@@ -306,7 +313,43 @@ def check_answer(
     return _check_number(indicator, text, households, lang)
 
 
+# A count answered in words: "không", "không có", "chưa có ạ" are 0 (as `keyword()` gives them).
+_NOTHING = re.compile(r"(?:khong|ko|khong co|ko co|chua co)(?: (?:gi|ai|vu nao))?(?: (?:a|da|nhe|nha))?")
+# A count followed by words: "2 đơn", "5 người", "3 lần", "5 ạ", "2 vụ việc" (folded, spaced).
+_COUNTED = re.compile(r"([+-]?\s?[0-9][0-9.,]*)((?: [a-z]+){1,4})")
+
+
+def _count_words(text: str) -> str:
+    """A count as its bare number: trailing unit or courtesy words dropped ("2 vụ ạ" → "2"), "không có"
+    → "0". Money words ("2 triệu", "500 nghìn đồng") stay, so they are read as the amounts they are."""
+    said = " ".join(fold(unicodedata.normalize("NFKC", text).translate(_SAME_SPACE)).split())
+    if _NOTHING.fullmatch(said):
+        return "0"
+    counted = _COUNTED.fullmatch(said)
+    if counted is None:
+        return text
+    words = counted.group(2).split()
+    if any(word in _MULTIPLIERS or word in ("vnd", "dong", "d") for word in words):
+        return text
+    return counted.group(1)
+
+
+def count_answer(text: str, *, digits: int = 6) -> int | None:
+    """A count outside a report's catalogue (the year-end form's households) read as report counts are:
+    "95", "1.250", "95 hộ", "không có" (0); None for anything else (words, decimals, negatives, more
+    than `digits` digits)."""
+    reading = _read(_count_words(text).strip())
+    if reading is None or reading.percent or reading.currency or reading.multiplied:
+        return None
+    value = reading.value
+    if value < 0 or value != value.to_integral_value() or value >= 10**digits:
+        return None
+    return int(value)
+
+
 def _check_number(indicator: Indicator, text: str, households: int | None, language: str) -> Checked:
+    if indicator.kind in (Kind.INTEGER, Kind.NUMBER):
+        text = _count_words(text)
     reading = _read(text.strip())
     if (
         reading is None
@@ -375,15 +418,6 @@ def check_photo(content: bytes | None) -> str:
     raise AnswerRefused(Refusal.NOT_A_PHOTO)
 
 
-def shorten(text: str, limit: int = SHOWN_TEXT_LENGTH) -> str:
-    """`text` cut at a word boundary to at most `limit` characters, with "…" when cut."""
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ")
-    return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
-
-
 # --- showing figures ------------------------------------------------------------------------
 
 _CENT = Decimal("0.01")
@@ -418,7 +452,7 @@ def format_value(
     """
     lang = pick_language(language)
     if indicator.kind is Kind.TEXT:
-        return NO_VALUE if not text else f"“{shorten(text)}”"
+        return NO_VALUE if not text else f"“{shorten(text, SHOWN_TEXT_LENGTH)}”"
     if value is None:
         return NO_VALUE
     if indicator.kind is Kind.PHOTO:
@@ -439,4 +473,5 @@ def format_value(
     if indicator.kind is Kind.MONEY:
         with use_language(lang):
             return _("{amount} VND").format(amount=number)
-    return f"{number} {indicator.unit}" if indicator.unit else number
+    unit = indicator.unit_in(lang)
+    return f"{number} {unit}" if unit else number

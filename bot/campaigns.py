@@ -96,7 +96,7 @@ def announcement_text(campaign: Campaign, group_count: int) -> str:
     )
     lines = [
         _("📣 EMULATION CAMPAIGN LAUNCHED"),
-        f"«{campaign.title}»",
+        f"“{campaign.title}”",
         "",
         campaign.announcement,
         "",
@@ -286,9 +286,9 @@ async def review(
     ]
     with use_language(default_language):
         heading = (
-            _("📊 MID-TERM REVIEW (sơ kết) of «{title}»")
+            _("📊 MID-TERM REVIEW (sơ kết) of “{title}”")
             if kind == MIDTERM
-            else _("🏁 FINAL REVIEW (tổng kết) of «{title}»")
+            else _("🏁 FINAL REVIEW (tổng kết) of “{title}”")
         ).format(title=campaign.title)
         chart = chart_attachment(result) if any(s.score is not None for s in result.standings) else None
 

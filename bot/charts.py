@@ -17,8 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.patches import Patch
 
+from bot.answers import format_number
 from bot.i18n import current_language, ngettext
 from bot.i18n import gettext as _
+from bot.replies import shorten
 from bot.scoring import Standing
 from bot.ward_config import POINTS_BANDS, BandEntry
 
@@ -155,13 +157,13 @@ def _draw_bars(
         axes.text(
             bar.get_width() + 1,
             bar.get_y() + bar.get_height() / 2,
-            _format_score(standing.score or 0.0),
+            score_label(standing.score or 0.0),
             va="center",
             ha="left",
             fontproperties=bold if is_highlight else font,
             fontsize=9,
         )
-    labels = [f"{standing.rank}. {_shorten(standing.name)}" for standing in shown]
+    labels = [f"{standing.rank}. {shorten(standing.name, NAME_MAX_CHARS)}" for standing in shown]
     axes.set_yticks(positions, labels=labels)
     for tick, standing in zip(axes.get_yticklabels(), shown, strict=True):
         is_highlight = highlight is not None and standing.group_id == highlight.group_id
@@ -198,9 +200,6 @@ def _notes(reported: int, missing: Sequence[Standing], highlight: Standing | Non
     return notes
 
 
-def _format_score(score: float) -> str:
-    return f"{score:.1f}"
-
-
-def _shorten(name: str) -> str:
-    return name if len(name) <= NAME_MAX_CHARS else name[: NAME_MAX_CHARS - 1].rstrip() + "…"
+def score_label(score: float) -> str:
+    """As the text beside the chart writes it, in the reader's language: 9,1 in Vietnamese, 9.1 in English."""
+    return format_number(score, language=current_language())

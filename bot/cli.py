@@ -19,6 +19,8 @@ from bot.backup import (
     backup_database,
     restore_database,
 )
+from bot.i18n import gettext as _
+from bot.i18n import ngettext, set_ward_words, use_language
 from bot.run_lock import RunLockError
 from bot.settings import Settings, SettingsError, load_settings
 from bot.ward_config import WardConfigError
@@ -92,15 +94,18 @@ def _with_database(settings: Settings, work: Callable[[Wiring], Awaitable[int]])
 
 
 def _ward(wiring: Wiring, code: str | None) -> int:
-    """The ward named by --ward CODE; the only ward when not given."""
+    """The ward named by --ward CODE; the only ward when not given. What the command prints from here on
+    speaks in that ward's words (khu phố, thôn…)."""
     codes = {ward_code(file): ward_id for ward_id, file in wiring.wards.items()}
     if code is None:
-        if wiring.single_ward_id is not None:
-            return wiring.single_ward_id
-        raise UsageError(f"several wards are served: add --ward CODE (one of {', '.join(sorted(codes))})")
-    found = codes.get(code.strip().upper())
+        if wiring.single_ward_id is None:
+            raise UsageError(f"several wards are served: add --ward CODE (one of {', '.join(sorted(codes))})")
+        found: int | None = wiring.single_ward_id
+    else:
+        found = codes.get(code.strip().upper())
     if found is None:
         raise UsageError(f"--ward {code}: no such ward (the wards are {', '.join(sorted(codes))})")
+    set_ward_words(wiring.ward_of(found).ward.words())
     return found
 
 
@@ -122,8 +127,11 @@ def _admin_add(args: argparse.Namespace, settings: Settings) -> int:
                     is_staff=True,
                     ward_id=_ward(wiring, args.ward),
                 )
-        role = "province staff" if args.province else "ward staff"
-        print(f"{args.user_id} is now {role} ({person.display_name or 'no name yet'}).")
+        name = person.display_name or _("no name yet")
+        if args.province:
+            print(_("{user} is now province staff ({name}).").format(user=args.user_id, name=name))
+        else:
+            print(_("{user} is now ward staff ({name}).").format(user=args.user_id, name=name))
         return 0
 
     return _with_database(settings, work)
@@ -138,11 +146,13 @@ def _admin_remove(args: argparse.Namespace, settings: Settings) -> int:
         async with unit_of_work(wiring.factory) as uow:
             person = await uow.people.find(args.platform, _account(args))
             if person is None or not (person.is_staff or person.is_province):
-                print(f"{args.user_id} is not ward staff; nothing changed.", file=sys.stderr)
+                print(
+                    _("{user} is not ward staff; nothing changed.").format(user=args.user_id), file=sys.stderr
+                )
                 return 1
             await set_staff(uow, args.platform, _account(args), name=None, is_staff=False)
             person.is_province = False
-        print(f"{args.user_id} is no longer ward staff.")
+        print(_("{user} is no longer ward staff.").format(user=args.user_id))
         return 0
 
     return _with_database(settings, work)
@@ -256,7 +266,10 @@ def _groups_import(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_USAGE
     rows, problems = read_groups_csv(path)
     for problem in problems:
-        print(f"{path}: line {problem.line}: {problem.problem}", file=sys.stderr)
+        print(
+            _("{path}: line {line}: {problem}").format(path=path, line=problem.line, problem=problem.problem),
+            file=sys.stderr,
+        )
 
     async def work(wiring: Wiring) -> int:
         async with unit_of_work(wiring.factory) as uow:
@@ -264,8 +277,15 @@ def _groups_import(args: argparse.Namespace, settings: Settings) -> int:
                 uow, _ward(wiring, args.ward), rows, actor_label=f"import {path.name}"
             )
         unchanged = len(rows) - created - updated
-        skipped = len(problems)
-        print(f"{created} groups added, {updated} updated, {unchanged} unchanged, {skipped} lines skipped.")
+        counts = [
+            ngettext("{count} group added", "{count} groups added", created).format(count=created),
+            _("{count} updated").format(count=updated),
+            _("{count} unchanged").format(count=unchanged),
+            ngettext("{count} line skipped", "{count} lines skipped", len(problems)).format(
+                count=len(problems)
+            ),
+        ]
+        print(", ".join(counts) + ".")
         return 1 if problems else 0
 
     return _with_database(settings, work)
@@ -280,8 +300,19 @@ def _groups_list(args: argparse.Namespace, settings: Settings) -> int:
         async with unit_of_work(wiring.factory) as uow:
             lines = await group_lines(uow, _ward(wiring, args.ward))
         if not lines:
-            print("No groups yet. Add them in the ward file, with /addgroup or with: wardbot groups import")
-        print("code\tname\thouseholds\tblock\thead\tdeputy\tchat")
+            print(
+                _("No groups yet. Add them in the ward file, with /addgroup or with: wardbot groups import")
+            )
+        headers = (
+            _("Code"),
+            _("Name of the group"),
+            _("Households"),
+            _("Block"),
+            _("Head"),
+            _("Deputy"),
+            _("Chat"),
+        )
+        print("\t".join(headers))
         for line in lines:
             chat = (line.chat or "") + ("" if line.chat_active or not line.chat else " (inactive)")
             cells = [
@@ -376,7 +407,12 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
             await asyncio.to_thread(out.write_bytes, content)
         except OSError as error:
             raise UsageError(f"--out {out}: cannot write the file ({error.strerror or error})") from None
-        print(f"{out}: {len(data.value_rows)} reports of {period.key}.")
+        count = len(data.value_rows)
+        print(
+            ngettext(
+                "{out}: {count} report of {period}.", "{out}: {count} reports of {period}.", count
+            ).format(out=out, count=count, period=period.key)
+        )
         return 0
 
     return _with_database(settings, work)
@@ -682,7 +718,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         logs.protect(settings.secrets())
         handler: Command = args.handler
-        return handler(args, settings)
+        with use_language(settings.default_language):  # what the command prints, in the ward's language
+            return handler(args, settings)
     except (
         SettingsError,
         WardConfigError,

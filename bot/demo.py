@@ -31,9 +31,10 @@ from storage.unit_of_work import UnitOfWork, unit_of_work
 
 DEMO_DATABASE = Path("data") / "demo.sqlite3"
 
-STAFF = FakeUser(id=9001, first_name="Hoa", last_name="Nguyễn", language_code="vi")
-HEAD = FakeUser(id=9002, first_name="Nam", last_name="Trần", language_code="vi")
-RESIDENT = FakeUser(id=9003, first_name="Lan", last_name="Lê", language_code="vi")
+# Whole names in the first-name field, as most Vietnamese accounts give them: one name everywhere
+STAFF = FakeUser(id=9001, first_name="Nguyễn Thị Hoa", language_code="vi")
+HEAD = FakeUser(id=9002, first_name="Trần Văn Nam", language_code="vi")
+RESIDENT = FakeUser(id=9003, first_name="Lê Thị Lan", language_code="vi")
 GROUP_CHAT_ID = -100_900_001
 
 BANNER = """\
@@ -93,7 +94,8 @@ DEMO_QUALITY = {"TDP01": 0.95, "TDP02": 0.8, "TDP03": 0.6, "TDP04": 0.35}
 
 
 def _full_name(user: FakeUser) -> str:
-    return f"{user.last_name} {user.first_name}" if user.last_name else user.first_name
+    """The name as the platform gives it (Telegram: first name, then last name)."""
+    return f"{user.first_name} {user.last_name}" if user.last_name else user.first_name
 
 
 async def seed_demo(wiring: Wiring) -> None:

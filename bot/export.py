@@ -177,7 +177,8 @@ def csv_bytes(data: ExportData, language: str = "vi") -> bytes:
 def _column_title(indicator: Indicator, language: str) -> str:
     """The indicator's own label (not gettext: the ward file defines it) plus its unit."""
     label = indicator.label_in(language)
-    return f"{label} ({indicator.unit})" if indicator.unit else label
+    unit = indicator.unit_in(language)
+    return f"{label} ({unit})" if unit else label
 
 
 def _value_header(indicators: Sequence[Indicator], language: str) -> list[str]:

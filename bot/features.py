@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from bot.access import Caller, ChatKind, allowed_commands
+from bot.i18n import current_language
 from bot.turns import Inbound, TurnHandler
 
 
@@ -85,6 +87,20 @@ class Registry:
         if command is not None and command in self.commands:
             return self.commands[command]
         return self.fallback_route
+
+    def words(self, policy: str) -> tuple[str, ...]:
+        """The command words of a policy entry: the English name first, then its Vietnamese aliases."""
+        return self.names.get(policy) or (policy,)
+
+    def shown_name(self, policy: str, language: str) -> str:
+        """The word a menu shows: the first alias (/baocao) to Vietnamese readers, the name to others."""
+        words = self.words(policy)
+        return words[1] if language == "vi" and len(words) > 1 else words[0]
+
+    def menu(self, caller: Caller, chat: ChatKind) -> list[tuple[str, str]]:
+        """(command word, description) of every command this caller may run here, in the current language."""
+        language = current_language()
+        return [(self.shown_name(name, language), text) for name, text in allowed_commands(caller, chat)]
 
     def for_data(self, data: str) -> Route | None:
         """The route of a pressed choice's data (the longest matching prefix)."""

@@ -7,10 +7,13 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answers import whole_number
+from bot.answers import keyword, whole_number
+from bot.i18n import gettext as _
 from bot.membership import CODE_PATTERN, MAX_HOUSEHOLDS, GroupRow
 
 REQUIRED = ("code", "name", "households")
+# Column titles as wards write them ("Mã tổ,Tên tổ,Số hộ,Khối"), as `keyword()` gives them, by first word(s).
+_HEADERS = (("ma", "code"), ("ten", "name"), ("so ho", "households"), ("khoi", "block"))
 MAX_BLOCK = 100
 CLEAR = "-"  # a block cell with only this clears the group's block
 
@@ -28,15 +31,16 @@ def read_groups_csv(path: Path) -> tuple[list[GroupRow], list[RowProblem]]:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError:
-        return [], [RowProblem(1, "the file is not UTF-8; in Excel use 'Save as: CSV UTF-8'")]
+        return [], [RowProblem(1, _("the file is not UTF-8; in Excel use “Save as: CSV UTF-8”"))]
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first_line and "," not in first_line else ","
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = [cell.strip().lower() for cell in next(reader, [])]
+    header = [_column(cell) for cell in next(reader, [])]
     missing = [column for column in REQUIRED if column not in header]
     if missing:
-        needed = "code,name,households[,block]"
-        return [], [RowProblem(1, f"the header needs the columns {needed}; missing: {', '.join(missing)}")]
+        needed = "code,name,households[,block] (Mã tổ,Tên tổ,Số hộ[,Khối])"
+        problem = _("the header needs the columns {needed}; missing: {missing}")
+        return [], [RowProblem(1, problem.format(needed=needed, missing=", ".join(missing)))]
     rows: list[GroupRow] = []
     problems: list[RowProblem] = []
     seen: dict[str, int] = {}
@@ -51,22 +55,40 @@ def read_groups_csv(path: Path) -> tuple[list[GroupRow], list[RowProblem]]:
         households = whole_number(households_text, digits=6)
         block = " ".join(record.get("block", "").split())
         if not CODE_PATTERN.match(code):
-            problems.append(
-                RowProblem(line, f"code {code[:40]!r} is not a group code (letters, digits, - or _)")
-            )
+            problem = _("code {code} is not a group code (letters, digits, - or _)")
+            problems.append(RowProblem(line, problem.format(code=repr(code[:40]))))
         elif code in seen:
-            problems.append(RowProblem(line, f"code {code} is already on line {seen[code]}"))
+            problem = _("code {code} is already on line {line}")
+            problems.append(RowProblem(line, problem.format(code=code, line=seen[code])))
         elif not name:
-            problems.append(RowProblem(line, "the name is empty"))
+            problems.append(RowProblem(line, _("the name is empty")))
         elif households is None or households > MAX_HOUSEHOLDS:
-            given = record.get("households", "")[:40]
-            problems.append(RowProblem(line, f"households {given!r} is not a whole number 0–100000"))
+            given = repr(record.get("households", "")[:40])
+            problem = _("households {given} is not a whole number 0–100000")
+            problems.append(RowProblem(line, problem.format(given=given)))
         elif len(block) > MAX_BLOCK:
-            problems.append(RowProblem(line, f"the block is longer than {MAX_BLOCK} characters"))
+            problem = _("the block is longer than {limit} characters")
+            problems.append(RowProblem(line, problem.format(limit=MAX_BLOCK)))
         else:
             seen[code] = line
             rows.append(_row(code, name[:200], households, block))
     return rows, problems
+
+
+def _column(title: str) -> str:
+    """The column a header cell names, in English or Vietnamese with or without diacritics: "Mã tổ" and
+    "ma to dan pho" are the code, "Tên tổ" the name, "Số hộ" the households, "Khối thi đua" the block."""
+    said = keyword(title)
+    if said in REQUIRED or said == "block":
+        return said
+    if said == "ho":
+        return "households"
+    if "truong" in said.split() or said.endswith("to pho"):  # "Tên tổ trưởng" names a person, not the group
+        return said
+    for start, column in _HEADERS:
+        if said == start or said.startswith(start + " "):
+            return column
+    return said
 
 
 def _row(code: str, name: str, households: int, block: str) -> GroupRow:

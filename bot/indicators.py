@@ -102,6 +102,14 @@ class Indicator:
         """The help text in `language`, or the Vietnamese one when that is missing."""
         return text_in(self.help, language)
 
+    def unit_in(self, language: str) -> str:
+        """The unit in `language`: the ward writes it in Vietnamese ("người"); English readers get the
+        English word, or nothing rather than a Vietnamese word ("Births", not "Births (người)")."""
+        vietnamese = any(char.isalpha() and not char.isascii() for char in self.unit)  # "°C" and "kg" are not
+        if language != "en" or not vietnamese:
+            return self.unit
+        return ENGLISH_UNITS.get(self.unit.strip().casefold(), "")
+
     @property
     def scored(self) -> bool:
         """Whether the indicator counts towards relative standings (a direction and a weight)."""
@@ -116,6 +124,23 @@ class Indicator:
     def months(self) -> tuple[int, ...]:
         """The months (1–12) the question is asked in: `asked_in`, or the frequency's usual ones."""
         return self.asked_in or USUAL_MONTHS[self.frequency]
+
+
+#: Units wards write, in English (see `Indicator.unit_in`).
+ENGLISH_UNITS = {
+    "người": "people",
+    "trẻ": "children",
+    "hộ": "households",
+    "vụ": "cases",
+    "vụ việc": "cases",
+    "đơn": "petitions",
+    "lần": "times",
+    "buổi": "sessions",
+    "đồng": "VND",
+    "cuộc": "meetings",
+    "tổ": "groups",
+    "cái": "items",
+}
 
 
 def asked_in(indicators: Sequence[Indicator], month: int) -> tuple[Indicator, ...]:

@@ -254,11 +254,28 @@ async def choose_language(uow: UnitOfWork, person_id: int, language: str) -> str
     return language
 
 
+PERSON_NAME_MAX = 100
+
+
+def person_name(text: str) -> str | None:
+    """A name staff give for someone, tidied (single spaces, no control characters), or None when it
+    is empty or longer than PERSON_NAME_MAX."""
+    tidy = " ".join("".join(char for char in text if char.isprintable()).split())
+    return tidy if tidy and len(tidy) <= PERSON_NAME_MAX else None
+
+
+def record_name(person: Person, name: str) -> None:
+    """Show `person` by the name the ward recorded, everywhere and from now on, whatever the platform says."""
+    person.display_name, person.named_by_ward = name, True
+
+
 async def set_province_staff(
     uow: UnitOfWork, platform: str, external_id: str, *, name: str | None, actor_label: str = "command line"
 ) -> Person:
     """Make someone province staff (they read every ward), keeping any ward role they have."""
-    person = await uow.people.ensure(platform, external_id, display_name=name)
+    person = await uow.people.ensure(platform, external_id)
+    if name:
+        record_name(person, name)
     if not person.is_province:
         person.is_province = True
         await audit(uow, "province_staff_added", actor=None, actor_label=actor_label, subject=person.id)
@@ -277,8 +294,10 @@ async def set_staff(
     actor: int | None = None,
 ) -> Person:
     """Make someone staff of a ward (the first ward when not given), or stop that; creating them if
-    the bot has not met them yet."""
-    person = await uow.people.ensure(platform, external_id, display_name=name)
+    the bot has not met them yet. A `name` is the ward's: the platform's name no longer replaces it."""
+    person = await uow.people.ensure(platform, external_id)
+    if name:
+        record_name(person, name)
     if is_staff:
         wards = [ward.id for ward in await uow.wards.all()]
         person.ward_id = ward_id if ward_id is not None else (person.ward_id or min(wards, default=None))
@@ -366,12 +385,21 @@ async def issue_invite(
     actor: int | None,
     now: datetime,
     valid_for: timedelta,
+    name: str | None = None,
 ) -> str:
-    """A fresh single-use invite code for head or deputy; only its hash is stored."""
+    """A fresh single-use invite code for head or deputy (named `name` by the ward, when given); only its
+    hash is stored."""
     if role not in LEADER_ROLES:
         raise MembershipError("bad_role", role=role)
     code = await _new_invite(
-        uow, role, ward_id=group.ward_id, group_id=group.id, actor=actor, now=now, valid_for=valid_for
+        uow,
+        role,
+        ward_id=group.ward_id,
+        group_id=group.id,
+        actor=actor,
+        now=now,
+        valid_for=valid_for,
+        name=name,
     )
     await audit(uow, "invite_issued", actor=actor, group_id=group.id, detail=role)
     return code
@@ -417,6 +445,7 @@ async def _new_invite(
     now: datetime,
     valid_for: timedelta,
     setup: bool = False,
+    name: str | None = None,
 ) -> str:
     code = secrets.token_urlsafe(INVITE_BYTES)
     await uow.invites.add(
@@ -425,6 +454,7 @@ async def _new_invite(
             ward_id=ward_id,
             group_id=group_id,
             role=role,
+            name=name,
             setup=setup,
             created_by=actor,
             created_at=now,
@@ -462,8 +492,12 @@ async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: date
         await uow.groups.remove_membership(other_role)
     await uow.groups.add_membership(person_id, group.id, invite.role)
     invite.used_at, invite.used_by = now, person_id
+    if invite.name:
+        person = await uow.people.get(person_id)
+        if person is not None:
+            record_name(person, invite.name)
     await audit(uow, f"{invite.role}_joined", actor=person_id, group_id=group.id, subject=person_id)
-    return RedeemResult(Redemption.JOINED, *_names(known))
+    return RedeemResult(Redemption.JOINED, *_names(known), ward_id=group.ward_id)
 
 
 def _names(result: RedeemResult) -> tuple[str, str, str]:

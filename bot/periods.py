@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_month_names
 
+from bot.i18n import gettext as _
 from bot.i18n import pick_language
 
 _ROMAN = ("I", "II", "III", "IV")
@@ -96,10 +97,17 @@ def _named_month(year: int, month: int) -> Month:
     return Month(_named_year(year), month)
 
 
-def parse_month(text: str) -> Month:
-    """A month a person typed ("2026-10") or a button carries, in the years FIRST_YEAR to LAST_YEAR;
-    anything else ("2026-13", "9999-12", "²⁰²⁶-10") is a ValueError."""
-    month = Month.parse(text)
+def parse_month(text: str, *, today: date | None = None) -> Month:
+    """A month a person typed ("2026-10", or as people write it: "10/2026", "tháng 10/2026", "October
+    2026") or a button carries, in the years FIRST_YEAR to LAST_YEAR; anything else ("2026-13",
+    "9999-12", "²⁰²⁶-10", a quarter) is a ValueError."""
+    try:
+        month = Month.parse(text)
+    except ValueError:
+        period = parse_period(text, today=today)  # "tháng 10": the latest October by `today`
+        if period.kind is not PeriodKind.MONTH:
+            raise ValueError(f"not a month: {text[:40]!r}") from None
+        return period.first
     return _named_month(month.year, month.month)
 
 
@@ -280,6 +288,7 @@ _MONTH_NAMED = re.compile(r"([a-z]+)\.? ([0-9]{4})")
 _QUARTER_FIRST = re.compile(r"(?:q|quy ?)([1-4]|i|ii|iii|iv) ?[/ -]? ?([0-9]{4})")
 _QUARTER_LAST = re.compile(r"([0-9]{4}) ?-? ?q([1-4])")
 _YEAR = re.compile(r"(?:nam )?([0-9]{4})")
+_MONTH_ALONE = re.compile(r"thang ?([0-9]{1,2})")  # "tháng 10": the latest October, this year or last
 _RANGE = re.compile(r"(.+?) ?(?:\.\.|–|—) ?(.+)")
 _ROMAN_NUMBER = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
 
@@ -301,6 +310,11 @@ def _parse(text: str, today: date | None) -> Period:
     month = _month_in(text)
     if month is not None:
         return month_period(month)
+    alone = _MONTH_ALONE.fullmatch(text)
+    if alone and 1 <= int(alone.group(1)) <= 12:
+        now = Month.of(date.today() if today is None else today)
+        number = int(alone.group(1))
+        return month_period(Month(now.year if number <= now.month else now.year - 1, number))
     found = _QUARTER_FIRST.fullmatch(text)
     if found:
         quarter, year = found.groups()
@@ -325,8 +339,9 @@ def _parse(text: str, today: date | None) -> Period:
 def parse_period(text: str, *, today: date | None = None) -> Period:
     """The period someone typed or a key names.
 
-    Accepts "2026-10", "10/2026", "2026-Q3", "Q3/2026", "2026", "2026-03..2026-08", and
-    the labels this module writes ("Tháng 10/2026", "Quý III/2026", "October 2026", …).
+    Accepts "2026-10", "10/2026", "2026-Q3", "Q3/2026", "2026", "2026-03..2026-08", "tháng 10" (the
+    latest October by `today`), and the labels this module writes ("Tháng 10/2026", "Quý III/2026",
+    "October 2026", …).
     A bare year is the year to date when it is the year of `today` (pass the ward's local
     date; the machine's date by default).
     """
@@ -368,3 +383,21 @@ def parse_day(text: str) -> date | None:
         return date(year, month, day)
     except ValueError:
         return None
+
+
+def day_refusal(text: str) -> str:
+    """Why `text` is not a date `parse_day` takes, in the current language: a day the calendar does not
+    have (31/11/2026) is named as such, since its format is right and "type dd/mm/yyyy" would not help."""
+    found = _DAY.match(text)
+    if found is not None:
+        day, month, year = (int(part) for part in found.groups())
+        if FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12:
+            last = calendar.monthrange(year, month)[1]
+            if day > last:
+                return _("{month}/{year} has {days} days, so there is no {date}. Type another date.").format(
+                    month=f"{month:02d}", year=year, days=last, date=text.strip()
+                )
+        elif 1 <= day <= 31 and not 1 <= month <= 12:
+            refusal = _("There is no month {month}: months go from 1 to 12. Type the date as dd/mm/yyyy.")
+            return refusal.format(month=month)
+    return _("Please type the date as dd/mm/yyyy, for example 01/12/2026.")

@@ -20,7 +20,7 @@ from bot.access import ChatKind, authorize
 from bot.delivery import ClaimedMessage, queue_replies
 from bot.features import registry
 from bot.i18n import gettext as _
-from bot.i18n import set_language
+from bot.i18n import set_language, set_ward_words
 from bot.membership import identify
 from bot.replies import Replies, Reply
 from bot.turns import Inbound, MemberChange, PhotoFetcher, Turn
@@ -114,6 +114,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
             default_ward_id=wiring.single_ward_id,
         )
         set_language(caller.language)
+        set_ward_words(wiring.ward_of(caller.ward_id).ward.words())
         inbound = await channel.resolve(uow, inbound)
         out = Replies()
         outcome = TurnOutcome(handled=inbound, again=again)
@@ -143,6 +144,7 @@ async def run_turn(wiring: Wiring, channel: ChannelHooks, inbound: Inbound, *, i
                     text="" if inbound.data else inbound.text,
                     data=inbound.data,
                     args=inbound.args,
+                    command=inbound.command or "",
                     has_attachment=inbound.has_attachment,
                     addressed=inbound.addressed,
                     bot_username=channel.username,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.i18n import gettext as _
-from bot.i18n import use_language
+from bot.i18n import set_ward_words, use_language
 from bot.membership import DEPUTY, HEAD, language_of
 from bot.periods import Month, deadline_date, month_in_sentence
 from bot.replies import Choice
@@ -61,6 +61,7 @@ async def send_due_reminders(wiring: Wiring, *, platform: str | None = None) -> 
 
 async def _remind_ward(wiring: Wiring, ward_id: int, *, platform: str | None) -> int | None:
     ward, tz = wiring.ward_of(ward_id), wiring.timezone_of(ward_id)
+    set_ward_words(ward.ward.words())  # this job speaks in this ward's words
     due = due_round(wiring.clock(), ward, tz)
     if due is None:
         return None

@@ -10,6 +10,20 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+BUTTON_LABEL_LIMIT = 60  # characters a button shows in full on a phone
+
+
+def shorten(text: str, limit: int = BUTTON_LABEL_LIMIT) -> str:
+    """`text` within `limit` characters, cut at a word boundary and ended with "…": never inside a word
+    ("Đền ơn đáp ng") or a number ("1.500" for 1.500.000 đồng) — unless one word fills most of it."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if not text[limit - 1].isspace():
+        space = max(cut.rfind(" "), cut.rfind("\n"))
+        cut = cut[:space] if space > limit // 3 else cut
+    return cut.rstrip(" \n,;:·-–(") + "…"
+
 
 @dataclass(frozen=True)
 class Choice:

@@ -90,6 +90,7 @@ class Turn:
     text: str = ""
     data: str = ""
     args: list[str] = field(default_factory=list)
+    command: str = ""  # the command word as typed (an alias such as "baocao" included), "" for other text
     has_attachment: bool = False
     addressed: bool = True
     bot_username: str = ""

@@ -27,6 +27,7 @@ from pydantic import ModelWrapValidatorHandler as Handler
 from pydantic.dataclasses import dataclass
 from pydantic_core import ArgsKwargs, PydanticCustomError
 
+from bot.i18n import WardWords
 from bot.indicators import DEFAULT_INDICATORS, Direction, Frequency, Indicator, Kind, text_in
 from bot.timezones import check_timezone
 
@@ -510,6 +511,10 @@ class WardSettings(_Table):
         if not self.head_title:
             object.__setattr__(self, "head_title", HEAD_TITLES[self.unit])
         return self
+
+    def words(self) -> WardWords:
+        """The ward's own words for messages: how people are addressed, what groups and heads are called."""
+        return WardWords(address=self.address, unit=self.unit, head_title=self.head_title, kind=self.kind)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

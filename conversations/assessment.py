@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bot.answers import format_number, whole_number, yes_no
+from bot.answers import count_answer, format_number, whole_number, yes_no
 from bot.assessment import (
     START_FORM,
     FormValues,
@@ -309,7 +309,7 @@ async def _take(
     steps = _steps(turn)
     name = steps[min(int(step.get("position", 0)), len(steps) - 1)]
     if name in NUMBERS:
-        number = whole_number(text.strip().replace(".", ""), digits=6)
+        number = count_answer(text)  # "95", "1.250", "95 hộ", "không có"
         if number is None:
             await _ask(turn, form, values, step, hint=_("⚠️ Please type a whole number, for example 95."))
             return

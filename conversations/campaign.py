@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.answers import whole_number
+from bot.answers import format_number, whole_number
 from bot.campaigns import (
     CampaignError,
     announcement_text,
@@ -22,8 +22,8 @@ from bot.campaigns import (
 from bot.features import button, command
 from bot.i18n import current_language, use_language
 from bot.i18n import gettext as _
-from bot.periods import parse_day
-from bot.replies import Choice
+from bot.periods import day_refusal, parse_day
+from bot.replies import Choice, shorten
 from bot.turns import Turn
 from conversations.router import Flow, register_flow
 from storage.models import Campaign, Conversation
@@ -60,7 +60,7 @@ TITLE_LIMIT = 200
 TEXT_LIMIT = 3000
 
 
-@command("campaign")
+@command("campaign", "phatdong")
 async def start_campaign(turn: Turn) -> None:
     """A new campaign: ask its title."""
     campaign = await turn.uow.campaigns.add(
@@ -157,7 +157,7 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
     elif state in (START, END):
         day = parse_day(text)
         if day is None:
-            turn.reply(_("Please type the date as dd/mm/yyyy, for example 01/12/2026."))
+            turn.reply(day_refusal(text))
             return
         if state == START:
             campaign.starts_on = day
@@ -262,9 +262,8 @@ async def _ask_criteria(turn: Turn, campaign: Campaign) -> None:
         weight = weights.get(indicator.key, 0.0)
         mark = "✅" if weight > 0 else "⬜"
         label = f"{mark} {number}. {indicator.label_in(language)}"
-        choices.append(
-            [Choice((label[:50] + (f" · {weight:g}" if weight > 0 else "")), TOGGLE + indicator.key)]
-        )
+        points = f" · {format_number(weight, language=language)}" if weight > 0 else ""
+        choices.append([Choice(shorten(label, 50) + points, TOGGLE + indicator.key)])
     choices.append([Choice(_("➡️ Done"), CRITERIA_DONE)])
     turn.reply("\n".join(lines), choices)
 

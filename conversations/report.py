@@ -26,7 +26,7 @@ from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
 from bot.membership import MAX_HOUSEHOLDS
 from bot.periods import Month, deadline_date, month_in_sentence, parse_month
-from bot.replies import Choice
+from bot.replies import BUTTON_LABEL_LIMIT, Choice, shorten
 from bot.reporting import (
     Answer,
     Draft,
@@ -79,7 +79,7 @@ FREE_KINDS = (Kind.TEXT, Kind.PHOTO)
 # --- entry points ----------------------------------------------------------------------------------
 
 
-@command("report")
+@command("report", "baocao")
 async def start_report(turn: Turn) -> None:
     """/report [YYYY-MM]: pick the month, then start or resume the draft."""
     await _open_report(turn)
@@ -94,7 +94,7 @@ async def _open_report(turn: Turn) -> None:
     months = await reportable_months(turn.uow, group.id, wiring.clock(), turn.ward.ward, turn.timezone)
     if turn.args:
         try:
-            wanted = parse_month(turn.args[0])
+            wanted = parse_month(" ".join(turn.args), today=turn.now().date())
         except ValueError:
             turn.reply(_("Please give the month as YYYY-MM, for example /report 2026-10."))
             return
@@ -295,8 +295,9 @@ async def _ask(turn: Turn, draft: Draft, step: dict[str, Any], *, hint: str = ""
         )
     )
     title = indicator.label_in(language)
-    if indicator.unit and indicator.kind not in (Kind.YESNO, Kind.CHOICE, Kind.PERCENT, *FREE_KINDS):
-        title += f" ({indicator.unit})"
+    unit = indicator.unit_in(language)
+    if unit and indicator.kind not in (Kind.YESNO, Kind.CHOICE, Kind.PERCENT, *FREE_KINDS):
+        title += f" ({unit})"
     if indicator.kind is Kind.PERCENT:
         title += " (%)"
     lines.append(f"❓ {title}")
@@ -556,8 +557,10 @@ async def _offer_edits(turn: Turn, draft: Draft, step: dict[str, Any]) -> None:
             if answer is None or answer.skipped
             else format_value(indicator, answer.value, language, text=answer.text)
         )
-        label = f"{number}. {indicator.label_in(language)}: {shown}"
-        choices.append([Choice(label[:60], PICK + indicator.key)])
+        head, tail = f"{number}. ", f": {shown}"  # the value stays whole; the question gives way
+        room = max(BUTTON_LABEL_LIMIT - len(head) - len(tail), 12)
+        label = shorten(head + shorten(indicator.label_in(language), room) + tail)
+        choices.append([Choice(label, PICK + indicator.key)])
     choices.append([Choice(_("❌ Cancel"), CANCEL)])
     turn.reply(_("Which answer do you want to change? Press it or type its number."), choices)
 

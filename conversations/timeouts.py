@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.i18n import gettext as _
-from bot.i18n import use_language
+from bot.i18n import use_language, use_ward_words
 from bot.membership import language_of
 from bot.wiring import Wiring
 from conversations.router import FLOWS
@@ -34,7 +34,8 @@ async def end_idle_conversations(wiring: Wiring) -> bool:
                 continue
             flow = FLOWS.get(conversation.flow)
             command = flow.command if flow is not None else "help"
-            with use_language(language_of(person, wiring.settings.default_language)):
+            language = language_of(person, wiring.settings.default_language)
+            with use_language(language), use_ward_words(wiring.ward_of(person.ward_id).ward.words()):
                 text = _(
                     "I stopped waiting after {minutes} minutes without an answer. "
                     "Everything you typed is kept: send /{command} to continue."

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from bot.answers import format_number, whole_number
+from bot.answers import format_number, keyword, whole_number
 from bot.assessment import (
     AssessmentError,
     add_feedback,
@@ -63,7 +63,15 @@ async def assessment_command(turn: Turn) -> None:
         "decide": _decide,
         "report": _report,
     }
-    action = actions.get(word)
+    # The same steps in Vietnamese, with or without diacritics: /binhxet niêm-yết, /binhxet quyetdinh …
+    vietnamese = {
+        "dieuchinh": "set",
+        "niemyet": "post",
+        "gopy": "feedback",
+        "quyetdinh": "decide",
+        "baocao": "report",
+    }
+    action = actions.get(vietnamese.get(keyword(word).replace(" ", ""), word))
     if action is None:
         turn.reply(_usage())
         return
@@ -351,7 +359,7 @@ async def feedback_command(turn: Turn) -> None:
     )
 
 
-@command("awards")
+@command("awards", "sokhenthuong")
 async def awards_command(turn: Turn) -> None:
     """/awards [YEAR]: the award register of a year (default: this year)."""
     year = whole_number(turn.args[0], digits=4) if turn.args else turn.now().year
@@ -386,7 +394,7 @@ async def awards_command(turn: Turn) -> None:
     turn.reply("\n".join(lines))
 
 
-@command("titles")
+@command("titles", "danhhieu")
 async def titles_command(turn: Turn) -> None:
     """/titles [CODE]: the years each group held the group title; ⭐ marks several years running."""
     groups = list(await turn.uow.groups.all(turn.ward_id))

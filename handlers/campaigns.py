@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.answers import whole_number
+from bot.answers import keyword, whole_number
 from bot.awards import AwardError, AwardFields, amend, parse_fields, record_award, split_command
 from bot.campaigns import (
     FINAL,
@@ -23,13 +23,18 @@ from bot.turns import Turn
 from handlers.membership_texts import explain
 from storage.models import Campaign
 
-REVIEW_WORDS = {"midterm": MIDTERM, "sơ-kết": MIDTERM, "soket": MIDTERM, "final": FINAL, "tổng-kết": FINAL}
+# Keywords as `keyword()` gives them: "sơ kết", "so ket", "sơ-kết" and "soket" are one.
+REVIEW_WORDS = {
+    **dict.fromkeys(("midterm", "so ket", "soket", "giua ky"), MIDTERM),
+    **dict.fromkeys(("final", "tong ket", "tongket", "cuoi nam"), FINAL),
+}
+REVIEW_COMMANDS = {"soket": MIDTERM, "tongket": FINAL}  # /soket and /tongket name the review themselves
 REVIEW = "review:"  # button data: review:post:<kind>:<campaign id>, or review:cancel
 POST_REVIEW = REVIEW + "post:"
 CANCEL_REVIEW = REVIEW + "cancel"
 
 
-@command("campaigns")
+@command("campaigns", "phongtrao")
 async def list_campaigns(turn: Turn) -> None:
     """Each campaign: dates, groups taking part, pledges, delivery of its announcement."""
     lines = await campaign_lines(turn.uow, turn.ward_id or 0)
@@ -40,7 +45,7 @@ async def list_campaigns(turn: Turn) -> None:
     for line in lines:
         start = line.starts_on.strftime("%d/%m/%Y") if line.starts_on else "…"
         end = line.ends_on.strftime("%d/%m/%Y") if line.ends_on else "…"
-        text.append(f"#{line.id} «{line.title}» · {start} – {end}")
+        text.append(f"#{line.id} “{line.title}” · {start} – {end}")
         text.append(
             _("   {groups} groups, {pledged} pledged").format(groups=line.groups, pledged=line.pledged)
             + (_("; not yet: {codes}").format(codes=", ".join(line.not_pledged)) if line.not_pledged else "")
@@ -74,22 +79,26 @@ async def _pick_campaign(turn: Turn, number: str | None) -> Campaign | None:
     return found
 
 
-@command("review")
+@command("review", "soket", "tongket")
 async def review_command(turn: Turn) -> None:
-    """/review midterm|final [#ID]: the campaign's standings over its window, to all its chats."""
-    kind = REVIEW_WORDS.get(turn.args[0].lower()) if turn.args else None
+    """/review midterm|final [#ID] (or /soket, /tongket [#ID]): the campaign's standings over its window,
+    to all its chats."""
+    kind, rest = REVIEW_COMMANDS.get(turn.command), turn.args
+    for count in (2, 1):  # "sơ kết" is two words, "midterm" one
+        if kind is None and len(turn.args) >= count:
+            kind, rest = REVIEW_WORDS.get(keyword(" ".join(turn.args[:count]))), turn.args[count:]
     if kind is None:
         turn.reply(
             _("Which review? /review midterm (sơ kết) or /review final (tổng kết), optionally with #ID.")
         )
         return
-    campaign = await _pick_campaign(turn, turn.args[1] if len(turn.args) > 1 else None)
+    campaign = await _pick_campaign(turn, rest[0] if rest else None)
     if campaign is None:
         return
     if starts_later(campaign, turn.wiring.now().date()) and campaign.starts_on is not None:
         turn.reply(
             _(
-                "«{title}» starts on {start}, so its standings have no month yet. Post the review to "
+                "“{title}” starts on {start}, so its standings have no month yet. Post the review to "
                 "its chats anyway?"
             ).format(title=campaign.title, start=campaign.starts_on.strftime("%d/%m/%Y")),
             [
@@ -136,11 +145,11 @@ async def _post_review(turn: Turn, campaign: Campaign, kind: str) -> None:
     if posted.chats:
         turn.broadcast = True
         said = _(
-            "The review of «{title}» is on its way to {count} group chats; you will get a delivery report. "
+            "The review of “{title}” is on its way to {count} group chats; you will get a delivery report. "
             "This is what they receive:"
         )
     else:
-        said = _("No group chat of «{title}» is linked, so the review went nowhere. This is what it says:")
+        said = _("No group chat of “{title}” is linked, so the review went nowhere. This is what it says:")
     turn.reply(said.format(title=campaign.title, count=posted.chats))
     turn.reply(posted.text, attachment=posted.chart)
     content = await campaign_report(
@@ -159,7 +168,7 @@ async def _post_review(turn: Turn, campaign: Campaign, kind: str) -> None:
     )
 
 
-@command("award")
+@command("award", "khenthuong")
 async def award_command(turn: Turn) -> None:
     """/award GROUP-CODE TEXT[; form: …; level: …; decision: NUMBER dd/mm/yyyy; person: NAME]: an award
     (khen thưởng) announced in every group chat and recorded in the register; `/award #ID; …` fills in

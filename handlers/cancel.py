@@ -8,7 +8,7 @@ from bot.turns import Turn
 from conversations import router
 
 
-@command("cancel")
+@command("cancel", "huy")
 async def cancel(turn: Turn) -> None:
     """Stop the flow in progress (it says what it kept), or say that nothing was."""
     if await router.cancel(turn):

@@ -20,7 +20,7 @@ from bot.turns import CHAT_MIGRATED, MEMBER_CHANGE, Turn
 from handlers.membership_texts import explain
 
 
-@command("link")
+@command("link", "lienket")
 async def link(turn: Turn) -> None:
     """Make this chat the caller's group's chat (staff name the group: /link TDP01)."""
     caller = turn.caller
@@ -49,7 +49,7 @@ async def link(turn: Turn) -> None:
     )
 
 
-@command("unlink")
+@command("unlink", "golienket")
 async def unlink(turn: Turn) -> None:
     """Detach this chat from its group (its head or staff)."""
     caller = turn.caller

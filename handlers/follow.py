@@ -44,7 +44,7 @@ async def _group_to_follow(turn: Turn) -> ResidentialGroup | None:
     return None
 
 
-@command("follow")
+@command("follow", "theodoi")
 async def follow_command(turn: Turn) -> None:
     """Follow the group named by its code."""
     if not turn.args:
@@ -73,7 +73,7 @@ async def follow_command(turn: Turn) -> None:
         turn.reply(_("You already follow {name} ({code}).").format(name=group.name, code=group.code))
 
 
-@command("unfollow")
+@command("unfollow", "botheodoi")
 async def unfollow_command(turn: Turn) -> None:
     """Stop following one group, or every group when no code is given."""
     try:

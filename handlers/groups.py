@@ -11,11 +11,13 @@ from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.membership import (
     HEAD,
+    PERSON_NAME_MAX,
     MembershipError,
     add_group,
     group_lines,
     issue_invite,
     language_of,
+    person_name,
     remove_leader,
     require_group,
     set_households,
@@ -38,8 +40,9 @@ def _invite_text(turn: Turn, group_code: str, group_name: str, role: str, code: 
     ).format(role=role_name(role), name=group_name, code=group_code, days=days, link=invite_link(turn, code))
 
 
-async def _invite(turn: Turn, group: ResidentialGroup, role: str) -> str:
-    """A new single-use code for `role` of the group, valid for the ward's invite days."""
+async def _invite(turn: Turn, group: ResidentialGroup, role: str, name: str | None = None) -> str:
+    """A new single-use code for `role` of the group (for the person the ward names `name`), valid for
+    the ward's invite days."""
     return await issue_invite(
         turn.uow,
         group,
@@ -47,6 +50,7 @@ async def _invite(turn: Turn, group: ResidentialGroup, role: str) -> str:
         actor=turn.caller.person_id,
         now=turn.wiring.clock(),
         valid_for=timedelta(days=turn.ward.ward.invite_days),
+        name=name,
     )
 
 
@@ -59,7 +63,7 @@ def _households(text: str) -> int | None:
     return whole_number(found.group(1).replace(".", ""), digits=6) if found else None
 
 
-@command("addgroup")
+@command("addgroup", "themto")
 async def add_group_command(turn: Turn) -> None:
     """Create a group from `NAME; HOUSEHOLDS` (the whole name kept, numbers and all) and hand out its head's
     invite link; without "; HOUSEHOLDS" the group has 0 households until /households sets them."""
@@ -92,7 +96,7 @@ async def add_group_command(turn: Turn) -> None:
     turn.reply("\n".join(lines))
 
 
-@command("households")
+@command("households", "soho")
 async def households_command(turn: Turn) -> None:
     """/households TDP08 312: set a group's number of households."""
     example = _("Which group and how many households? For example: /households TDP08 312")
@@ -116,23 +120,31 @@ async def households_command(turn: Turn) -> None:
     )
 
 
-@command("invite")
+@command("invite", "moi")
 async def invite_command(turn: Turn) -> None:
     """A new single-use invite for a group's head (or deputy)."""
     if not turn.args:
         turn.reply(_("Which group? For example: /invite TDP01 (or /invite TDP01 deputy)"))
         return
+    # "/invite TDP01 tổ phó; Trần Thị Hoa": the words after ";" are the person's name, as the ward records it
+    before, has_name, named = turn.text.split(maxsplit=1)[1].partition(";")
+    name = person_name(named)
+    if has_name and name is None:
+        refusal = _("After the ; write the person's name (at most {limit} characters).")
+        turn.reply(refusal.format(limit=PERSON_NAME_MAX))
+        return
+    words = before.split()
     try:
-        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        role = role_of(turn.args[1] if len(turn.args) > 1 else "")
-        code = await _invite(turn, group, role)
+        group = await require_group(turn.uow, words[0] if words else "", turn.ward_id)
+        role = role_of(words[1:])
+        code = await _invite(turn, group, role, name)
     except MembershipError as error:
         turn.reply(explain(error))
         return
     turn.reply(_invite_text(turn, group.code, group.name, role, code))
 
 
-@command("groups")
+@command("groups", "danhsachto")
 async def list_groups(turn: Turn) -> None:
     """Every group with its head, deputy, chat and households."""
     lines = await group_lines(turn.uow, turn.ward_id)
@@ -162,7 +174,7 @@ async def list_groups(turn: Turn) -> None:
     turn.reply("\n".join(text))
 
 
-@command("removehead")
+@command("removehead", "govaitro")
 async def remove_head(turn: Turn) -> None:
     """Remove a group's head (or deputy) and tell them."""
     if not turn.args:
@@ -170,7 +182,7 @@ async def remove_head(turn: Turn) -> None:
         return
     try:
         group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        role = role_of(turn.args[1] if len(turn.args) > 1 else "")
+        role = role_of(turn.args[1:])
         person = await remove_leader(turn.uow, group, role, actor=turn.caller.person_id)
     except MembershipError as error:
         turn.reply(explain(error))

@@ -14,7 +14,7 @@ CHOOSE = "language:"
 NAMES = {"vi": "🇻🇳 Tiếng Việt", "en": "🇬🇧 English"}
 
 
-@command("language")
+@command("language", "ngonngu")
 async def ask_language(turn: Turn) -> None:
     """Offer the languages as buttons."""
     turn.reply(_("Choose your language:"), [[Choice(NAMES[code], CHOOSE + code) for code in LANGUAGES]])

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bot.answers import keyword
 from bot.i18n import gettext as _
+from bot.i18n import ward_words
 from bot.membership import DEPUTY, HEAD, MembershipError
 
 
@@ -37,11 +41,17 @@ def explain(error: MembershipError) -> str:
     return reasons.get(error.reason, fallback).format(code=code)
 
 
-def role_of(word: str) -> str:
-    """The role named by the optional word after a group code (head when absent)."""
-    lowered = word.strip().lower()
-    if lowered in ("", "head", "truong", "trưởng", "totruong", "tổ-trưởng"):
+_HEAD_WORDS = frozenset({"", "head", "truong", "to truong", "totruong", "truong to"})
+_DEPUTY_WORDS = frozenset({"deputy", "pho", "to pho", "topho", "pho to", "pho truong"})
+
+
+def role_of(words: str | Sequence[str]) -> str:
+    """The role named by the optional words after a group code (head when absent), in English or in
+    Vietnamese with or without diacritics ("tổ phó", "to pho", the ward's own "phó trưởng thôn")."""
+    said = keyword(words if isinstance(words, str) else " ".join(words))
+    own = ward_words().values("vi")
+    if said in _HEAD_WORDS or said == keyword(own["head_title"]):
         return HEAD
-    if lowered in ("deputy", "pho", "phó", "topho", "tổ-phó"):
+    if said in _DEPUTY_WORDS or said == keyword(own["deputy_title"]):
         return DEPUTY
     raise MembershipError("bad_role")

@@ -23,7 +23,7 @@ from handlers.membership_texts import explain
 from handlers.notices import notify
 
 
-@command("myreport")
+@command("myreport", "xembaocao")
 async def my_report(turn: Turn) -> None:
     """The group's submitted values for a month (default: the newest open month that has a report)."""
     group = await turn.uow.groups.get(turn.caller.reports_for[0])
@@ -32,7 +32,7 @@ async def my_report(turn: Turn) -> None:
     wiring = turn.wiring
     if turn.args:
         try:
-            months = [parse_month(turn.args[0])]
+            months = [parse_month(" ".join(turn.args), today=turn.now().date())]
         except ValueError:
             turn.reply(_("Please give the month as YYYY-MM, for example /myreport 2026-10."))
             return
@@ -80,7 +80,7 @@ async def my_report(turn: Turn) -> None:
     )
 
 
-@command("reopen")
+@command("reopen", "molai")
 async def reopen(turn: Turn) -> None:
     """Unlock one group's month for a few days and tell its head and deputy."""
     if len(turn.args) < 2:
@@ -88,7 +88,7 @@ async def reopen(turn: Turn) -> None:
         return
     try:
         group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        month = parse_month(turn.args[1])
+        month = parse_month(" ".join(turn.args[1:]), today=turn.now().date())
     except MembershipError as error:
         turn.reply(explain(error))
         return

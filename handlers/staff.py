@@ -49,7 +49,7 @@ async def add_staff(turn: Turn) -> None:
     )
 
 
-@command("staff")
+@command("staff", "canbo")
 async def list_staff(turn: Turn) -> None:
     """The ward's staff, each with when and by whom they were added."""
     lines = await staff_lines(turn.uow, turn.ward_id)
@@ -76,7 +76,7 @@ def _by(label: str) -> str:
     return how.get(label, label)
 
 
-@command("removestaff")
+@command("removestaff", "gocanbo")
 async def ask_whom(turn: Turn) -> None:
     """Offer every other staff member of the ward as a button."""
     others = [

@@ -72,7 +72,7 @@ def _period(turn: Turn) -> Period | None:
 BLOCK_WORDS = frozenset({"khoi", "block"})
 
 
-@command("standings", slow=True)
+@command("standings", "xephang", slow=True)
 async def standings(turn: Turn) -> None:
     """The ranked table, the asking group marked, and a bar chart drawn after the commit.
 
@@ -155,7 +155,7 @@ async def _block_standings(turn: Turn, words: list[str]) -> None:
     turn.reply(table, render=functools.partial(chart_attachment, narrowed, highlight_code=own, full=staff))
 
 
-@command("status")
+@command("status", "tiendo")
 async def status(turn: Turn) -> None:
     """Staff: who has reported for the open months and the year so far; others: their own group."""
     wiring = turn.wiring
@@ -213,7 +213,7 @@ async def status(turn: Turn) -> None:
     )
 
 
-@command("export", slow=True)
+@command("export", "xuatfile", slow=True)
 async def export(turn: Turn) -> None:
     """An .xlsx with the raw values, the standings and the completeness of a period."""
     period = _period(turn)
@@ -246,7 +246,7 @@ async def export(turn: Turn) -> None:
 MAX_CHAT_ZIP_BYTES = 45 * 1024 * 1024
 
 
-@command("photos", slow=True)
+@command("photos", "xemanh", slow=True)
 async def photos(turn: Turn) -> None:
     """Staff: the photos groups sent with their reports of a period, as a zip (never to anyone else)."""
     period = _period(turn)

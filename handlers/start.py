@@ -5,13 +5,14 @@ from __future__ import annotations
 from bot.access import ChatKind
 from bot.features import command
 from bot.i18n import gettext as _
+from bot.i18n import set_ward_words
 from bot.membership import STAFF_ROLES, Redemption, redeem_invite
 from bot.turns import Turn
 from handlers.membership_texts import role_name
 from handlers.staff import staff_invite_opened
 
 
-@command("start")
+@command("start", "batdau")
 async def start(turn: Turn) -> None:
     """Redeem an invite code when the link carried one; otherwise greet and point to /help."""
     if turn.args and turn.chat is ChatKind.PRIVATE:
@@ -30,6 +31,8 @@ async def start(turn: Turn) -> None:
 async def redeem(turn: Turn, code: str) -> None:
     """Make the caller head, deputy or staff if the code is good; otherwise say why and change nothing."""
     result = await redeem_invite(turn.uow, code[:100], turn.caller.person_id, now=turn.wiring.clock())
+    if result.ward_id is not None:  # welcomed in the words of the ward joined, not the first ward's
+        set_ward_words(turn.wiring.ward_of(result.ward_id).ward.words())
     if result.role in STAFF_ROLES and result.outcome is not Redemption.UNKNOWN:
         await staff_invite_opened(turn, result)
         return

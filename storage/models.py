@@ -78,6 +78,8 @@ class Person(Base):
     platform: Mapped[str] = mapped_column(String(16))
     external_id: Mapped[str] = mapped_column(String(64))
     display_name: Mapped[str] = mapped_column(String(256), default="")
+    # The name the ward recorded (admin add --name, an invite's name): the platform's no longer replaces it.
+    named_by_ward: Mapped[bool] = mapped_column(default=False)
     language: Mapped[str | None] = mapped_column(String(8), default=None)
     client_language: Mapped[str | None] = mapped_column(String(16), default=None)
     is_staff: Mapped[bool] = mapped_column(default=False)
@@ -210,6 +212,7 @@ class Invite(Base):
         ForeignKey("residential_groups.id", ondelete="CASCADE"), default=None
     )
     role: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(String(100), default=None)  # the invited person's name, if given
     setup: Mapped[bool] = mapped_column(default=False)  # a setup code: issuing one revokes the previous
     created_by: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -46,9 +46,10 @@ from telegram.error import (
 )
 from telegram.request import HTTPXRequest
 
-from bot.access import Caller, ChatKind, Role, allowed_commands
+from bot.access import Caller, ChatKind, Role
 from bot.answers import MAX_PHOTO_BYTES
 from bot.delivery import ClaimedMessage
+from bot.features import registry
 from bot.http import HttpServer
 from bot.i18n import LANGUAGES, use_language
 from bot.membership import menu_owner
@@ -544,7 +545,7 @@ class TelegramChannel:
                     chat_group_id=0 if kind is ChatKind.GROUP else None,
                 )
                 with use_language(language or default):
-                    commands = [BotCommand(name, text) for name, text in allowed_commands(caller, kind)]
+                    commands = [BotCommand(name, text) for name, text in registry.menu(caller, kind)]
                 await self._set_commands(commands, scope, language)
         async with unit_of_work(self.wiring.factory) as uow:
             staff = [person.id for person in await uow.people.staff(None) if person.platform == PLATFORM]
@@ -567,7 +568,7 @@ class TelegramChannel:
             return
         caller = Caller(person_id=person_id, name="", language=owner.language, roles=owner.roles)
         with use_language(owner.language):
-            commands = [BotCommand(name, text) for name, text in allowed_commands(caller, ChatKind.PRIVATE)]
+            commands = [BotCommand(name, text) for name, text in registry.menu(caller, ChatKind.PRIVATE)]
         try:
             await self.bot.set_my_commands(commands, scope=BotCommandScopeChat(int(owner.external_id)))
         except TelegramError as error:

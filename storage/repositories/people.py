@@ -46,8 +46,8 @@ class PeopleRepository:
             self.session.add(person)
             await self.session.flush()
             return person
-        if display_name and person.display_name != display_name:
-            person.display_name = display_name
+        if display_name and not person.named_by_ward and person.display_name != display_name:
+            person.display_name = display_name  # the platform's name, unless the ward recorded one
         if client_language and person.client_language != client_language:
             person.client_language = client_language
         if not person.active:

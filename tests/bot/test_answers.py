@@ -17,6 +17,7 @@ from bot.answers import (
     check_answer,
     check_photo,
     check_text,
+    count_answer,
     format_number,
     format_value,
     parse_number,
@@ -409,8 +410,8 @@ def test_unknown_choice_lists_the_choices() -> None:
 @pytest.mark.parametrize(
     ("indicator", "value", "vi", "en"),
     [
-        (BIRTHS, 3.0, "3 trẻ", "3 trẻ"),
-        (BY_KEY["temp_residents"], 1500.0, "1.500 người", "1,500 người"),
+        (BIRTHS, 3.0, "3 trẻ", "3 children"),
+        (BY_KEY["temp_residents"], 1500.0, "1.500 người", "1,500 people"),
         (PERCENT, 12.0, "12%", "12%"),
         (PERCENT, 12.5, "12,5%", "12.5%"),
         (NUMBER, -2.5, "-2,5 °C", "-2.5 °C"),
@@ -444,6 +445,42 @@ def test_format_value_translated_words() -> None:
     assert format_value(YESNO, 0.0) == "Không"
     with use_language("en"):
         assert format_value(YESNO, 1.0, "vi") == "Có"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("2 đơn", 2.0),
+        ("5 người", 5.0),
+        ("3 lần", 3.0),
+        ("5 ạ", 5.0),
+        ("2 vụ", 2.0),
+        ("2 vụ việc ạ", 2.0),
+        ("không có", 0.0),
+        ("Không", 0.0),
+        ("ko có ạ", 0.0),
+        ("chưa có", 0.0),
+        ("Không có vụ nào", 0.0),
+        ("1.000 người", None),  # a thousand: above the 30 maximum, not 1
+    ],
+)
+def test_a_count_reads_the_words_people_add(text: str, value: float | None) -> None:
+    """Heads answer counts as they speak; the words around the number never change it."""
+    if value is None:
+        assert _refusal(BIRTHS, text).reason is Refusal.ABOVE_MAX
+        return
+    assert check_answer(BIRTHS, text).value == value
+
+
+@pytest.mark.parametrize("text", ["hai người", "không biết", "5 đồng", "2 hay 3", "chưa", "-"])
+def test_words_that_are_not_a_count_are_refused(text: str) -> None:
+    assert _refusal(BIRTHS, text).reason is Refusal.NOT_A_NUMBER
+
+
+def test_a_money_answer_keeps_its_amount_words() -> None:
+    assert check_answer(MONEY, "2 triệu").value == 2_000_000
+    assert _refusal(MONEY, "không có").reason is Refusal.NOT_A_NUMBER  # an amount is typed, even 0
+    assert _refusal(PERCENT, "85 hộ").reason is Refusal.NOT_A_NUMBER  # a percentage is typed as one
 
 
 # --- free answers ------------------------------------------------------------------------------
@@ -491,3 +528,14 @@ def test_free_answers_as_shown_in_summaries() -> None:
 def test_a_text_question_is_not_checked_as_a_number() -> None:
     with pytest.raises(ValueError):
         check_answer(PROPOSALS, "5")
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        *[("95", 95), ("1.250", 1250), ("95 hộ", 95), ("không có", 0), ("95 hộ ạ", 95)],
+        *[("1,5", None), ("-3", None), ("95%", None), ("2 triệu", None), ("hai", None), ("1234567", None)],
+    ],
+)
+def test_a_count_outside_the_report_is_read_the_same_way(text: str, value: int | None) -> None:
+    assert count_answer(text) == value

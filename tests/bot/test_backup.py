@@ -223,7 +223,7 @@ class Head:
 
     async def report_october(self) -> None:
         """The whole monthly report, as in tests/conversations/test_report.py."""
-        month = await self.says("/report", "Bạn báo cáo cho tháng nào?", buttons=True)
+        month = await self.says("/report", "Anh/chị báo cáo cho tháng nào?", buttons=True)
         await self.presses(month, "Tháng 10/2026", "Số trẻ sinh (người)")
         await self.says("2", "Hộ phân loại rác tại nguồn (%)")
         await self.says("85 %", "Ủng hộ các quỹ")

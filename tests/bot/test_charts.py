@@ -5,7 +5,8 @@ from __future__ import annotations
 import struct
 import warnings
 
-from bot.charts import LOWEST_COLOUR, PLAIN_COLOUR, band_colour, chart_rows, standings_chart
+from bot.charts import LOWEST_COLOUR, PLAIN_COLOUR, band_colour, chart_rows, score_label, standings_chart
+from bot.i18n import use_language
 from bot.scoring import Standing, band_for
 from bot.ward_config import POINTS_BANDS
 
@@ -124,3 +125,11 @@ def test_a_staff_only_band_is_grey_outside_staff_chats() -> None:
         Standing(2, "TDP02", "Tổ 2", 100, 20.0, 2, hidden),
     ]
     assert standings_chart(rows, title=TITLE, staff=False) != standings_chart(rows, title=TITLE, staff=True)
+
+
+def test_scores_on_the_chart_are_written_as_the_text_writes_them() -> None:
+    """A decimal comma for Vietnamese readers (9,1), a point for English ones: the same figure as the text."""
+    with use_language("vi"):
+        assert score_label(9.1) == "9,1" and score_label(88.25) == "88,25"
+    with use_language("en"):
+        assert score_label(9.1) == "9.1"

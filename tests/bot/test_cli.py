@@ -78,7 +78,7 @@ def test_admin_remove(env: dict[str, str]) -> None:
     assert wardbot("admin", "remove", "123", env=env).returncode == 0
     assert "123" not in wardbot("admin", "list", env=env).stdout
     again = wardbot("admin", "remove", "123", env=env)
-    assert again.returncode == 1 and "nothing changed" in again.stderr
+    assert again.returncode == 1 and "123 không phải cán bộ phường; chưa có gì thay đổi." in again.stderr
 
 
 def test_admin_add_refuses_a_non_number(env: dict[str, str]) -> None:
@@ -187,6 +187,7 @@ def test_a_broken_ward_file_stops_start_up_with_one_line(env: dict[str, str], tm
 def test_groups_import_reports_bad_lines_imports_good_ones_and_updates_on_reimport(
     env: dict[str, str], tmp_path: Path
 ) -> None:
+    env["DEFAULT_LANGUAGE"] = "en"  # what the command prints follows the deployment's language
     sheet = tmp_path / "to-dan-pho.csv"
     sheet.write_text(
         "code,name,households,block\n"
@@ -205,11 +206,38 @@ def test_groups_import_reports_bad_lines_imports_good_ones_and_updates_on_reimpo
     again = wardbot("groups", "import", str(sheet), env=env)
     assert again.returncode == 0, again.stderr
     assert "0 groups added, 1 updated, 1 unchanged, 0 lines skipped." in again.stdout
+    sheet.write_text("code,name,households\nTDP05,Tổ dân phố số 5,99\nTDP05,Tổ dân phố số 5,99\n")
+    assert (
+        "1 group added, 0 updated, 0 unchanged, 1 line skipped."
+        in wardbot("groups", "import", str(sheet), env=env).stdout
+    )
 
     listing = wardbot("groups", "list", env=env).stdout.splitlines()
     assert listing[1].split("\t")[:3] == ["TDP01", "Tổ dân phố số 1", "320"]
     assert listing[2].split("\t")[:3] == ["TDP04", "Tổ dân phố số 4", "1250"]
-    assert len(listing) == 3
+    assert len(listing) == 4
+
+
+def test_groups_import_reads_vietnamese_headers_and_answers_in_vietnamese(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    sheet = tmp_path / "danh-sach-to.csv"
+    sheet.write_text(
+        "Mã tổ;Tên tổ;Số hộ;Khối thi đua;Tên tổ trưởng\n"
+        "TDP01;Tổ dân phố số 1;312;Khu vực 1;Nguyễn Văn Nam\n"
+        "TDP02;Tổ dân phố số 2;nhiều;;\n",
+        encoding="utf-8-sig",
+    )
+    imported = wardbot("groups", "import", str(sheet), env=env)
+    assert "dòng 3: số hộ 'nhiều' không phải số nguyên từ 0 đến 100.000" in imported.stderr
+    assert "đã thêm 1 tổ, cập nhật 0, 0 không đổi, bỏ qua 1 dòng." in imported.stdout
+    listing = wardbot("groups", "list", env=env).stdout.splitlines()
+    assert listing[0].startswith("Mã tổ\tTên tổ\tSố hộ\tKhối\tTổ trưởng\tTổ phó")
+    assert listing[1].split("\t")[:4] == ["TDP01", "Tổ dân phố số 1", "312", "Khu vực 1"]
+
+    sheet.write_text("ma to,so ho\nTDP03,120\n", encoding="utf-8")
+    refused = wardbot("groups", "import", str(sheet), env=env)
+    assert "(Mã tổ,Tên tổ,Số hộ[,Khối]); còn thiếu: name" in refused.stderr
 
 
 def test_groups_come_from_the_ward_file_and_changes_are_audited(env: dict[str, str]) -> None:
@@ -412,6 +440,7 @@ def test_csv_edits_survive_the_ward_file_and_an_empty_block_keeps_the_block(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     env["WARD_CONFIG"] = str(ROOT / "examples" / "ward.toml")  # TDP01: 312 households, Khu vực 1
+    env["DEFAULT_LANGUAGE"] = "en"
     sheet = tmp_path / "to-dan-pho.csv"
     sheet.write_text(
         "code,name,households,block\n"
@@ -424,7 +453,7 @@ def test_csv_edits_survive_the_ward_file_and_an_empty_block_keeps_the_block(
     imported = wardbot("groups", "import", str(sheet), env=env)
     assert imported.returncode == 1 and "Traceback" not in imported.stderr
     assert "line 4: households '²' is not a whole number 0–100000" in imported.stderr
-    assert "0 groups added, 3 updated, 0 unchanged, 1 lines skipped." in imported.stdout
+    assert "0 groups added, 3 updated, 0 unchanged, 1 line skipped." in imported.stdout
 
     listing = wardbot("groups", "list", env=env).stdout.splitlines()  # starts with the ward file again
     assert [line.split("\t")[:4] for line in listing[1:5]] == [
@@ -433,3 +462,16 @@ def test_csv_edits_survive_the_ward_file_and_an_empty_block_keeps_the_block(
         ["TDP03", "Tổ dân phố số 3", "187", "Khu vực 1"],  # the bad line changed nothing
         ["TDP04", "Tổ dân phố số 4", "830", "Khu vực 3"],  # CSV edits survive the unchanged ward file
     ]
+
+
+def test_the_command_line_speaks_in_the_ward_s_words(env: dict[str, str], tmp_path: Path) -> None:
+    ward = tmp_path / "ward.toml"
+    ward.write_text(
+        '[ward]\nname = "Phường Bến Thành"\nunit = "khu phố"\n'
+        '[[groups]]\ncode = "KP01"\nname = "Khu phố 1"\nhouseholds = 420\n',
+        encoding="utf-8",
+    )
+    env["WARD_CONFIG"] = str(ward)
+    listing = wardbot("groups", "list", env=env).stdout.splitlines()
+    assert listing[0].startswith("Mã khu phố\tTên khu phố\tSố hộ\tKhối\tTrưởng khu phố\tPhó trưởng khu phố")
+    assert listing[1].startswith("KP01\tKhu phố 1\t420")

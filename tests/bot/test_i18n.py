@@ -1,4 +1,5 @@
-"""Every message in the code has a Vietnamese and an English translation with the same placeholders."""
+"""Every message in the code has a Vietnamese and an English translation with the same placeholders,
+and the Vietnamese one speaks with one respectful voice."""
 
 from __future__ import annotations
 
@@ -61,7 +62,35 @@ def test_every_message_is_translated(language: str) -> None:
 def test_translations_keep_named_placeholders(language: str) -> None:
     for msgid, translation in _catalogue(language).items():
         assert "" not in _fields(msgid), f"positional placeholder in {msgid!r}: name it"
-        assert _fields(translation) == _fields(msgid), f"{language}: placeholders differ for {msgid!r}"
+        # A translation may add the ward's own words ({you}, {unit}, {head_title}…): gettext fills them.
+        added_by_gettext = i18n.WARD_WORDS - _fields(msgid)
+        assert _fields(translation) - added_by_gettext == _fields(msgid), (
+            f"{language}: placeholders differ for {msgid!r}"
+        )
+
+
+def test_vietnamese_addresses_people_one_way() -> None:
+    """Never "bạn" (too casual for a 55-year-old head) nor «» (Vietnamese quotes with “ ”): the address
+    is `{you}`, filled with the ward's "anh/chị" or "ông/bà"."""
+    for msgid, translation in _catalogue("vi").items():
+        words = set(translation.casefold().replace(",", " ").replace(".", " ").split())
+        assert "bạn" not in words, f"vi: {msgid!r} says “bạn”: write {{you}}"
+        assert "anh/chị" not in words, f"vi: {msgid!r} fixes the address: write {{you}} (or ông/bà)"
+        assert "«" not in translation and "»" not in translation, f"vi: {msgid!r} uses «»: write “ ”"
+
+
+def test_translations_speak_in_the_ward_s_words() -> None:
+    """One message serves a tổ dân phố of a phường and a thôn of a xã, addressed as the ward wants."""
+    village = i18n.WardWords(address="ông/bà", unit="thôn", head_title="trưởng thôn", kind="xã")
+    with i18n.use_language("vi"), i18n.use_ward_words(village):
+        assert i18n.gettext("Which month are you reporting for?") == "Ông/bà báo cáo cho tháng nào?"
+        assert i18n.gettext("deputy head") == "phó trưởng thôn"
+        assert i18n.gettext("Who has reported, and on time") == "Thôn nào đã báo cáo, có đúng hạn không"
+    with i18n.use_language("en"), i18n.use_ward_words(village):
+        assert i18n.gettext("group head") == "village head"
+    with i18n.use_language("vi"):
+        assert i18n.gettext("group head") == "tổ trưởng"
+        assert i18n.gettext("Which month are you reporting for?") == "Anh/chị báo cáo cho tháng nào?"
 
 
 def test_language_follows_the_app_language_when_we_have_it() -> None:
@@ -73,6 +102,6 @@ def test_language_follows_the_app_language_when_we_have_it() -> None:
 
 def test_gettext_uses_the_current_language() -> None:
     with i18n.use_language("vi"):
-        assert i18n.gettext("Choose your language:") == "Chọn ngôn ngữ của bạn:"
+        assert i18n.gettext("Choose your language:") == "Anh/chị chọn ngôn ngữ:"
     with i18n.use_language("en"):
         assert i18n.gettext("Choose your language:") == "Choose your language:"

@@ -18,6 +18,7 @@ from bot.periods import (
     lock_time,
     month_period,
     open_months,
+    parse_month,
     parse_period,
     quarter_period,
     range_period,
@@ -357,3 +358,23 @@ def test_range_keys_and_labels_read_back(year: int, month: int, length: int) -> 
 def test_periods_are_hashable_and_comparable_by_value() -> None:
     assert {month_period(Month(2026, 10)), parse_period("10/2026")} == {month_period(Month(2026, 10))}
     assert PeriodKind.QUARTER.value == "quarter"
+
+
+@pytest.mark.parametrize("text", ["2026-10", "10/2026", "tháng 10/2026", "Tháng 10/2026", "thang 10/2026"])
+def test_a_month_is_read_as_people_write_it(text: str) -> None:
+    assert parse_month(text) == Month(2026, 10)
+
+
+@pytest.mark.parametrize("text", ["2026-Q3", "2026", "quý III/2026", "2026-13", "10/9999", "tháng 13/2026"])
+def test_what_is_not_one_month_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_month(text)
+
+
+def test_a_month_without_its_year_is_the_latest_one() -> None:
+    today = date(2026, 11, 3)
+    assert parse_period("tháng 10", today=today) == month_period(Month(2026, 10))
+    assert parse_period("Tháng 11", today=today) == month_period(Month(2026, 11))
+    assert parse_period("thang 12", today=today) == month_period(Month(2025, 12))
+    with pytest.raises(ValueError):
+        parse_period("tháng 13", today=today)

@@ -199,7 +199,8 @@ async def test_a_fresh_database_prints_a_setup_link_that_makes_the_first_officer
             raise AssertionError("".join(seen))
 
         code = await asyncio.wait_for(printed_code(), 90)
-        assert "Anh/chị đã là cán bộ của Phường Tràng Cát" in await _answer(fake_api, hoa, f"/start {code}")
+        welcome = await _answer(fake_api, hoa, f"/start {code}")
+        assert "Từ nay anh/chị là cán bộ của Phường Tràng Cát" in welcome
         assert "Đã thêm TDP07" in await _answer(fake_api, hoa, "/addgroup Tổ dân phố số 7; 120")
         process.terminate()
         rest, _ = await process.communicate()

@@ -72,7 +72,7 @@ async def test_a_campaign_is_prepared_previewed_launched_and_pledged(reporting: 
     since = reporting.fake.mark()
     await staff.says("/review midterm")
     review_1 = await arrivals(reporting, since, CHAT_1)
-    assert "📊 SƠ KẾT phong trào «Toàn dân đoàn kết" in texts(review_1)
+    assert "📊 SƠ KẾT phong trào “Toàn dân đoàn kết" in texts(review_1)
 
     since = reporting.fake.mark()
     await staff.says("/award TDP02 Giấy khen Tổ dân phố văn hóa 2026")
@@ -101,9 +101,23 @@ async def test_reminders_go_only_to_groups_that_have_not_reported(reporting: Run
     assert [m for m in reporting.fake.sent[since:] if m.chat_id in (501, CHAT_1, CHAT_2)] == []
 
     asked = texts(await binh.presses("📝 Báo cáo ngay", reminder[-1]))
-    assert "Bạn báo cáo cho tháng nào?" in asked
+    assert "Anh/chị báo cáo cho tháng nào?" in asked
 
     await reporting.restart()
     await asyncio.sleep(3)  # past the start-up catch-up
     await reporting.fake.wait_idle()
     assert len([m for m in reporting.fake.sent[since:] if "Nhắc nhở" in (m.text or "")]) == 1
+
+
+async def test_a_date_the_calendar_does_not_have_is_refused_as_such(reporting: RunningBot) -> None:
+    staff = reporting.person(1, "Cán bộ")
+    await appoint(reporting, 501, "Nam")
+    await staff.says("/phatdong")  # the Vietnamese /campaign
+    await staff.says("Chuyển đổi số")
+    await staff.says("Thi đua chuyển đổi số")
+
+    assert "11/2026 có 30 ngày nên không có ngày 31/11/2026" in texts(await staff.says("31/11/2026"))
+    assert "29/02/2027" in texts(await staff.says("29/02/2027"))
+    assert "Không có tháng 13" in texts(await staff.says("01/13/2026"))
+    assert "gõ ngày theo dạng ngày/tháng/năm" in texts(await staff.says("ngày mai"))
+    assert "Ngày kết thúc?" in texts(await staff.says("30/11/2026"))

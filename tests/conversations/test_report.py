@@ -15,7 +15,7 @@ async def test_a_head_reports_a_whole_month(reporting: RunningBot) -> None:
     nam = await appoint(reporting, 501, "Nam")
 
     said = await nam.says("/report")
-    assert "Bạn báo cáo cho tháng nào?" in texts(said)
+    assert "Anh/chị báo cáo cho tháng nào?" in texts(said)
     said = await nam.presses("Tháng 10/2026")
     assert "Số trẻ sinh (người)" in texts(said)
     said = await nam.says(" 2 ")
@@ -83,7 +83,7 @@ async def test_bad_input_gets_a_reason_and_the_same_question(reporting: RunningB
         ("👍", "Tôi không đọc được con số này"),
         ("-3", "Số không được âm"),
         ("2,5", "số nguyên"),
-        ("31", "Giá trị lớn nhất được nhận là 30"),
+        ("31", "Số lớn nhất có thể nhập là 30"),
         ("9" * 4096, "quá dài"),
     ]:
         said = texts(await nam.says(answer))
@@ -98,7 +98,7 @@ async def test_bad_input_gets_a_reason_and_the_same_question(reporting: RunningB
     await nam.says("20")
     assert "Hộ phân loại rác tại nguồn" in texts(await nam.presses("✔️ Đúng, giữ 20 người"))
     assert "Số không được âm" in texts(await nam.says("-1"))
-    assert "Giá trị lớn nhất được nhận là 100" in texts(await nam.says("120%"))
+    assert "Số lớn nhất có thể nhập là 100" in texts(await nam.says("120%"))
     await nam.says("80")
     assert "Tôi không đọc được con số này" in texts(await nam.says("50%"))  # a percent is not money
     await nam.says("0")
@@ -120,9 +120,9 @@ async def test_back_skip_edit_and_cancel_keep_the_draft(reporting: RunningBot) -
     await nam.says("70")
 
     assert "Câu trả lời được giữ lại" in texts(await nam.says("/cancel"))
-    assert "Tôi chưa hiểu ý bạn" in texts(await nam.says("1.000.000"))  # nothing in progress any more
+    assert "Tôi chưa hiểu ý anh/chị" in texts(await nam.says("1.000.000"))  # nothing in progress any more
     resumed = texts(await nam.says("/report"))
-    assert "Tiếp tục báo cáo tháng 10/2026 từ câu 3/5" in resumed or "Bạn báo cáo cho tháng nào?" in resumed
+    assert "Tiếp tục báo cáo tháng 10/2026 từ câu 3/5" in resumed or "báo cáo cho tháng nào?" in resumed
     if "tháng nào" in resumed:
         resumed = texts(await nam.presses("Tháng 10/2026"))
     assert "Ủng hộ các quỹ" in resumed
@@ -187,7 +187,7 @@ async def test_a_locked_month_is_refused_until_staff_reopen_it(reporting: Runnin
     )
     told = await reporting.fake.wait_for(1, chat_id=501, since=since)
     assert "mở lại tháng 10/2026 cho tổ đến hết ngày 09/11/2026" in texts(told)
-    assert "Bạn báo cáo cho tháng nào?" in texts(await nam.says("/report"))
+    assert "Anh/chị báo cáo cho tháng nào?" in texts(await nam.says("/report"))
 
 
 async def test_head_and_deputy_both_confirm_and_the_last_one_wins(reporting: RunningBot) -> None:
@@ -241,7 +241,7 @@ async def test_an_idle_report_ends_with_a_note_and_keeps_the_draft_across_restar
     note = await reporting.fake.wait_for(1, chat_id=501, since=since, timeout=20)
     assert "tạm dừng vì 60 phút không có trả lời" in texts(note) and "/report" in texts(note)
 
-    assert "Tôi chưa hiểu ý bạn" in texts(await nam.says("85"))
+    assert "Tôi chưa hiểu ý anh/chị" in texts(await nam.says("85"))
     resumed = texts(await nam.says("/report") + await nam.presses("Tháng 10/2026"))
     assert "Tiếp tục báo cáo tháng 10/2026 từ câu 2/5" in resumed
 

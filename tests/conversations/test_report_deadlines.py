@@ -29,7 +29,7 @@ async def test_a_reopened_month_shows_the_reopenings_end_everywhere(reporting: R
     await nam.presses("Tháng 10/2026 (hạn 03/12/2026)", months)
     await answer_october(nam)
     sent = texts(await nam.presses("✅ Xác nhận"))
-    assert "Có thể sửa bằng /report đến hết ngày 03/12/2026." in sent and "05/11" not in sent
+    assert "có thể sửa bằng /report đến hết ngày 03/12/2026." in sent and "05/11" not in sent
 
     mine = texts(await nam.says("/myreport 2026-10"))
     assert "Có thể sửa bằng /report đến hết ngày 03/12/2026." in mine and "05/11" not in mine

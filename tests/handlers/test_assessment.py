@@ -423,3 +423,18 @@ async def test_two_wards_of_one_deployment_assess_and_award_apart(province: Runn
         (1, 2026),
         (2, 2026),
     ]
+
+
+async def test_the_season_s_steps_are_typed_in_vietnamese(fake_api: FakeBotApi, tmp_path: Path) -> None:
+    path = tmp_path / "ward.toml"
+    path.write_text(SEASON_WARD, encoding="utf-8")
+    running = RunningBot(fake_api, make_settings(tmp_path), load_ward_config(path), clock=lambda: NOW)
+    await running.start()
+    try:
+        staff, _nam, _binh = await two_heads_with_chats(running)
+        await staff.says("/binhxet 2026")
+        assert "Chưa tổ nào gửi biên bản" in texts(await staff.says("/binhxet niêm-yết"))
+        assert texts(await staff.says("/binhxet NIEMYET")) == texts(await staff.says("/assessment post"))
+        assert texts(await staff.says("/binhxet gopy")) == texts(await staff.says("/assessment feedback"))
+    finally:
+        await running.stop()

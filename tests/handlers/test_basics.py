@@ -28,9 +28,19 @@ async def test_help_lists_only_what_the_caller_may_use(running: RunningBot) -> N
 
     reply = texts(await lan.says("/help"))
 
-    assert "Những việc bạn có thể làm tại đây:" in reply
-    assert "/language — Chọn ngôn ngữ" in reply
-    assert "/fallback" not in reply
+    assert "Những việc anh/chị có thể làm tại đây:" in reply
+    assert "/ngonngu (/language) — Chọn ngôn ngữ" in reply  # the Vietnamese word first, the English one kept
+    assert "/baocao" not in reply and "/fallback" not in reply
+
+
+async def test_vietnamese_command_words_work_like_the_english_ones(running: RunningBot) -> None:
+    lan = running.person(1001, "Lan")
+
+    assert texts(await lan.says("/trogiup")) == texts(await lan.says("/help"))
+    assert "chọn ngôn ngữ" in texts(await lan.says("/ngonngu"))
+    assert "không có gì để hủy" in texts(await lan.says("/huy"))
+    lan_en = running.person(1002, "Lan", language_code="en")
+    assert "/language — Choose your language" in texts(await lan_en.says("/help"))
 
 
 async def test_language_switch_is_stored_and_survives_a_restart(running: RunningBot) -> None:
@@ -47,7 +57,7 @@ async def test_language_switch_is_stored_and_survives_a_restart(running: Running
 
     assert "Hello Lan!" in texts(await lan.says("/start"))
     await lan.says("/language")
-    assert (await lan.presses("Tiếng Việt"))[-1].text == "Từ giờ tôi sẽ nói tiếng Việt với bạn."
+    assert (await lan.presses("Tiếng Việt"))[-1].text == "Từ giờ tôi sẽ nói tiếng Việt với anh/chị."
 
 
 async def test_cancel_always_answers(running: RunningBot) -> None:
@@ -60,10 +70,10 @@ async def test_unknown_input_gets_a_way_forward(running: RunningBot) -> None:
     lan = running.person(1001, "Lan")
 
     assert "Tôi không biết lệnh này. Gửi /help" in texts(await lan.says("/nonsense"))
-    assert "Tôi chưa hiểu ý bạn" in texts(await lan.says("xin chào"))
+    assert "Tôi chưa hiểu ý anh/chị" in texts(await lan.says("xin chào"))
     assert "chỉ đọc được tin nhắn chữ" in texts(await lan.says(None, kind="sticker"))
     assert "chỉ đọc được tin nhắn chữ" in texts(await lan.says(None, kind="voice"))
-    assert "Tôi chưa hiểu ý bạn" in texts(await lan.says("x" * 4096))
+    assert "Tôi chưa hiểu ý anh/chị" in texts(await lan.says("x" * 4096))
 
 
 async def test_group_chatter_is_ignored_but_commands_answered(running: RunningBot) -> None:
@@ -93,8 +103,9 @@ async def test_commands_are_published_in_both_languages(running: RunningBot) -> 
     private_en = {c["command"]: c["description"] for c in commands[("all_private_chats", "en")]}
     default = {c["command"]: c["description"] for c in commands[("all_private_chats", None)]}
 
-    assert private_vi["language"] == "Chọn ngôn ngữ"
+    assert private_vi["ngonngu"] == "Chọn ngôn ngữ"  # Vietnamese menus show the Vietnamese words
     assert private_en["language"] == "Choose your language"
+    assert "language" not in private_vi and "ngonngu" not in private_en
     assert default == private_vi
     assert ("all_group_chats", "en") in commands
 

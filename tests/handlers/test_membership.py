@@ -66,9 +66,9 @@ async def test_staff_adds_a_group_head_joins_links_the_chat_and_a_resident_follo
     assert len(code) >= 16
 
     joined = await nam.says(f"/start {code}")
-    assert "Bạn đã là tổ trưởng của Tổ dân phố số 7 (TDP07)" in texts(joined)
+    assert "Từ nay anh/chị là tổ trưởng của Tổ dân phố số 7 (TDP07)" in texts(joined)
     menu = [c["command"] for c in running.fake.commands[("chat:501", None)]]
-    assert "report" in menu and "addgroup" not in menu
+    assert "baocao" in menu and "themto" not in menu
 
     since = running.fake.mark()
     running.fake.push_my_chat_member(nam.user, GROUP_CHAT, chat_title="Tổ 7 — Khu phố")
@@ -79,7 +79,7 @@ async def test_staff_adds_a_group_head_joins_links_the_chat_and_a_resident_follo
     assert "Nhóm này giờ là nhóm chat của Tổ dân phố số 7 (TDP07)" in texts(linked)
 
     followed = await lan.says("/follow tdp07")
-    assert "Bạn đã theo dõi Tổ dân phố số 7 (TDP07)" in texts(followed)
+    assert "Anh/chị đã theo dõi Tổ dân phố số 7 (TDP07)" in texts(followed)
     assert "đã theo dõi" in texts(await lan.says("/follow TDP07"))
 
     listing = texts(await hoa.says("/groups"))
@@ -120,7 +120,7 @@ async def test_a_head_of_one_group_cannot_silently_take_another(running: Running
     other = invite_code(await hoa.says("/invite TDP02"))
     before = await snapshot(running)
     answer = texts(await nam.says(f"/start {other}"))
-    assert "Bạn đang phụ trách tổ TDP01" in answer and "/removehead TDP01" in answer
+    assert "Anh/chị đang phụ trách tổ TDP01" in answer and "/removehead TDP01" in answer
     assert await snapshot(running) == before
 
     second_head = invite_code(await hoa.says("/invite TDP01"))
@@ -128,9 +128,9 @@ async def test_a_head_of_one_group_cannot_silently_take_another(running: Running
     assert "đã có tổ trưởng: Nam" in texts(await tuan.says(f"/start {second_head}"))
     assert await snapshot(running) == before
 
-    assert "Nam không còn là tổ trưởng của TDP01" in texts(await hoa.says("/removehead TDP01"))
-    assert "Bạn không còn là tổ trưởng của Tổ dân phố số 1" in texts(nam.fake.messages_to(501)[-1:])
-    assert "Bạn đã là tổ trưởng của Tổ dân phố số 1" in texts(await tuan.says(f"/start {second_head}"))
+    assert "Nam không còn vai trò tổ trưởng của TDP01" in texts(await hoa.says("/removehead TDP01"))
+    assert "Anh/chị không còn vai trò tổ trưởng của Tổ dân phố số 1" in texts(nam.fake.messages_to(501)[-1:])
+    assert "anh/chị là tổ trưởng của Tổ dân phố số 1" in texts(await tuan.says(f"/start {second_head}"))
 
 
 async def test_removed_or_blocked_chats_get_nothing_more(running: RunningBot) -> None:

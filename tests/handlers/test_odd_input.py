@@ -36,26 +36,26 @@ async def test_odd_arguments_get_a_clear_answer_and_change_nothing(reporting: Ru
         (staff, "/standings #99999999999999999999", "Không có phong trào #99999999999999999999."),
         (nam, "/standings 9999", "Tôi không hiểu kỳ này"),
         (nam, "/standings 2000-01..2999-12", "Tôi không hiểu kỳ này"),
-        (nam, "/report 9999-12", "Vui lòng ghi tháng theo dạng NĂM-THÁNG, ví dụ /report 2026-10."),
-        (nam, "/report 0000-01", "Vui lòng ghi tháng theo dạng NĂM-THÁNG, ví dụ /report 2026-10."),
-        (nam, "/report 2026-13", "Vui lòng ghi tháng theo dạng NĂM-THÁNG, ví dụ /report 2026-10."),
-        (nam, "/report ²⁰²⁶-¹⁰", "Vui lòng ghi tháng theo dạng NĂM-THÁNG, ví dụ /report 2026-10."),
-        (nam, "/myreport 2026-99", "Vui lòng ghi tháng theo dạng NĂM-THÁNG, ví dụ /myreport 2026-10."),
+        (nam, "/report 9999-12", "Anh/chị vui lòng ghi tháng, ví dụ /baocao 10/2026 hoặc /baocao 2026-10."),
+        (nam, "/report 0000-01", "Anh/chị vui lòng ghi tháng, ví dụ /baocao 10/2026 hoặc /baocao 2026-10."),
+        (nam, "/report 2026-13", "Anh/chị vui lòng ghi tháng, ví dụ /baocao 10/2026 hoặc /baocao 2026-10."),
+        (nam, "/report ²⁰²⁶-¹⁰", "Anh/chị vui lòng ghi tháng, ví dụ /baocao 10/2026 hoặc /baocao 2026-10."),
+        (nam, "/myreport 2026-99", "ví dụ /xembaocao 10/2026 hoặc /xembaocao 2026-10."),
         (
             staff,
             "/reopen TDP01 9999-99",
-            "Vui lòng ghi tháng theo dạng NĂM-THÁNG, ví dụ /reopen TDP01 2026-10.",
+            "Anh/chị vui lòng ghi tháng, ví dụ /molai TDP01 10/2026 hoặc /molai TDP01 2026-10.",
         ),
         (
             staff,
             "/reopen TDP01 9999-12",
-            "Vui lòng ghi tháng theo dạng NĂM-THÁNG, ví dụ /reopen TDP01 2026-10.",
+            "Anh/chị vui lòng ghi tháng, ví dụ /molai TDP01 10/2026 hoặc /molai TDP01 2026-10.",
         ),
         (staff, "/review midterm #²", "Không có phong trào #²."),
         (staff, "/review final #99999999999999999999", "Không có phong trào #99999999999999999999."),
         (staff, "/addgroup Tổ số 9; ²", "Sau dấu ; anh/chị ghi số hộ, ví dụ: /addgroup Tổ dân phố số 8; 312"),
         (staff, "/addgroup Tổ số 9; 99999999999", "Sau dấu ; anh/chị ghi số hộ"),
-        (staff, "/addgroup Tổ số 9; 100001", "Số hộ phải từ 0 đến 100000."),
+        (staff, "/addgroup Tổ số 9; 100001", "Số hộ phải từ 0 đến 100.000."),
         (staff, "/households TDP01 ²", "Tổ nào và bao nhiêu hộ? Ví dụ: /households TDP08 312"),
     ]:
         said = texts(await person.says(command))
@@ -73,5 +73,5 @@ async def test_a_superscript_at_which_answer_to_change_shows_the_choices_again(r
     for odd in ("²", "9" * 400, "0", "6"):
         said = texts(await nam.says(odd))
         assert "Anh/chị vui lòng bấm vào câu cần sửa, hoặc gõ số thứ tự từ 1 đến 5." in said, (odd, said)
-        assert "Bạn muốn sửa câu nào?" in said and APOLOGY not in said
+        assert "Anh/chị muốn sửa câu nào?" in said and APOLOGY not in said
     assert "Số trẻ sinh" in texts(await nam.says("1."))

@@ -108,6 +108,27 @@ async def test_province_staff_compare_every_ward(province: RunningBot) -> None:
     assert "cán bộ cấp tỉnh" in texts(await hoa.says("/wards"))
 
 
+async def test_each_ward_speaks_in_its_own_words(fake_api: FakeBotApi, tmp_path: Path) -> None:
+    folder = tmp_path / "wards"
+    folder.mkdir()
+    (folder / "P1.toml").write_text(P1, encoding="utf-8")
+    commune = P2.replace('name = "Phường Hải An"', 'name = "Xã Hải An"\nkind = "xã"\nunit = "thôn"')
+    (folder / "P2.toml").write_text(commune.replace("Tổ dân phố số", "Thôn"), encoding="utf-8")
+    running = RunningBot(fake_api, make_settings(tmp_path), load_wards(folder), clock=lambda: NOW)
+    await running.start()
+    try:
+        lan = await staff_of(running, 2, "Lan", "P2")
+        invite = texts(await lan.says("/invite TDP03")).split("start=")[1].split()[0]
+        joined = texts(await running.person(501, "Nam").says(f"/start {invite}"))
+        assert "Từ nay anh/chị là trưởng thôn của Thôn 3 (Hải An) (TDP03)" in joined
+        assert "tổ" not in joined.casefold().split()
+        assert "Các thôn (2):" in texts(await lan.says("/groups"))
+        hoa = await staff_of(running, 1, "Hoa", "P1")
+        assert "Các tổ dân phố (2):" in texts(await hoa.says("/groups"))
+    finally:
+        await running.stop()
+
+
 async def test_a_resident_follows_a_group_of_either_ward_by_its_code(province: RunningBot) -> None:
     thu = province.person(601, "Thu")
     choices = texts(await thu.says("/follow TDP01"))  # both wards have a TDP01: which one?

@@ -18,7 +18,7 @@ async def test_a_review_before_the_start_date_asks_and_staff_get_a_copy_of_what_
 
     since = reporting.fake.mark()
     asked = await staff.says("/review midterm")
-    assert "«Chuyển đổi số» bắt đầu ngày 01/12/2026 nên bảng xếp hạng chưa có tháng nào." in texts(asked)
+    assert "“Chuyển đổi số” bắt đầu ngày 01/12/2026 nên bảng xếp hạng chưa có tháng nào." in texts(asked)
     assert [b.text for b in asked[-1].flat_buttons] == ["✅ Vẫn đăng", "❌ Hủy"]
     assert "Đã hủy. Chưa gửi gì." in texts(await staff.presses("❌ Hủy"))
     await reporting.fake.wait_idle()
@@ -27,11 +27,11 @@ async def test_a_review_before_the_start_date_asks_and_staff_get_a_copy_of_what_
     await staff.says("/review midterm")
     since = reporting.fake.mark()
     posted = await staff.presses("✅ Vẫn đăng", replies=2)
-    assert "Kết quả của «Chuyển đổi số» đang được gửi tới 2 nhóm chat" in texts(posted[:1])
+    assert "Kết quả của “Chuyển đổi số” đang được gửi tới 2 nhóm chat" in texts(posted[:1])
     copy = posted[1].text or ""
     await arrivals(reporting, since, CHAT_1)
     in_chat_1 = [m.text or "" for m in reporting.fake.messages_to(CHAT_1) if "SƠ KẾT" in (m.text or "")]
-    assert copy.startswith("📊 SƠ KẾT phong trào «Chuyển đổi số»")
+    assert copy.startswith("📊 SƠ KẾT phong trào “Chuyển đổi số”")
     assert [text.replace("▶ ", "") for text in in_chat_1] == [copy]  # only their own line is marked
 
 
@@ -40,9 +40,9 @@ async def test_a_review_after_the_start_posts_at_once_and_says_when_no_chat_is_l
 ) -> None:
     await launched_campaign(reporting, "Dân vận khéo", date(2026, 10, 1))
     staff = reporting.person(1, "Cán bộ")
-    said = [m for m in await staff.says("/review final", replies=2) if "«Dân vận khéo»" in (m.text or "")]
-    assert "Chưa tổ nào của «Dân vận khéo» liên kết nhóm chat" in texts(said[:1])
-    assert (said[1].text or "").startswith("🏁 TỔNG KẾT phong trào «Dân vận khéo»")
+    said = [m for m in await staff.says("/review final", replies=2) if "“Dân vận khéo”" in (m.text or "")]
+    assert "Chưa tổ nào của “Dân vận khéo” liên kết nhóm chat" in texts(said[:1])
+    assert (said[1].text or "").startswith("🏁 TỔNG KẾT phong trào “Dân vận khéo”")
     assert not [m for m in reporting.fake.sent if "Đã gửi xong “🏁" in (m.text or "")]
 
 

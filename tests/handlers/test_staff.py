@@ -45,44 +45,40 @@ async def test_the_first_officer_joins_by_the_setup_link_then_invites_and_remove
     hoa, tuan, lan = running.person(500, "Hoa"), running.person(501, "Tuấn"), running.person(502, "Lan")
 
     welcome = texts(await hoa.says(f"/start {code}"))
-    assert f"Chào mừng anh/chị! Anh/chị đã là cán bộ của {WARD_NAME}." in welcome
+    assert f"Chào mừng anh/chị! Từ nay anh/chị là cán bộ của {WARD_NAME} trên bot." in welcome
     assert "thêm tổ dân phố (/addgroup)" in welcome and "mời đồng nghiệp (/addstaff)" in welcome
     assert "Đã thêm TDP07 — Tổ dân phố số 7 (120 hộ)." in texts(
         await hoa.says("/addgroup Tổ dân phố số 7; 120")
     )
     menu = [c["command"] for c in running.fake.commands[("chat:500", None)]]
-    assert {"addgroup", "addstaff", "staff", "removestaff"} <= set(menu)
+    assert {"themto", "themcanbo", "canbo", "gocanbo"} <= set(menu)
 
     before = await snapshot(running)
     again = texts(await lan.says(f"/start {code}"))
-    assert (
-        "Đường link này đã được dùng. Người cài đặt bot có thể in link mới bằng lệnh: wardbot admin" in again
-    )
+    assert "Đường dẫn này đã được dùng. Người cài đặt bot có thể in đường dẫn mới bằng lệnh: wardbot" in again
     assert "Chức năng này dành cho cán bộ phường" in texts(await lan.says("/addstaff"))
-    assert "nhờ đồng nghiệp gửi đường link mời cán bộ (/addstaff)" in texts(await lan.says("/staff"))
+    assert "nhờ đồng nghiệp gửi đường dẫn mời cán bộ (/addstaff)" in texts(await lan.says("/staff"))
     assert await snapshot(running) == before
 
     invite = await hoa.says("/themcanbo")  # the Vietnamese alias of /addstaff
-    assert f"đồng nghiệp sẽ làm cán bộ của {WARD_NAME}. Link chỉ dùng một lần và hết hạn sau 7 ngày" in texts(
-        invite
-    )
+    assert f"làm cán bộ của {WARD_NAME}. Đường dẫn chỉ dùng một lần và hết hạn sau 7 ngày" in texts(invite)
     since = running.fake.mark()
     joined = texts(await tuan.says(f"/start {invite_code(invite)}"))
-    assert f"Anh/chị đã là cán bộ của {WARD_NAME}." in joined
+    assert f"Từ nay anh/chị là cán bộ của {WARD_NAME} trên bot." in joined
     told = texts(running.fake.messages_to(500)[-1:])
-    assert f"Tuấn đã mở đường link mời của anh/chị và giờ là cán bộ của {WARD_NAME}." in told
+    assert f"Tuấn đã mở đường dẫn mời của anh/chị và giờ là cán bộ của {WARD_NAME}." in told
     assert running.fake.messages_to(500)[-1] in running.fake.sent[since:]
     assert "TDP07" in texts(await tuan.says("/groups"))
 
     listing = texts(await hoa.says("/staff"))
     assert f"Cán bộ của {WARD_NAME} (2):" in listing
-    assert re.search(rf"• Hoa — {ADDED} đường link thiết lập", listing), listing
+    assert re.search(rf"• Hoa — {ADDED} đường dẫn thiết lập", listing), listing
     assert re.search(rf"• Tuấn — {ADDED} Hoa", listing), listing
 
     offered = (await hoa.says("/removestaff"))[-1]
     assert buttons(offered) == ["➖ Tuấn", "❌ Hủy"]  # never the caller
     confirm = (await hoa.presses("➖ Tuấn"))[-1]
-    assert f"Gỡ Tuấn khỏi cán bộ của {WARD_NAME}? Người đó sẽ được báo." in (confirm.text or "")
+    assert f"Gỡ vai trò cán bộ của Tuấn tại {WARD_NAME} trên bot? Người đó sẽ được báo." in str(confirm.text)
     assert buttons(confirm) == ["✅ Đồng ý gỡ", "↩️ Giữ lại"]
     assert "Chưa có gì thay đổi." in texts(await hoa.presses("↩️ Giữ lại"))
     assert "(2):" in texts(await hoa.says("/staff"))
@@ -129,13 +125,13 @@ async def test_a_setup_link_is_replaced_by_the_next_start_and_expires_after_24_h
 
     before = await snapshot(running)
     replaced = texts(await hoa.says(f"/start {first}"))
-    assert "Đường link này đã hết hạn hoặc đã được thay bằng link mới." in replaced
+    assert "Đường dẫn này đã hết hạn hoặc đã được thay bằng đường dẫn mới." in replaced
     running.wiring.clock = lambda: NOW + timedelta(hours=24)
     assert "đã hết hạn" in texts(await hoa.says(f"/start {second}"))
     assert await snapshot(running) == before
 
     running.wiring.clock = lambda: NOW + timedelta(hours=23, minutes=59)
-    assert "Anh/chị đã là cán bộ của" in texts(await hoa.says(f"/start {second}"))
+    assert "Từ nay anh/chị là cán bộ của" in texts(await hoa.says(f"/start {second}"))
     await running.restart()  # the ward has staff now: no link is printed
     assert "start=" not in capsys.readouterr().out
 
@@ -191,7 +187,7 @@ async def test_a_staff_invite_cannot_move_staff_between_wards_or_add_them_twice(
     assert "Anh/chị đang là cán bộ của Phường Bên; mỗi người chỉ làm cán bộ của một phường." in elsewhere
     assert await snapshot(running) == before
     running.wiring.clock = lambda: NOW + timedelta(days=7)
-    assert "Đường link này đã hết hạn" in texts(await running.person(700, "Minh").says(f"/start {code}"))
+    assert "Đường dẫn này đã hết hạn" in texts(await running.person(700, "Minh").says(f"/start {code}"))
     assert await snapshot(running) == before
 
 
@@ -209,13 +205,13 @@ async def test_the_command_line_prints_setup_links_that_work_while_the_bot_runs(
     assert f"send the message  /start {code}" in printed  # the same code, typed on Zalo
     assert "Any earlier setup link for Phường Tràng Cát (WARD) no longer works." in printed
     lan = running.person(502, "Lan")
-    assert "Anh/chị đã là cán bộ của Phường Tràng Cát." in texts(await lan.says(f"/start {code}"))
-    assert re.search(rf"• Lan — {ADDED} đường link thiết lập", texts(await lan.says("/staff")))
+    assert "anh/chị là cán bộ của Phường Tràng Cát trên bot." in texts(await lan.says(f"/start {code}"))
+    assert re.search(rf"• Lan — {ADDED} đường dẫn thiết lập", texts(await lan.says("/staff")))
 
     province = await wardbot_cli(running, tmp_path, "admin", "setup-link", "--province")
     assert "https://t.me" not in province  # no token: the code to type
     code = re.findall(r"/start ([A-Za-z0-9_-]{16,})", province)[-1]
     minh = running.person(503, "Minh")
-    assert "Anh/chị đã là cán bộ cấp tỉnh" in texts(await minh.says(f"/start {code}"))
-    assert "Đường link này đã được dùng." in texts(await running.person(504, "Tú").says(f"/start {code}"))
+    assert "Từ nay anh/chị là cán bộ cấp tỉnh" in texts(await minh.says(f"/start {code}"))
+    assert "Đường dẫn này đã được dùng." in texts(await running.person(504, "Tú").says(f"/start {code}"))
     assert "Anh/chị đã là cán bộ cấp tỉnh." in texts(await minh.says(f"/start {code}"))

@@ -58,7 +58,7 @@ async def test_staff_see_who_has_reported_and_export_the_figures(reporting: Runn
 
     status = texts(await staff.says("/status"))
     assert "📋 Tháng 10/2026 (hạn 05/11/2026): 1/2 tổ đã báo cáo." in status
-    assert "Chưa nộp: TDP02 Tổ dân phố số 2" in status
+    assert "Chưa báo cáo: TDP02 Tổ dân phố số 2" in status
 
     sent = await staff.says("/export 2026-10")
     document = sent[-1]

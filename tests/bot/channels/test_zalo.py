@@ -83,7 +83,7 @@ async def test_a_zalo_head_joins_reports_across_a_restart_and_sees_the_standings
     code = await invite_code(both)
     nam = ZaloPerson(fake_zalo, ZaloUser("zalo-501", "Nguyễn Văn Nam"))
 
-    assert "Bạn đã là tổ trưởng của Tổ dân phố số 1 (TDP01)" in await nam.says(f"/start {code}")
+    assert "Từ nay anh/chị là tổ trưởng của Tổ dân phố số 1 (TDP01)" in await nam.says(f"/start {code}")
     months = await nam.says("/report")
     assert "1 Tháng 11/2026" in months and "2 Tháng 10/2026 (hạn 05/11/2026)" in months
     assert "(trả lời bằng một con số)" in months
@@ -236,7 +236,7 @@ async def test_a_zalo_head_known_only_by_from_name_shows_by_that_name(
     assert "TDP01 · Tổ dân phố số 1" in groups and "Nguyễn Văn Nam" in groups and "zalo-501" not in groups
     # /status names groups, not people: Nam's report counts for TDP01 and no raw id shows.
     status = texts(await staff.says("/status"))
-    assert "Tháng 10/2026 (hạn 05/11/2026): 1/2 tổ đã báo cáo.\nChưa nộp: TDP02 Tổ dân phố số 2" in status
+    assert "Tháng 10/2026 (hạn 05/11/2026): 1/2 tổ đã báo cáo.\nChưa báo cáo: TDP02 Tổ dân phố số 2" in status
     assert "zalo-501" not in status
     # Where a report's sender is named, it is by name.
     assert "người gửi: Nguyễn Văn Nam." in await nam.says("/myreport 2026-10")
@@ -325,15 +325,15 @@ async def test_a_zalo_officer_starts_from_the_printed_code_and_manages_telegram_
     code = printed.split("send the message  /start ")[1].split()[0]
     assert f"https://t.me/ward_test_bot?start={code}" in printed  # the same code, as a Telegram link
     hoa = ZaloPerson(fake_zalo, ZaloUser("zalo-500", "Trần Thị Hoa"))
-    assert "Anh/chị đã là cán bộ của Phường Tràng Cát" in await hoa.says(f"/start {code}")
+    assert "Từ nay anh/chị là cán bộ của Phường Tràng Cát" in await hoa.says(f"/start {code}")
 
     invite = await hoa.says("/addstaff")
     staff_code = invite.split("/start ")[1].split()[0]  # Zalo has no deep links: the text to send
     tuan = both.person(501, "Tuấn")
     since = fake_zalo.mark()
-    assert "Anh/chị đã là cán bộ của Phường Tràng Cát" in texts(await tuan.says(f"/start {staff_code}"))
+    assert "Từ nay anh/chị là cán bộ của Phường Tràng Cát" in texts(await tuan.says(f"/start {staff_code}"))
     told = await fake_zalo.wait_for(1, chat_id=hoa.chat, since=since, timeout=20)  # through the outbox
-    assert "Tuấn đã mở đường link mời của anh/chị" in told[-1].shown
+    assert "Tuấn đã mở đường dẫn mời của anh/chị" in told[-1].shown
 
     offered = await hoa.says("/removestaff")
     assert "1 ➖ Tuấn" in offered and "Trần Thị Hoa" not in offered
@@ -342,3 +342,14 @@ async def test_a_zalo_officer_starts_from_the_printed_code_and_manages_telegram_
     assert "Tuấn không còn là cán bộ của Phường Tràng Cát." in await hoa.says("1")
     removed = await both.fake.wait_for(1, chat_id=501, since=since)  # on Telegram, through the outbox
     assert "Anh/chị không còn là cán bộ của Phường Tràng Cát trên bot." in texts(removed)
+
+
+async def test_a_zalo_head_types_the_vietnamese_commands(both: RunningBot, fake_zalo: FakeZaloApi) -> None:
+    code = await invite_code(both)
+    nam = ZaloPerson(fake_zalo, ZaloUser("zalo-501", "Nguyễn Văn Nam"))
+    await nam.says(f"/batdau {code}")
+
+    assert "/baocao (/report) — Gửi báo cáo tháng của tổ" in await nam.says("/trogiup")
+    assert "Anh/chị báo cáo cho tháng nào?" in await nam.says("/baocao")
+    assert "Số trẻ sinh (người)" in await nam.says("2")
+    assert "Hộ phân loại rác tại nguồn (%)" in await nam.says("không có ạ")

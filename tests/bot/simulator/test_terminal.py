@@ -37,7 +37,7 @@ def test_demo_runs_the_real_bot_from_the_terminal(env: dict[str, str], tmp_path:
 
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert "Xin chào Hoa Nguyễn!" in out
+    assert "Xin chào Nguyễn Thị Hoa!" in out
     assert "[2] 🇬🇧 English" in out
     assert "I will speak English with you from now on." in out
     assert "/language — Choose your language" in out
