@@ -232,7 +232,7 @@ def test_groups_import_reads_vietnamese_headers_and_answers_in_vietnamese(
     assert "dòng 3: số hộ 'nhiều' không phải số nguyên từ 0 đến 100.000" in imported.stderr
     assert "đã thêm 1 tổ, cập nhật 0, 0 không đổi, bỏ qua 1 dòng." in imported.stdout
     listing = wardbot("groups", "list", env=env).stdout.splitlines()
-    assert listing[0].startswith("Mã tổ\tTên tổ\tSố hộ\tKhối\tTổ trưởng\tTổ phó")
+    assert listing[0].startswith("Mã tổ\tTên tổ\tSố hộ\tKhối thi đua\tTổ trưởng\tTổ phó")
     assert listing[1].split("\t")[:4] == ["TDP01", "Tổ dân phố số 1", "312", "Khu vực 1"]
 
     sheet.write_text("ma to,so ho\nTDP03,120\n", encoding="utf-8")
@@ -473,5 +473,5 @@ def test_the_command_line_speaks_in_the_ward_s_words(env: dict[str, str], tmp_pa
     )
     env["WARD_CONFIG"] = str(ward)
     listing = wardbot("groups", "list", env=env).stdout.splitlines()
-    assert listing[0].startswith("Mã khu phố\tTên khu phố\tSố hộ\tKhối\tTrưởng khu phố\tPhó trưởng khu phố")
+    assert listing[0].startswith("Mã khu phố\tTên khu phố\tSố hộ\tKhối thi đua\tTrưởng khu phố\tPhó trưởng khu phố")
     assert listing[1].startswith("KP01\tKhu phố 1\t420")

@@ -114,7 +114,7 @@ def test_workbook_in_english(data: ExportData) -> None:
     header = [cell.value for cell in book["Values"][1]]
     assert header[:3] == ["Period", "Code", "Group"]
     assert header[WASTE_COLUMN - 1] == WASTE_EN
-    assert "Births (people)" in header and not any("người" in str(title) for title in header)
+    assert "Births (children)" in header and not any("người" in str(title) for title in header)
     assert [cell.value for cell in book["Standings"][1]] == [
         "Rank",
         "Code",

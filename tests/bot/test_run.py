@@ -87,7 +87,7 @@ async def test_run_answers_in_the_users_language_and_keeps_the_switch(
         assert "Xin chào Tuấn" in await _answer(fake_api, no_language, "/start")
         assert "Hello Anna" in await _answer(fake_api, en_user, "/start")
         assert "What you can do here" in await _answer(fake_api, en_user, "/help")
-        assert "Những việc bạn có thể làm" in await _answer(fake_api, vi_user, "/help")
+        assert "Những việc anh/chị có thể làm" in await _answer(fake_api, vi_user, "/help")
         await _answer(fake_api, vi_user, "/language")
         since = fake_api.mark()
         fake_api.press(vi_user, fake_api.messages_to(vi_user.id)[-1], "🇬🇧 English")

@@ -356,7 +356,7 @@ async def test_after_the_deadline_the_month_shows_late_missing_unusual_and_reope
         page = await (await client.get(f"{base}/?month=2026-10")).text()
         assert "Báo cáo Tháng 10/2026" in page and "đã khóa" in page
         assert "⚠️ Số trẻ sinh = 2 người" in page
-        assert "❌ không nộp" in page and "1 trễ hạn" in page
+        assert "❌ không báo cáo" in page and "1 trễ hạn" in page
         assert page.count('action="/reopen"') == 2 and 'action="/remind"' not in page
         late = await client.post(f"{base}/remind", data={"month": "2026-10", "csrf": csrf_of(page)})
         assert late.status == 404 and "mở lại" in await late.text()

@@ -70,8 +70,8 @@ async def test_a_ward_officer_reads_the_month_changes_the_period_reminds_and_dow
     assert await page.inner_text("h1") == "Báo cáo Tháng 10/2026"
     first = page.locator("table.groups tbody tr").nth(0)
     second = page.locator("table.groups tbody tr").nth(1)
-    assert "TDP01" in await first.inner_text() and "đã nộp" in await first.inner_text()
-    assert "TDP02" in await second.inner_text() and "chưa nộp" in await second.inner_text()
+    assert "TDP01" in await first.inner_text() and "đã báo cáo" in await first.inner_text()
+    assert "TDP02" in await second.inner_text() and "chưa báo cáo" in await second.inner_text()
     assert "Hạn nộp: hết ngày 05/11/2026" in await page.inner_text(".summary")
     await screenshot(page, "month")
 
@@ -91,7 +91,7 @@ async def test_a_ward_officer_reads_the_month_changes_the_period_reminds_and_dow
 
     since = reporting.fake.mark()
     await page.get_by_role("link", name="Tháng này").click()
-    await page.get_by_role("button", name="Nhắc ngay các tổ chưa nộp").click()
+    await page.get_by_role("button", name="Nhắc ngay các tổ chưa báo cáo").click()
     assert "Đang gửi lời nhắc tới 1 tổ trưởng và tổ phó." in await page.inner_text(".notice")
     await reporting.fake.wait_for(1, chat_id=502, since=since)
     assert "Tổ dân phố số 2" in (reporting.fake.messages_to(502)[-1].text or "")
