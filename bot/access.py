@@ -103,7 +103,7 @@ POLICY: dict[str, Rule] = {
     "standings": _rule(EVERYONE, ANYWHERE, mark("Standings of the groups, with a chart")),
     "status": _rule(EVERYONE, ANYWHERE, mark("Who has reported, and on time")),
     "bonus": _rule(STAFF_ONLY, PRIVATE, mark("Bonus or penalty points: /bonus TDP01 [MONTH] +5 REASON")),
-    "export": _rule(STAFF_ONLY, PRIVATE, mark("Excel workbook of a period's figures")),
+    "export": _rule(STAFF_ONLY | {Role.PROVINCE}, PRIVATE, mark("Excel workbook of a period's figures")),
     "photos": _rule(STAFF_ONLY, PRIVATE, mark("Photos sent with a period's reports, as a zip")),
     "report": _rule(REPORTERS, PRIVATE, mark("Send your group's monthly report")),
     "myreport": _rule(REPORTERS, PRIVATE, mark("Your group's report for a month")),
@@ -118,6 +118,7 @@ POLICY: dict[str, Rule] = {
     "awards": _rule(EVERYONE, ANYWHERE, mark("The award register of a year")),
     "titles": _rule(EVERYONE, ANYWHERE, mark("Years each group held the group title")),
     "wards": _rule({Role.PROVINCE}, PRIVATE, mark("Every ward: who has reported, and on time")),
+    "wardtitles": _rule({Role.PROVINCE}, PRIVATE, mark("Every ward's year-end titles, and the province's")),
     "web": _rule(LEADERS, PRIVATE, mark("A sign-in link to the ward's web page")),
     # The web page: every page and form is one of these actions (a head sees only their own group).
     "web.month": _rule(STAFF_ONLY, WEB, "", listed=False),
@@ -140,7 +141,7 @@ POLICY: dict[str, Rule] = {
 def _role_needed(roles: frozenset[Role]) -> str:
     if roles == {Role.PROVINCE}:
         return _("This is for province staff (wardbot admin add YOUR-ID --province).")
-    if Role.STAFF in roles and len(roles) == 1:
+    if Role.STAFF in roles and roles <= {Role.STAFF, Role.PROVINCE}:
         return _(
             "This is for ward staff. If you work at the ward office, ask a colleague for a staff "
             "invite link (/addstaff)."

@@ -157,6 +157,73 @@ def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
     return _normalise_zip(buffer.getvalue())
 
 
+@dataclass(frozen=True)
+class ProvinceRow:
+    """One ward on the province sheet (plain values: the export knows no database)."""
+
+    code: str
+    name: str
+    groups: int
+    reported: int
+    average: float | None
+    in_top_band: int
+    leader: str  # "TDP01 Tổ dân phố số 1 (95,0)", or ""
+    titles: str = ""  # "7/7 · 1.234/1.330 hộ (92,8%)" in a year with an assessment
+
+
+def province_workbook_bytes(
+    title: str,
+    rows: Sequence[ProvinceRow],
+    wards: Sequence[tuple[str, Sequence[Standing]]],
+    *,
+    top_band: str,
+    language: str = "vi",
+) -> bytes:
+    """The province's .xlsx: one row per ward on the first sheet, then each ward's standings."""
+    with use_language(language):
+        workbook = Workbook()
+        workbook.properties.title = title
+        workbook.properties.created = FIXED_TIME
+        header = [
+            _("Code"),
+            _("Ward"),
+            _("Groups"),
+            _("Reported"),
+            _("Average score"),
+            _("In the top band ({band})").format(band=top_band),
+            _("First"),
+        ]
+        titled = any(row.titles for row in rows)
+        if titled:
+            header.append(_("Year-end titles"))
+        cells = [
+            [
+                r.code,
+                r.name,
+                r.groups,
+                r.reported,
+                r.average,
+                r.in_top_band,
+                r.leader,
+                *([r.titles] if titled else []),
+            ]
+            for r in rows
+        ]
+        _fill(workbook.active, _("Province"), header, cells, title, text_columns={1}, formats={5: "0.0"})
+        for code, standings in wards:  # ward codes are unique, so are their sheets
+            _fill(
+                workbook.create_sheet(),
+                code,
+                _standings_header(standings),
+                _standings_rows(standings, language),
+                f"{title} – {code}",
+                formats={6: "0.0", 7: "0.0"},
+            )
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+    return _normalise_zip(buffer.getvalue())
+
+
 def csv_bytes(data: ExportData, language: str = "vi") -> bytes:
     """The raw values as CSV: UTF-8 with a BOM, comma-separated, "." as decimal point."""
     with use_language(language):

@@ -1,15 +1,21 @@
-"""What province staff see across the wards of a deployment: each ward's reporting at a glance.
+"""What province staff see across the wards of a deployment: reporting, standings and titles.
 
-Two queries whatever the number of wards, so a province of a hundred wards answers as fast as one.
+The reporting overview takes two queries whatever the number of wards; standings and titles are
+each ward's own, scored by its own sheet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 
-from bot.periods import Month, open_months
+from bot.assessment import Totals, results, totals
+from bot.periods import Month, Period, open_months
+from bot.scoring import Standing
+from bot.standings import StandingsResult, compute_standings
 from bot.standings_view import default_period
+from bot.ward_config import BandEntry
 from bot.wiring import Wiring
 from storage.unit_of_work import UnitOfWork
 
@@ -52,3 +58,97 @@ async def ward_lines(uow: UnitOfWork, wiring: Wiring, now: datetime) -> list[War
             )
         )
     return sorted(lines, key=lambda line: line.code)
+
+
+@dataclass(frozen=True)
+class WardScores:
+    """One ward's standings of a period, summed up for comparing wards."""
+
+    ward_id: int
+    code: str
+    name: str
+    result: StandingsResult
+
+    @property
+    def groups(self) -> int:
+        return len(self.result.standings)
+
+    @property
+    def reported(self) -> int:
+        return sum(1 for s in self.result.standings if s.score is not None)
+
+    @property
+    def average(self) -> float | None:
+        """The mean score of the groups that reported, half up to one decimal (None: nobody did)."""
+        scores = [s.score for s in self.result.standings if s.score is not None]
+        if not scores:
+            return None
+        mean = Decimal(str(sum(scores))) / len(scores)
+        return float(mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+    @property
+    def top_band(self) -> BandEntry | None:
+        return self.result.bands[0] if self.result.bands else None
+
+    @property
+    def in_top_band(self) -> int:
+        top = self.top_band
+        return sum(1 for s in self.result.standings if top is not None and s.band == top)
+
+    @property
+    def leader(self) -> Standing | None:
+        return next((s for s in self.result.standings if s.rank == 1), None)
+
+
+async def ward_scores(
+    uow: UnitOfWork, wiring: Wiring, now: datetime, period: Period | None = None
+) -> list[WardScores]:
+    """Every ward's standings of `period` (each ward's last closed month when None), by ward code.
+
+    Three queries per ward: a province compares tens of wards, each scored by its own sheet.
+    """
+    rows = {row.id: row for row in await uow.wards.all()}
+    found = []
+    for ward_id, ward in wiring.wards.items():
+        row = rows.get(ward_id)
+        if row is None:
+            continue
+        tz = wiring.timezone_of(ward_id)
+        wanted = period or default_period(now, ward.ward, tz)
+        result = await compute_standings(uow, wanted, ward, ward_id=ward_id, tz=tz, now=now)
+        found.append(WardScores(ward_id, row.code, row.name, result))
+    return sorted(found, key=lambda scores: scores.code)
+
+
+@dataclass(frozen=True)
+class WardTitles:
+    """One ward's year-end assessment: its totals, and whether the decision was taken."""
+
+    code: str
+    name: str
+    totals: Totals
+    decided: bool
+
+
+async def year_titles(uow: UnitOfWork, wiring: Wiring, year: int) -> list[WardTitles]:
+    """The wards that opened the year's assessment, by code (the others have nothing to count yet)."""
+    rows = {row.id: row for row in await uow.wards.all()}
+    found = []
+    for ward_id, ward in wiring.wards.items():
+        assessment = await uow.assessments.of_year(ward_id, year)
+        row = rows.get(ward_id)
+        if assessment is None or row is None:
+            continue
+        figures = totals(await results(uow, assessment, ward))
+        found.append(WardTitles(row.code, row.name, figures, assessment.decided_at is not None))
+    return sorted(found, key=lambda titles: titles.code)
+
+
+def province_totals(wards: list[WardTitles]) -> Totals:
+    """The province's figures: the wards' totals added up."""
+    return Totals(
+        groups=sum(w.totals.groups for w in wards),
+        qualified=sum(w.totals.qualified for w in wards),
+        achieved=sum(w.totals.achieved for w in wards),
+        households=sum(w.totals.households for w in wards),
+    )

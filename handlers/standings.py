@@ -32,6 +32,7 @@ from bot.standings_view import (
     standings_table,
 )
 from bot.turns import Turn
+from handlers.province import acting_for_province, province_export, province_standings
 
 
 def _own_group_id(turn: Turn) -> int | None:
@@ -80,6 +81,9 @@ async def standings(turn: Turn) -> None:
     `/standings khối NAME` one block's table (ranks inside the block). Staff in private see one
     table per block and then the ward's; everyone else the ward's, without staff-only bands.
     """
+    if acting_for_province(turn):
+        await province_standings(turn)
+        return
     if turn.args and fold(turn.args[0]) in BLOCK_WORDS:
         await _block_standings(turn, list(turn.args[1:]))
         return
@@ -216,6 +220,9 @@ async def status(turn: Turn) -> None:
 @command("export", "xuatfile", slow=True)
 async def export(turn: Turn) -> None:
     """An .xlsx with the raw values, the standings and the completeness of a period."""
+    if acting_for_province(turn):
+        await province_export(turn)
+        return
     period = _period(turn)
     if period is None:
         return

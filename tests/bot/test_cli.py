@@ -473,5 +473,7 @@ def test_the_command_line_speaks_in_the_ward_s_words(env: dict[str, str], tmp_pa
     )
     env["WARD_CONFIG"] = str(ward)
     listing = wardbot("groups", "list", env=env).stdout.splitlines()
-    assert listing[0].startswith("Mã khu phố\tTên khu phố\tSố hộ\tKhối thi đua\tTrưởng khu phố\tPhó trưởng khu phố")
+    assert listing[0].startswith(
+        "Mã khu phố\tTên khu phố\tSố hộ\tKhối thi đua\tTrưởng khu phố\tPhó trưởng khu phố"
+    )
     assert listing[1].startswith("KP01\tKhu phố 1\t420")

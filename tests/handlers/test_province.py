@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from io import BytesIO
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from bot.membership import set_staff
 from bot.simulator import FakeBotApi
@@ -148,3 +150,31 @@ async def test_a_resident_follows_a_group_of_either_ward_by_its_code(province: R
             groups = [await uow.groups.get(m.group_id) for m in await uow.groups.memberships_of(person.id)]
             followed[user] = [g.name for g in groups if g is not None]
     assert followed == {601: ["Tổ dân phố số 1 (Hải An)"], 602: ["Tổ dân phố số 2 (Tràng Cát)"]}
+
+
+async def test_province_staff_get_every_ward_s_standings_workbook_and_year_end_titles(
+    province: RunningBot,
+) -> None:
+    minh = await staff_of(province, 9, "Minh", None)
+    table = texts(await minh.says("/standings 2026-10"))
+    assert "P1 · Phường Tràng Cát · Tháng 10/2026: 0/2" in table
+    assert "P2 · Phường Hải An · Tháng 10/2026: 0/2" in table
+    one = texts(await minh.says("/xephang P2 2026-10"))
+    assert "Phường Hải An" in one and "TDP03" in one and "TDP02" not in one
+    assert "không hiểu" in texts(await minh.says("/standings 2026-13"))
+
+    sent = await minh.says("/export 2026-10")
+    workbook = load_workbook(BytesIO(next(m.document for m in sent if m.document)))
+    assert workbook.sheetnames == ["Toàn tỉnh", "P1", "P2"]
+    rows = list(workbook["Toàn tỉnh"].iter_rows(values_only=True))
+    assert [row[0] for row in rows[1:]] == ["P1", "P2"] and rows[1][2] == 2
+
+    assert "Chưa phường nào mở bình xét cuối năm 2026" in texts(await minh.says("/wardtitles 2026"))
+    hoa = await staff_of(province, 1, "Hoa", "P1")
+    await hoa.says("/assessment 2026")
+    titles = texts(await minh.says("/danhhieucacphuong 2026"))
+    assert "P1 · Phường Tràng Cát: 0/2 tổ" in titles and "P2" not in titles.split("Toàn tỉnh")[0]
+    assert "Toàn tỉnh: 0/2 tổ đạt danh hiệu" in titles
+    assert "cán bộ cấp tỉnh" in texts(await hoa.says("/wardtitles 2026"))  # ward staff: refused
+    mine = texts(await hoa.says("/standings 2026-10"))  # ward staff keep their ward's table
+    assert "Tràng Cát" in mine and "Hải An" not in mine
