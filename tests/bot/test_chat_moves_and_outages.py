@@ -42,6 +42,13 @@ async def test_a_migrated_chat_gets_the_next_announcement_at_its_new_id(reportin
         }
     )
     await reporting.settle()
+    assert reporting.wiring is not None
+    async with asyncio.timeout(20):  # the service message is handled like any update: wait for it
+        while True:
+            async with unit_of_work(reporting.wiring.factory) as uow:
+                if await uow.chats.find("telegram", str(NEW_CHAT)) is not None:
+                    break
+            await asyncio.sleep(0.05)
     assert await award_reaches(reporting) == [NEW_CHAT]
 
 
