@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from bot.assessment import Totals, results, totals
 from bot.periods import Month, Period, open_months
-from bot.scoring import Standing
+from bot.scoring import Standing, round_score
 from bot.standings import StandingsResult, compute_standings
 from bot.standings_view import default_period
 from bot.ward_config import BandEntry
@@ -81,10 +80,7 @@ class WardScores:
     def average(self) -> float | None:
         """The mean score of the groups that reported, half up to one decimal (None: nobody did)."""
         scores = [s.score for s in self.result.standings if s.score is not None]
-        if not scores:
-            return None
-        mean = Decimal(str(sum(scores))) / len(scores)
-        return float(mean.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+        return round_score(sum(scores) / len(scores)) if scores else None
 
     @property
     def top_band(self) -> BandEntry | None:

@@ -15,6 +15,7 @@ from bot.replies import Attachment
 from bot.standings import compute_standings
 from bot.standings_view import default_period, standings_table
 from bot.turns import Turn
+from bot.wards import ward_code
 
 
 def _share(part: int, whole: int) -> str:
@@ -92,7 +93,7 @@ def _leader(found: WardScores, language: str) -> str:
 async def province_standings(turn: Turn) -> None:
     """`/standings [PERIOD]`: one line per ward; `/standings WARD [PERIOD]`: that ward's full table."""
     words = list(turn.args)
-    codes = {file.code.upper(): ward_id for ward_id, file in turn.wiring.wards.items()}
+    codes = {ward_code(file): ward_id for ward_id, file in turn.wiring.wards.items()}
     if words and words[0].upper() in codes:
         ward_id = codes[words[0].upper()]
         period, understood = _province_period(turn, words[1:])

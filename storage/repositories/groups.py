@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
@@ -20,6 +20,11 @@ def _in_ward(query: Q, ward_id: int | None) -> Q:
     return query if ward_id is None else query.where(ResidentialGroup.ward_id == ward_id)
 
 
+def _code_is(code: str) -> ColumnElement[bool]:
+    """A group's code as typed: case and surrounding spaces do not matter."""
+    return func.upper(ResidentialGroup.code) == code.strip().upper()
+
+
 class GroupsRepository:
     """Groups and who holds which role in them, inside the caller's transaction."""
 
@@ -28,13 +33,13 @@ class GroupsRepository:
 
     async def by_code(self, code: str, ward_id: int | None) -> ResidentialGroup | None:
         """A group of the ward by its code, case-insensitively (None: the first of any ward)."""
-        query = select(ResidentialGroup).where(func.upper(ResidentialGroup.code) == code.strip().upper())
+        query = select(ResidentialGroup).where(_code_is(code))
         return await self.session.scalar(_in_ward(query, ward_id).order_by(ResidentialGroup.id).limit(1))
 
     async def with_code(self, code: str) -> Sequence[ResidentialGroup]:
         """Every ward's group with this code (a code is unique only within its ward)."""
-        query = select(ResidentialGroup).where(func.upper(ResidentialGroup.code) == code.strip().upper())
-        return (await self.session.scalars(query.order_by(ResidentialGroup.ward_id))).all()
+        query = select(ResidentialGroup).where(_code_is(code)).order_by(ResidentialGroup.ward_id)
+        return (await self.session.scalars(query)).all()
 
     async def get(self, group_id: int) -> ResidentialGroup | None:
         return await self.session.get(ResidentialGroup, group_id)
