@@ -303,7 +303,11 @@ async def standings_page(
     campaigns = list(await uow.campaigns.launched(ward_id))
     blocks = await uow.campaigns.blocks(ward_id)
     if block and block not in blocks:
-        raise PageError(_("There is no block “{block}” in this ward.").format(block=block[:40]))
+        raise PageError(
+            _("There is no block “{block}” in this ward. Pick one in the list above the table.").format(
+                block=block[:40]
+            )
+        )
     group_ids = None
     if block:
         group_ids = [group.id for group in await uow.campaigns.groups_in(ward_id, block)]
@@ -311,7 +315,11 @@ async def standings_page(
     if period_key.startswith("#"):
         campaign = next((c for c in campaigns if f"#{c.id}" == period_key), None)
         if campaign is None:
-            raise PageError(_("There is no campaign {number}.").format(number=period_key[:12]))
+            raise PageError(
+                _("There is no campaign {number}. Pick one in the list of periods.").format(
+                    number=period_key[:12]
+                )
+            )
         period, weights = window(campaign, today), weights_of(campaign)
         taking = [link.group_id for link in campaign.groups]
         group_ids = taking if group_ids is None else [g for g in taking if g in set(group_ids)]
@@ -432,7 +440,7 @@ async def group_page(
     language = current_language()
     group = await uow.groups.get(group_id)
     if group is None:
-        raise PageError(_("There is no such group."))
+        raise PageError(_("There is no such group. Pick one from the list on the page."))
     current = Month.of(now.astimezone(tz).date())
     months = [current.shifted(-offset) for offset in reversed(range(HISTORY_MONTHS))]
     keys = [str(month) for month in months]

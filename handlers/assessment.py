@@ -92,7 +92,10 @@ def _refusal(error: AssessmentError) -> str:
     texts = {
         "exists": _("The assessment of {year} is already open. Send /assessment to see its progress."),
         "decided": _("The assessment of {year} is decided; nothing more can change."),
-        "no_form": _("{code} has not sent its form yet, so there is no result to set."),
+        "no_form": _(
+            "{code} has not sent its form yet, so there is no result to set. "
+            "Its head or deputy sends it with /assess."
+        ),
         "nothing_submitted": _("No group has sent its form for {year} yet, so there is nothing to post."),
         "not_posted": _("Post the proposed results first with /assessment post."),
         "posting_open": _("The public posting runs until {day}: the decision can be recorded from then on."),

@@ -250,7 +250,9 @@ def _award_refusal(error: AwardError) -> str:
             "for example decision: 125/QĐ-UBND 20/12/2026."
         ),
         "name": _("A name is at most {limit} characters."),
-        "both": _("An award goes to a person or to a household, not both."),
+        "both": _(
+            "An award goes to a person or to a household, not both: keep only one of person: and household:."
+        ),
     }
     return texts[error.reason].format(**details)
 

@@ -18,6 +18,12 @@ from bot.turns import Turn
 from bot.wards import ward_code
 
 
+def _no_ward() -> str:
+    return _(
+        "No ward yet: each ward's file goes in the folder that WARD_CONFIG names; ask whoever runs the bot."
+    )
+
+
 def _share(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "—"
 
@@ -27,7 +33,7 @@ async def wards(turn: Turn) -> None:
     """One line per ward: the month being collected, and the last closed month with timeliness."""
     lines = await ward_lines(turn.uow, turn.wiring, turn.wiring.clock())
     if not lines:
-        turn.reply(_("No ward yet."))
+        turn.reply(_no_ward())
         return
     language = current_language()
     text = [_("Wards ({count}):").format(count=len(lines))]
@@ -112,7 +118,7 @@ async def province_standings(turn: Turn) -> None:
     language = current_language()
     found = await ward_scores(turn.uow, turn.wiring, turn.wiring.clock(), period)
     if not found:
-        turn.reply(_("No ward yet."))
+        turn.reply(_no_ward())
         return
     lines = [_("Standings of every ward:")]
     for scores in found:
@@ -150,7 +156,7 @@ async def province_export(turn: Turn) -> None:
     language = current_language()
     found = await ward_scores(turn.uow, turn.wiring, turn.wiring.clock(), period)
     if not found:
-        turn.reply(_("No ward yet."))
+        turn.reply(_no_ward())
         return
     titles: dict[str, str] = {}
     if period is not None and period.kind is PeriodKind.YEAR:

@@ -433,7 +433,7 @@ class WebPages:
         try:
             group = await require_group(uow, fields.get("code", ""), user.ward_id)
         except MembershipError:
-            raise PageError(_("There is no such group.")) from None
+            raise PageError(_("There is no such group. Pick one from the list on the page.")) from None
         tz = self.wiring.timezone_of(user.ward_id)
         try:
             until = await reopen_month(uow, group, month, actor=user.caller.person_id, now=self._now(), tz=tz)
