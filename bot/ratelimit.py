@@ -35,9 +35,11 @@ class RollingWindow:
 class FloodLimiter:
     """Paces API calls below a platform's overall and per-group-chat limits, on monotonic time.
 
-    Interactive replies use `per_second`; broadcasts stay under `broadcast_per_second`, evenly spaced
-    (a burst that arrives bunched at the platform would cross its one-second window), and while people
-    are being answered they leave `reply_reserve` calls of each second to the answers.
+    Broadcasts stay under `per_second` and `broadcast_per_second`, evenly spaced (a burst that arrives
+    bunched at the platform would cross its one-second window), and while people are being answered
+    they leave `reply_reserve` calls of each second to the answers. Replies to someone who just wrote
+    share that limit too, unless `pace_replies` is off: Telegram's overall limit is for bulk
+    notifications, so its answers wait only for a 429's pause and a group chat's minute.
     """
 
     def __init__(
@@ -48,9 +50,10 @@ class FloodLimiter:
         broadcast_per_second: int | None = None,
         reply_reserve: int = 0,
         broadcast_gap: float | None = None,
+        pace_replies: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.clock = clock
+        self.clock, self.pace_replies = clock, pace_replies
         self.base = (per_second, broadcast_per_second or per_second, per_group_minute)
         self.per_group_minute = per_group_minute
         self.overall = RollingWindow(per_second, 1.0)
@@ -93,7 +96,8 @@ class FloodLimiter:
     def waits(self, chat: str, is_group: bool, *, broadcast: bool = True) -> tuple[float, float]:
         """Seconds to wait for the overall limit (and any 429 pause), and for the group chat's."""
         now = self.clock()
-        overall = max(self.paused_until - now, self.overall.wait(now))
+        paced = broadcast or self.pace_replies
+        overall = max(self.paused_until - now, self.overall.wait(now) if paced else 0.0)
         if broadcast:
             answering = self.reply_reserve and self.replies.wait(now, limit=1) > 0
             reserve = (
@@ -121,7 +125,8 @@ class FloodLimiter:
                 break
             await asyncio.sleep(wait)
         now = self.clock()
-        self.overall.record(now)
+        if broadcast or self.pace_replies:
+            self.overall.record(now)
         if broadcast:
             self.broadcasts.record(now)
             gap = max(self.broadcast_gap or 0.0, 1.0 / self.broadcasts.limit)

@@ -67,7 +67,7 @@ MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
 CALLBACK_LIMIT = 64  # bytes Telegram keeps of a button's data
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-PER_SECOND = 30  # Telegram's limit for one bot
+PER_SECOND = 30  # Telegram's limit for one bot's bulk notifications (broadcasts)
 BROADCAST_PER_SECOND = 29  # at most in any second; spaced by BROADCAST_GAP, 28.5/s on average
 BROADCAST_GAP = 1 / 28.5  # even spacing: a send arriving up to one gap late still stays inside Telegram's 30
 REPLY_RESERVE = 5  # while people are being answered, broadcasts leave them this many calls of each second
@@ -143,6 +143,7 @@ class TelegramSender:
             broadcast_per_second=BROADCAST_PER_SECOND,
             reply_reserve=REPLY_RESERVE,
             broadcast_gap=BROADCAST_GAP,
+            pace_replies=False,
         )
         self._file_ids: dict[int, str] = {}
         self._uploads: dict[int, asyncio.Lock] = {}

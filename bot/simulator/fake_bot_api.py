@@ -48,6 +48,9 @@ USER_PHOTO = bytes.fromhex(
 
 GLOBAL_LIMIT_PER_SECOND = 30
 GROUP_LIMIT_PER_MINUTE = 20
+# Telegram's overall limit is for bulk notifications: an answer to a private chat that wrote to the
+# bot this recently is not counted in it.
+REPLY_WINDOW = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,7 @@ class FakeBotApi(FakeApiServer[SentMessage]):
         self._messages: dict[tuple[int, int], dict[str, Any]] = {}
         self._recent_sends: deque[float] = deque()
         self._recent_group_sends: defaultdict[int, deque[float]] = defaultdict(deque)
+        self._wrote_at: dict[int, float] = {}  # private chat → when it last sent the bot an update
         self._methods = {
             "getMe": self._get_me,
             "getUpdates": self._get_updates,
@@ -254,6 +258,9 @@ class FakeBotApi(FakeApiServer[SentMessage]):
     def push_raw(self, update: dict[str, Any]) -> dict[str, Any]:
         """Deliver an update as given, keeping its update_id (Telegram redelivering it)."""
         copy = dict(update)
+        chat_id = _private_chat_of(update)
+        if chat_id is not None:
+            self._wrote_at[chat_id] = time.monotonic()
         self._updates.append(copy)
         self._undelivered.append(copy)
         self._touch()
@@ -287,6 +294,8 @@ class FakeBotApi(FakeApiServer[SentMessage]):
         if not self.enforce_flood_limits:
             return
         now = time.monotonic()
+        if chat_id in self._wrote_at and now - self._wrote_at[chat_id] < REPLY_WINDOW:
+            return  # an answer, not a bulk notification
         _forget_before(self._recent_sends, now - 1)
         if len(self._recent_sends) >= GLOBAL_LIMIT_PER_SECOND:
             self.too_many_requests += 1
@@ -667,6 +676,13 @@ def _member(status: str, user: dict[str, Any]) -> dict[str, Any]:
     elif status == "restricted":
         raise ValueError("restricted members are not simulated")
     return member
+
+
+def _private_chat_of(update: dict[str, Any]) -> int | None:
+    """The private chat an update came from (a message there, or a button pressed there)."""
+    message = update.get("message") or (update.get("callback_query") or {}).get("message") or {}
+    chat = message.get("chat") or {}
+    return int(chat["id"]) if chat.get("type") == "private" else None
 
 
 def _forget_before(times: deque[float], cutoff: float) -> None:

@@ -130,6 +130,28 @@ async def test_a_broadcast_within_flood_limits_arrives_once_without_a_429(runnin
     assert 1.9 < elapsed < 6, elapsed
 
 
+async def test_sixty_people_writing_at_once_are_answered_together_while_a_broadcast_keeps_its_pace(
+    running: RunningBot,
+) -> None:
+    fake = running.fake
+    fake.enforce_flood_limits = True
+    broadcast_id = await broadcast(running, [(private(p), Outgoing("Tin")) for p in range(3001, 3061)])
+    assert broadcast_id is not None
+    await fake.wait_for(10)
+    crowd = [running.person(3_100_000 + n, f"Người {n}") for n in range(60)]
+    since = fake.mark()
+    started = time.monotonic()
+    for person in crowd:
+        fake.push_message(person.user, "/help")
+    for person in crowd:
+        await fake.wait_for(1, chat_id=person.chat, since=since, timeout=10)
+    answered = time.monotonic() - started
+    assert (await wait_finished(running, broadcast_id))["sent"] == 60
+    assert fake.too_many_requests == 0
+    # Sixty answers at the broadcasts' 30 a second would take two seconds; answers are not bulk.
+    assert answered < 1.8, answered
+
+
 async def test_a_429_and_a_502_are_retried_and_everything_arrives_once(running: RunningBot) -> None:
     fake = running.fake
     fake.fail_next("sendMessage", 429, retry_after=1)
@@ -405,6 +427,25 @@ async def test_while_people_are_answered_broadcasts_leave_them_room() -> None:
     await limiter.acquire("8", False, broadcast=False)  # a reply to someone's message
     in_that_second = await paced(limiter, now, 40, until=201.0)
     assert len(in_that_second) == 30 - 5 - 1  # the reply and the reserve stay free for answers
+
+
+async def test_telegram_answers_wait_only_for_a_429_while_broadcasts_keep_their_pace() -> None:
+    now = [100.0]
+    limiter = FloodLimiter(
+        30,
+        broadcast_per_second=29,
+        reply_reserve=5,
+        broadcast_gap=0.001,
+        pace_replies=False,
+        clock=lambda: now[0],
+    )
+    for person in range(200):  # a deadline-evening crowd, each answered at once
+        assert limiter.waits(str(person), False, broadcast=False) == (0.0, 0.0)
+        await limiter.acquire(str(person), False, broadcast=False)
+    assert len(await paced(limiter, now, 40, until=101.0)) == 30 - 5  # broadcasts: the reserve stays free
+    limiter.pause(2)
+    assert limiter.waits("9", False, broadcast=False) == (2.0, 0.0)  # a 429 holds the answers too
+    assert limiter.waits("-9", True, broadcast=False)[0] == 2.0
 
 
 async def test_outcomes_recorded_together_and_one_that_fails_harms_no_other(wiring: Wiring) -> None:
