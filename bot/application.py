@@ -79,7 +79,7 @@ async def migrate(settings: Settings) -> None:
 
 def make_wiring(settings: Settings, ward: WardFile, ward_files: tuple[WardFile, ...] = ()) -> Wiring:
     """The engine and session factory (no connection is opened until first use)."""
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, pool_size=settings.database_pool_size)
     return Wiring(
         settings=settings,
         ward=ward,

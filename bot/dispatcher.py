@@ -20,13 +20,12 @@ from bot.outbox import OutboxWorker
 from bot.pipeline import ChannelHooks, TurnOutcome, chat_key, decode, encode, give_up_turn, run_turn
 from bot.turns import Inbound
 from bot.wiring import Wiring
-from storage.engine import POOL_SIZE
 from storage.unit_of_work import unit_of_work
 
 log = logging.getLogger(__name__)
 
 CONCURRENT_CHATS = 64  # SQLite: writers queue on a lock, the rest is waiting on the network
-CONCURRENT_CHATS_POSTGRES = POOL_SIZE - 4  # each turn holds a connection; leave some for the rest
+POOL_SPARE = 4  # PostgreSQL: each turn holds a connection; these stay for intake, outbox and heartbeats
 
 
 class Channel(ChannelHooks, Protocol):
@@ -49,10 +48,12 @@ class Dispatcher:
         self.wiring, self.outbox = wiring, outbox
         if concurrency is None:
             several = wiring.engine.dialect.name == "postgresql"
-            concurrency = CONCURRENT_CHATS_POSTGRES if several else CONCURRENT_CHATS
+            pool = wiring.settings.database_pool_size
+            concurrency = max(1, pool - POOL_SPARE) if several else CONCURRENT_CHATS
         self.channels: dict[str, Channel] = {}
         self._queues: dict[str, deque[tuple[int, Inbound]]] = {}
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._idle = asyncio.Event()
         self._idle.set()

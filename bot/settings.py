@@ -10,7 +10,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.timezones import check_timezone
-from storage.engine import check_database_url
+from storage.engine import POOL_SIZE, check_database_url
 
 TOKEN_PATTERN = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 # Zalo Bot Creator's tokens are `{bot_id}:{access_token}`; the access token goes into every URL.
@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     web_port: int = Field(default=8080, ge=0, le=65535)  # the ward's web page, on WEBHOOK_LISTEN (0: any)
     web_public_url: str | None = None  # how browsers reach it; default http://127.0.0.1:WEB_PORT
     outbox_lease_seconds: int = Field(default=60, ge=5, le=600)  # a dead worker's sends are retaken after
+    # PostgreSQL connections of one worker (up to 1.5× at a peak): workers × 1.5 × this < max_connections
+    database_pool_size: int = Field(default=POOL_SIZE, ge=5, le=500)
 
     @field_validator(
         "telegram_bot_token",

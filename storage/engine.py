@@ -108,9 +108,12 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_engine(database_url: str, *, foreign_keys: bool = True, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    database_url: str, *, foreign_keys: bool = True, pool_size: int = POOL_SIZE, **kwargs: Any
+) -> AsyncEngine:
     """An async engine for `database_url`; SQLite files get their folder and pragmas.
 
+    `pool_size` is a PostgreSQL worker's connections (and half as many more at a peak).
     `foreign_keys=False` is for migrations only: SQLite rebuilds a table to alter it, and with
     foreign keys on, dropping the old copy of a parent table would cascade into its children.
     """
@@ -118,9 +121,9 @@ def create_engine(database_url: str, *, foreign_keys: bool = True, **kwargs: Any
     if _is_sqlite(url):
         ensure_sqlite_folder(database_url)
         kwargs.setdefault("connect_args", {"timeout": BUSY_TIMEOUT_MS / 1000})
-    else:  # a worker handles up to POOL_SIZE updates at once, plus receiving, the outbox, heartbeats
-        kwargs.setdefault("pool_size", POOL_SIZE)
-        kwargs.setdefault("max_overflow", POOL_SIZE // 2)
+    else:  # a worker handles nearly `pool_size` updates at once, plus receiving, the outbox, heartbeats
+        kwargs.setdefault("pool_size", pool_size)
+        kwargs.setdefault("max_overflow", pool_size // 2)
         kwargs.setdefault("pool_timeout", 60)
         kwargs.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **kwargs)

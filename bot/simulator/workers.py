@@ -83,6 +83,7 @@ class Workers:
         *,
         lease: int = 60,
         count: int = 2,
+        pool_size: int | None = None,
     ) -> None:
         self.fake, self.folder = fake, folder
         self.database_url = database_url
@@ -100,6 +101,7 @@ class Workers:
             "WEBHOOK_SECRET": SECRET,
             "WEBHOOK_LISTEN": "127.0.0.1",
             "OUTBOX_LEASE_SECONDS": str(lease),
+            **({"DATABASE_POOL_SIZE": str(pool_size)} if pool_size is not None else {}),
             "WEB_PORT": "0",  # each worker's web page on a free port of its own
             "HOME": str(folder),
         }
@@ -185,11 +187,18 @@ class Workers:
 
 @asynccontextmanager
 async def workers(
-    fake: FakeBotApi, folder: Path, ward: Path, database_url: str, *, lease: int = 60, count: int = 2
+    fake: FakeBotApi,
+    folder: Path,
+    ward: Path,
+    database_url: str,
+    *,
+    lease: int = 60,
+    count: int = 2,
+    pool_size: int | None = None,
 ) -> AsyncIterator[Workers]:
     """`count` workers (started one by one with `start`), stopped at the end."""
     fake.forward_to_webhook = False
-    running = Workers(fake, folder, ward, database_url, lease=lease, count=count)
+    running = Workers(fake, folder, ward, database_url, lease=lease, count=count, pool_size=pool_size)
     try:
         yield running
     finally:

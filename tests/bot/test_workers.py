@@ -15,15 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy import text
 
+from bot.application import make_wiring
+from bot.dispatcher import Dispatcher
 from bot.membership import issue_invite, link_chat, set_staff
+from bot.outbox import OutboxWorker
 from bot.periods import Month, lock_time
 from bot.simulator import FakeBotApi, FakeUser
 from bot.simulator.workers import Workers, answer, ward_file
 from bot.simulator.workers import workers as running_workers
+from bot.ward_config import load_ward_config
 from storage.models import utcnow
 from tests.databases import postgres_available, postgres_database_url
+from tests.harness import make_settings
 
 pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs PostgreSQL at 127.0.0.1:5432")
 
@@ -31,8 +37,9 @@ pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs PostgreS
 def workers(
     fake: FakeBotApi, folder: Path, ward: Path, *, lease: int = 60
 ) -> AbstractAsyncContextManager[Workers]:
-    """Two workers on a fresh PostgreSQL database of this test."""
-    return running_workers(fake, folder, ward, postgres_database_url(folder), lease=lease)
+    """Two workers on a fresh PostgreSQL database of this test, each with a small pool: two such tests
+    side by side stay well inside the server's 100 connections."""
+    return running_workers(fake, folder, ward, postgres_database_url(folder), lease=lease, pool_size=10)
 
 
 async def until_offered(fake: FakeBotApi, person: FakeUser, button: str, timeout: float = 120) -> None:
@@ -210,3 +217,17 @@ async def test_the_leader_killed_before_posting_the_standings_another_posts_them
         await asyncio.sleep(3)
         per_chat = Counter(m.chat_id for m in fake_api.sent if m.chat_id < 0)
         assert per_chat == Counter({chat: 1 for chat in chats})
+
+
+async def test_database_pool_size_sets_a_workers_connections_and_the_chats_it_handles_at_once(
+    tmp_path: Path,
+) -> None:
+    settings = make_settings(tmp_path, database_url=postgres_database_url(tmp_path), database_pool_size=8)
+    wiring = make_wiring(settings, load_ward_config(ward_file(tmp_path, 2)))
+    try:
+        assert wiring.engine.pool.size() == 8  # type: ignore[attr-defined]
+        assert Dispatcher(wiring, OutboxWorker(wiring, {})).concurrency == 8 - 4
+    finally:
+        await wiring.engine.dispose()
+    with pytest.raises(ValidationError):
+        make_settings(tmp_path, database_pool_size=2)
