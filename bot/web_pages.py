@@ -25,6 +25,7 @@ from bot.periods import (
     month_period,
     open_months,
     parse_period,
+    period_not_understood,
     quarter_period,
     year_period,
 )
@@ -370,12 +371,7 @@ def _period(key: str, now: datetime, ward: WardFile, tz: ZoneInfo) -> Period:
     try:
         return parse_period(key, today=now.astimezone(tz).date())
     except ValueError:
-        raise PageError(
-            _(
-                "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), "
-                "2026 (a year)."
-            )
-        ) from None
+        raise PageError(period_not_understood()) from None
 
 
 def period_choices(

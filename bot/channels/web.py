@@ -30,7 +30,7 @@ from bot.http import HttpServer
 from bot.i18n import current_language, pick_language, set_language
 from bot.i18n import gettext as _
 from bot.membership import CODE_PATTERN, MembershipError, audit, require_group
-from bot.periods import Month, PeriodKind, is_locked, parse_month, parse_period
+from bot.periods import Month, PeriodKind, is_locked, parse_month, parse_period, period_not_understood
 from bot.reminders import remind_missing, reopening_notes
 from bot.reporting import ReportingError, reopen_month, reopened_last_day
 from bot.standings import export_data
@@ -550,12 +550,7 @@ class WebPages:
         try:
             period = parse_period(text, today=self._now().astimezone(tz).date())
         except ValueError:
-            raise PageError(
-                _(
-                    "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), "
-                    "2026 (a year)."
-                )
-            ) from None
+            raise PageError(period_not_understood()) from None
         return await self._export(uow, user, period.key, extension)
 
     async def download(
