@@ -474,19 +474,17 @@ async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: date
         return await _redeem_staff_invite(uow, invite, person_id, now=now)
     known = RedeemResult(Redemption.UNKNOWN, invite.role, group.code, group.name)
     if invite.used_at is not None:
-        return RedeemResult(Redemption.USED, *_names(known))
+        return replace(known, outcome=Redemption.USED)
     if invite.expires_at <= now:
-        return RedeemResult(Redemption.EXPIRED, *_names(known))
+        return replace(known, outcome=Redemption.EXPIRED)
     if await uow.groups.membership(person_id, group.id, invite.role) is not None:
-        return RedeemResult(Redemption.ALREADY_THERE, *_names(known))
+        return replace(known, outcome=Redemption.ALREADY_THERE)
     for membership in await uow.groups.memberships_of(person_id):
         if membership.role in LEADER_ROLES and membership.group_id != group.id:
-            return RedeemResult(
-                Redemption.ALREADY_LEADS_OTHER, *_names(known), other_group=membership.group.code
-            )
+            return replace(known, outcome=Redemption.ALREADY_LEADS_OTHER, other_group=membership.group.code)
     holder = await uow.groups.holder(group.id, invite.role)
     if holder is not None:
-        return RedeemResult(Redemption.ROLE_TAKEN, *_names(known), other_group=holder.person.display_name)
+        return replace(known, outcome=Redemption.ROLE_TAKEN, other_group=holder.person.display_name)
     other_role = await uow.groups.membership(person_id, group.id, DEPUTY if invite.role == HEAD else HEAD)
     if other_role is not None:
         await uow.groups.remove_membership(other_role)
@@ -497,11 +495,7 @@ async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: date
         if person is not None:
             record_name(person, invite.name)
     await audit(uow, f"{invite.role}_joined", actor=person_id, group_id=group.id, subject=person_id)
-    return RedeemResult(Redemption.JOINED, *_names(known), ward_id=group.ward_id)
-
-
-def _names(result: RedeemResult) -> tuple[str, str, str]:
-    return result.role, result.group_code, result.group_name
+    return replace(known, outcome=Redemption.JOINED, ward_id=group.ward_id)
 
 
 async def _redeem_staff_invite(
