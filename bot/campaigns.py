@@ -18,7 +18,7 @@ from bot.documents import CampaignReport, campaign_report_docx
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.indicators import Indicator
-from bot.membership import DEPUTY, language_of
+from bot.membership import language_of, role_name
 from bot.periods import Month, Period, range_period
 from bot.replies import Attachment, Choice
 from bot.standings import StandingsResult, compute_standings
@@ -155,7 +155,7 @@ async def launch(
                 announcement_text(campaign, len(groups))
                 + "\n\n"
                 + _("As {role}, press the button to sign your group's pledge (ký giao ước thi đua).").format(
-                    role=_("deputy head") if membership.role == DEPUTY else _("group head")
+                    role=role_name(membership.role)
                 )
             )
             button = Choice(_("🤝 Sign the pledge"), f"{PLEDGE}{campaign.id}")

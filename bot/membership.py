@@ -17,6 +17,7 @@ from enum import StrEnum
 
 from bot.access import Caller, Role
 from bot.i18n import LANGUAGES, pick_language
+from bot.i18n import gettext as _
 from storage.models import AuditEntry, Invite, Person, ResidentialGroup
 from storage.unit_of_work import UnitOfWork
 
@@ -84,6 +85,11 @@ class GroupLine:
 def language_of(person: Person, default: str) -> str:
     """The person's chosen language, else their app's language when we have it, else the default."""
     return person.language or pick_language(person.client_language, default=default)
+
+
+def role_name(role: str) -> str:
+    """'group head' or 'deputy head', in the reader's language."""
+    return _("deputy head") if role == DEPUTY else _("group head")
 
 
 def code_hash(code: str) -> str:

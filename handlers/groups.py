@@ -20,10 +20,11 @@ from bot.membership import (
     person_name,
     remove_leader,
     require_group,
+    role_name,
     set_households,
 )
 from bot.turns import Turn
-from handlers.membership_texts import explain, role_name, role_of
+from handlers.membership_texts import explain, role_of
 from handlers.notices import notify
 from storage.models import ResidentialGroup
 

@@ -1,4 +1,4 @@
-"""Words shared by the membership commands: role names and why a request was refused."""
+"""Words shared by the membership commands: the roles people type and why a request was refused."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ from bot.answers import keyword
 from bot.i18n import gettext as _
 from bot.i18n import ward_words
 from bot.membership import DEPUTY, HEAD, MembershipError
-
-
-def role_name(role: str) -> str:
-    """'group head' or 'deputy head', in the caller's language."""
-    return _("deputy head") if role == DEPUTY else _("group head")
 
 
 def explain(error: MembershipError) -> str:
