@@ -359,8 +359,7 @@ def period_not_understood() -> str:
 
 def month_in_sentence(month: Month, language: str) -> str:
     """The month's name inside a sentence: "tháng 10/2026" in Vietnamese, "October 2026" in English."""
-    label = month.label(language)
-    return label[:1].lower() + label[1:] if language == "vi" else label
+    return period_in_sentence(month_period(month), language)
 
 
 def period_in_sentence(period: Period, language: str) -> str:
