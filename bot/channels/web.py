@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.access import ChatKind, Role, authorize, may_see_group
 from bot.awards import with_awards
+from bot.campaigns import campaign_lines
 from bot.charts import standings_chart
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.export import csv_bytes, workbook_bytes
@@ -38,7 +39,6 @@ from bot.ward_config import GroupUnit, WardFile
 from bot.web_pages import (
     PageError,
     StandingsCache,
-    campaigns_page,
     downloads,
     export_period,
     group_page,
@@ -521,7 +521,7 @@ class WebPages:
         self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
     ) -> web.StreamResponse:
         """Campaigns with dates, groups, pledges and delivery; refreshes itself while one is delivering."""
-        lines = await campaigns_page(uow, user.ward_id)
+        lines = await campaign_lines(uow, user.ward_id)
         busy = any(line.delivery.get("pending", 0) + line.delivery.get("sending", 0) for line in lines)
         return self.render("campaigns.html", user=user, lines=lines, busy=busy, tab="campaigns")
 
