@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from bot.answers import format_number
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast, recipients
 from bot.documents import CampaignReport, campaign_report_docx
+from bot.errors import RuleError
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.indicators import Indicator
@@ -31,13 +32,8 @@ PLEDGE = "pledge:"  # callback data of the heads' pledge button: pledge:<campaig
 MIDTERM, FINAL = "midterm", "final"
 
 
-class CampaignError(Exception):
+class CampaignError(RuleError):
     """A campaign request the rules refuse; `reason` picks the reply."""
-
-    def __init__(self, reason: str, **details: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.access import Caller, Role
+from bot.errors import RuleError
 from bot.i18n import LANGUAGES, pick_language
 from bot.i18n import gettext as _
 from storage.models import AuditEntry, Invite, Person, ResidentialGroup
@@ -32,13 +33,8 @@ MAX_HOUSEHOLDS = 100_000  # a group has 80–900; 0 means not known yet
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 
 
-class MembershipError(Exception):
+class MembershipError(RuleError):
     """A request that breaks a membership rule; `reason` says which, for the reply."""
-
-    def __init__(self, reason: str, **details: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 class Redemption(StrEnum):
