@@ -28,16 +28,11 @@ from handlers.notices import notify
 from storage.models import ResidentialGroup
 
 
-def invite_link(turn: Turn, code: str) -> str:
-    """Telegram's deep link: opening it sends `/start CODE` to the bot."""
-    return turn.invite_link(code)
-
-
 def _invite_text(turn: Turn, group_code: str, group_name: str, role: str, code: str) -> str:
     days = turn.ward.ward.invite_days
     return _(
         "Send this link to the {role} of {name} ({code}). It works once and expires in {days} days:\n{link}"
-    ).format(role=role_name(role), name=group_name, code=group_code, days=days, link=invite_link(turn, code))
+    ).format(role=role_name(role), name=group_name, code=group_code, days=days, link=turn.invite_link(code))
 
 
 async def _invite(turn: Turn, group: ResidentialGroup, role: str, name: str | None = None) -> str:
