@@ -18,6 +18,7 @@ from typing import Any
 from bot.answers import format_number
 from bot.awards import FAMILY_TITLE_KEY, GROUP_RECIPIENT, GROUP_TITLE_KEY, HOUSEHOLD_RECIPIENT
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
+from bot.errors import RuleError
 from bot.i18n import gettext as _
 from bot.i18n import pick_language, use_language
 from bot.indicators import text_in
@@ -31,13 +32,8 @@ START_FORM = "assess:start"  # the 📝 button of the invitation: opens /assess
 _TENTH = Decimal("0.1")
 
 
-class AssessmentError(Exception):
+class AssessmentError(RuleError):
     """A request the rules refuse; `reason` picks the reply, `details` fill it."""
-
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 # --- the computation ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from bot.errors import RuleError
 from bot.export import ExportData
 from bot.i18n import gettext as _
 from bot.indicators import text_in
@@ -48,13 +49,8 @@ FIELD_WORDS = {
 _FIELD = re.compile(r"^\s*([^:]{1,20}?)\s*:\s*(.+?)\s*$", re.DOTALL)
 
 
-class AwardError(Exception):
+class AwardError(RuleError):
     """A field of /award that cannot be recorded; `reason` picks the reply."""
-
-    def __init__(self, reason: str, **details: Any) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 @dataclass(frozen=True)

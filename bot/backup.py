@@ -381,12 +381,9 @@ def _sqlite_snapshot(source: Path, target: Path) -> DatabaseState:
     except sqlite3.Error as error:
         raise BackupError(f"cannot open {source}: {error}") from None
     try:
-        copy = sqlite3.connect(target)
-        try:
+        with contextlib.closing(live), contextlib.closing(sqlite3.connect(target)) as copy:
             live.backup(copy)
-            copy.execute(
-                "PRAGMA journal_mode=DELETE"
-            )  # one self-contained file, readable from read-only media
+            copy.execute("PRAGMA journal_mode=DELETE")  # one file, readable from read-only media
             problem = _integrity_problem(copy)
             if problem is not None:
                 raise BackupError(
@@ -394,22 +391,13 @@ def _sqlite_snapshot(source: Path, target: Path) -> DatabaseState:
                     "and restore the newest good one"
                 )
             return _sqlite_state(copy)
-        finally:
-            copy.close()
     except sqlite3.Error as error:
         raise BackupError(f"cannot copy {source}: {error}") from None
-    finally:
-        live.close()
 
 
 def _file_digest(path: Path) -> tuple[int, str]:
-    digest = hashlib.sha256()
-    size = 0
     with path.open("rb") as stream:
-        while chunk := stream.read(CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
+        return os.fstat(stream.fileno()).st_size, hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -720,12 +708,9 @@ def _extract(opened: zipfile.ZipFile, manifest: Manifest, archive: Path, destina
 def _check_sqlite_copy(copy: Path, manifest: Manifest, archive: Path) -> None:
     """PRAGMA integrity_check, and the schema version and counts the manifest promises."""
     try:
-        connection = _connect_existing(copy)
-        try:
+        with contextlib.closing(_connect_existing(copy)) as connection:
             problem = _integrity_problem(connection)
             state = _sqlite_state(connection) if problem is None else None
-        finally:
-            connection.close()
     except sqlite3.Error as error:
         raise BackupRefused(f"{archive}: the database inside is damaged ({error}); nothing changed") from None
     if problem is not None:
@@ -751,16 +736,12 @@ def _sqlite_sidecars(path: Path) -> list[Path]:
 def _keep_sqlite_aside(live: Path, aside: Path) -> None:
     """A self-contained copy of the live database (its WAL included); raw files if it is damaged."""
     try:
-        source = _connect_existing(live)
-        try:
-            copy = sqlite3.connect(aside)
-            try:
-                source.backup(copy)
-                copy.execute("PRAGMA journal_mode=DELETE")
-            finally:
-                copy.close()
-        finally:
-            source.close()
+        with (
+            contextlib.closing(_connect_existing(live)) as source,
+            contextlib.closing(sqlite3.connect(aside)) as copy,
+        ):
+            source.backup(copy)
+            copy.execute("PRAGMA journal_mode=DELETE")
     except sqlite3.Error:
         log.warning("%s does not read as a database; keeping its files as they are", live)
         aside.unlink(missing_ok=True)
@@ -773,12 +754,8 @@ def _keep_sqlite_aside(live: Path, aside: Path) -> None:
 def _swap_in(new: Path, live: Path) -> None:
     """Replace the live file atomically; stale -wal/-shm/-journal files would corrupt the new one."""
     if live.exists():
-        with contextlib.suppress(sqlite3.Error):
-            connection = _connect_existing(live)
-            try:
-                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            finally:
-                connection.close()
+        with contextlib.suppress(sqlite3.Error), contextlib.closing(_connect_existing(live)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         _same_owner_and_mode(new, live)
     for sidecar in _sqlite_sidecars(live):
         sidecar.unlink(missing_ok=True)
@@ -799,11 +776,8 @@ def _sqlite_current(live: Path) -> DatabaseState | None:
     if not live.exists():
         return None
     try:
-        connection = _connect_existing(live)
-        try:
+        with contextlib.closing(_connect_existing(live)) as connection:
             return _sqlite_state(connection)
-        finally:
-            connection.close()
     except sqlite3.Error:
         return DatabaseState(None, 0, 0, has_tables=True)
 

@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from bot.answers import format_number
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast, recipients
 from bot.documents import CampaignReport, campaign_report_docx
+from bot.errors import RuleError
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.indicators import Indicator
-from bot.membership import DEPUTY, language_of
+from bot.membership import language_of, role_name
 from bot.periods import Month, Period, range_period
 from bot.replies import Attachment, Choice
 from bot.standings import StandingsResult, compute_standings
@@ -31,13 +32,8 @@ PLEDGE = "pledge:"  # callback data of the heads' pledge button: pledge:<campaig
 MIDTERM, FINAL = "midterm", "final"
 
 
-class CampaignError(Exception):
+class CampaignError(RuleError):
     """A campaign request the rules refuse; `reason` picks the reply."""
-
-    def __init__(self, reason: str, **details: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 @dataclass(frozen=True)
@@ -155,7 +151,7 @@ async def launch(
                 announcement_text(campaign, len(groups))
                 + "\n\n"
                 + _("As {role}, press the button to sign your group's pledge (ký giao ước thi đua).").format(
-                    role=_("deputy head") if membership.role == DEPUTY else _("group head")
+                    role=role_name(membership.role)
                 )
             )
             button = Choice(_("🤝 Sign the pledge"), f"{PLEDGE}{campaign.id}")

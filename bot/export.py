@@ -107,22 +107,14 @@ def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
             formats=_indicator_formats(data.indicators, first_column=4),
             narrow_from=4,
         )
-        _fill(
-            workbook.create_sheet(),
-            _("Standings"),
-            _standings_header(data.standings),
-            _standings_rows(data.standings, language),
-            header_text,
-            formats={6: "0.0", 7: "0.0"},
-        )
+        _standings_sheet(workbook.create_sheet(), _("Standings"), data.standings, header_text, language)
         for block, standings in data.blocks:
-            _fill(
+            _standings_sheet(
                 workbook.create_sheet(),
                 _block_sheet_title(block, [sheet.title for sheet in workbook.worksheets]),
-                _standings_header(standings),
-                _standings_rows(standings, language),
+                standings,
                 f"{header_text} – {block}",
-                formats={6: "0.0", 7: "0.0"},
+                language,
             )
         _fill(
             workbook.create_sheet(),
@@ -152,9 +144,7 @@ def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
                 header_text,
                 text_columns={9},
             )
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-    return _normalise_zip(buffer.getvalue())
+        return _xlsx_bytes(workbook)
 
 
 @dataclass(frozen=True)
@@ -211,17 +201,8 @@ def province_workbook_bytes(
         ]
         _fill(workbook.active, _("Province"), header, cells, title, text_columns={1}, formats={5: "0.0"})
         for code, standings in wards:  # ward codes are unique, so are their sheets
-            _fill(
-                workbook.create_sheet(),
-                code,
-                _standings_header(standings),
-                _standings_rows(standings, language),
-                f"{title} – {code}",
-                formats={6: "0.0", 7: "0.0"},
-            )
-        buffer = io.BytesIO()
-        workbook.save(buffer)
-    return _normalise_zip(buffer.getvalue())
+            _standings_sheet(workbook.create_sheet(), code, standings, f"{title} – {code}", language)
+        return _xlsx_bytes(workbook)
 
 
 def csv_bytes(data: ExportData, language: str = "vi") -> bytes:
@@ -302,6 +283,14 @@ def _block_sheet_title(block: str, taken: Sequence[str]) -> str:
         title = _sheet_title(_("Block {name}").format(name=block))[: SHEET_TITLE_MAX - len(suffix)] + suffix
         number += 1
     return title
+
+
+def _standings_sheet(
+    sheet: Any, title: str, standings: Sequence[Standing], header_text: str, language: str
+) -> None:
+    """A sheet of standings, as staff see them (the ward's, one block's or one ward's of the province)."""
+    header, rows = _standings_header(standings), _standings_rows(standings, language)
+    _fill(sheet, title, header, rows, header_text, formats={6: "0.0", 7: "0.0"})
 
 
 def _standings_header(standings: Sequence[Standing]) -> list[str]:
@@ -423,9 +412,11 @@ def _sheet_title(title: str) -> str:
     return cleaned[:SHEET_TITLE_MAX]
 
 
-def _normalise_zip(content: bytes) -> bytes:
-    """Rewrite the .xlsx with fixed timestamps, so the same data gives the same bytes."""
-    source = zipfile.ZipFile(io.BytesIO(content))
+def _xlsx_bytes(workbook: Workbook) -> bytes:
+    """The saved .xlsx with fixed timestamps, so the same data gives the same bytes."""
+    saved = io.BytesIO()
+    workbook.save(saved)
+    source = zipfile.ZipFile(saved)
     output = io.BytesIO()
     fixed = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
     with zipfile.ZipFile(output, "w", compression=zipfile.ZIP_DEFLATED) as target:

@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.access import Caller, Role
+from bot.errors import RuleError
 from bot.i18n import LANGUAGES, pick_language
+from bot.i18n import gettext as _
 from storage.models import AuditEntry, Invite, Person, ResidentialGroup
 from storage.unit_of_work import UnitOfWork
 
@@ -31,13 +33,8 @@ MAX_HOUSEHOLDS = 100_000  # a group has 80–900; 0 means not known yet
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,20}$")
 
 
-class MembershipError(Exception):
+class MembershipError(RuleError):
     """A request that breaks a membership rule; `reason` says which, for the reply."""
-
-    def __init__(self, reason: str, **details: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 class Redemption(StrEnum):
@@ -84,6 +81,11 @@ class GroupLine:
 def language_of(person: Person, default: str) -> str:
     """The person's chosen language, else their app's language when we have it, else the default."""
     return person.language or pick_language(person.client_language, default=default)
+
+
+def role_name(role: str) -> str:
+    """'group head' or 'deputy head', in the reader's language."""
+    return _("deputy head") if role == DEPUTY else _("group head")
 
 
 def code_hash(code: str) -> str:
@@ -474,19 +476,17 @@ async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: date
         return await _redeem_staff_invite(uow, invite, person_id, now=now)
     known = RedeemResult(Redemption.UNKNOWN, invite.role, group.code, group.name)
     if invite.used_at is not None:
-        return RedeemResult(Redemption.USED, *_names(known))
+        return replace(known, outcome=Redemption.USED)
     if invite.expires_at <= now:
-        return RedeemResult(Redemption.EXPIRED, *_names(known))
+        return replace(known, outcome=Redemption.EXPIRED)
     if await uow.groups.membership(person_id, group.id, invite.role) is not None:
-        return RedeemResult(Redemption.ALREADY_THERE, *_names(known))
+        return replace(known, outcome=Redemption.ALREADY_THERE)
     for membership in await uow.groups.memberships_of(person_id):
         if membership.role in LEADER_ROLES and membership.group_id != group.id:
-            return RedeemResult(
-                Redemption.ALREADY_LEADS_OTHER, *_names(known), other_group=membership.group.code
-            )
+            return replace(known, outcome=Redemption.ALREADY_LEADS_OTHER, other_group=membership.group.code)
     holder = await uow.groups.holder(group.id, invite.role)
     if holder is not None:
-        return RedeemResult(Redemption.ROLE_TAKEN, *_names(known), other_group=holder.person.display_name)
+        return replace(known, outcome=Redemption.ROLE_TAKEN, other_group=holder.person.display_name)
     other_role = await uow.groups.membership(person_id, group.id, DEPUTY if invite.role == HEAD else HEAD)
     if other_role is not None:
         await uow.groups.remove_membership(other_role)
@@ -497,11 +497,7 @@ async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: date
         if person is not None:
             record_name(person, invite.name)
     await audit(uow, f"{invite.role}_joined", actor=person_id, group_id=group.id, subject=person_id)
-    return RedeemResult(Redemption.JOINED, *_names(known), ward_id=group.ward_id)
-
-
-def _names(result: RedeemResult) -> tuple[str, str, str]:
-    return result.role, result.group_code, result.group_name
+    return replace(known, outcome=Redemption.JOINED, ward_id=group.ward_id)
 
 
 async def _redeem_staff_invite(

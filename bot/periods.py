@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import calendar
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, get_month_names
 
+from bot.answers import fold
 from bot.i18n import gettext as _
 from bot.i18n import pick_language
 
@@ -277,11 +277,6 @@ def _english_months() -> dict[str, int]:
     return names
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d")
-
-
 _MONTH_ISO = re.compile(r"([0-9]{4})-([0-9]{1,2})")
 _MONTH_SLASH = re.compile(r"(?:thang ?)?([0-9]{1,2})/([0-9]{4})")
 _MONTH_NAMED = re.compile(r"([a-z]+)\.? ([0-9]{4})")
@@ -345,7 +340,7 @@ def parse_period(text: str, *, today: date | None = None) -> Period:
     A bare year is the year to date when it is the year of `today` (pass the ward's local
     date; the machine's date by default).
     """
-    folded = " ".join(_fold(text).split())
+    folded = " ".join(fold(text).split())
     try:
         return _parse(folded, today)
     except ValueError as error:
@@ -355,10 +350,16 @@ def parse_period(text: str, *, today: date | None = None) -> Period:
         ) from None
 
 
+def period_not_understood() -> str:
+    """The refusal of a period that `parse_period` cannot read, with examples, in the reader's language."""
+    return _(
+        "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), 2026 (a year)."
+    )
+
+
 def month_in_sentence(month: Month, language: str) -> str:
     """The month's name inside a sentence: "tháng 10/2026" in Vietnamese, "October 2026" in English."""
-    label = month.label(language)
-    return label[:1].lower() + label[1:] if language == "vi" else label
+    return period_in_sentence(month_period(month), language)
 
 
 def period_in_sentence(period: Period, language: str) -> str:

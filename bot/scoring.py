@@ -134,11 +134,6 @@ def round_score(value: float) -> float:
     return float(Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
 
 
-def earned_share(indicator: Indicator, values: Mapping[str, float | None]) -> float:
-    """The share 0..1 of its points one indicator of a points sheet earns; a blank earns 0."""
-    return _rule(indicator)(values)
-
-
 #: One indicator's rule, ready to apply to a group's values (decided once per month, not per group).
 Rule = Callable[[Mapping[str, float | None]], float]
 
@@ -200,12 +195,6 @@ def _usual_target(indicator: Indicator) -> float:
     if indicator.kind is Kind.PERCENT:
         return FULL_SCORE if indicator.max is None else indicator.max
     return indicator.max if indicator.max is not None else 0.0
-
-
-def points_score(indicators: Sequence[Indicator], values: Mapping[str, float | None]) -> float:
-    """100 × earned / possible on a points sheet, unrounded; 100 when nothing is scored."""
-    sheet = [(_rule(indicator), indicator.points or 0.0) for indicator in indicators if indicator.on_sheet]
-    return _sheet_score(sheet, sum(points for _rule_of, points in sheet), values)
 
 
 def _sheet_score(

@@ -105,11 +105,10 @@ async def compute_standings(
     scoring = ward.ward.scoring
     indicators = weighted(ward.indicators, indicator_weights, scoring)
     groups = await uow.standings.groups(ward_id, group_ids)
+    months = [str(month) for month in period.months]
     keys = value_keys(indicators, scoring)
-    values = await _values(uow, period, ward_id=ward_id, group_ids=group_ids, keys=keys)
-    bonuses = await uow.bonuses.points(
-        [str(month) for month in period.months], ward_id=ward_id, group_ids=group_ids
-    )
+    values = await uow.standings.report_values(months, ward_id=ward_id, group_ids=group_ids, keys=keys)
+    bonuses = await uow.bonuses.points(months, ward_id=ward_id, group_ids=group_ids)
     result = _standings(period, groups, values, indicators, ward, bonuses, tz)
     if now is None:
         return result
@@ -147,12 +146,13 @@ async def export_data(
     """
     ward, indicators = ward_file.ward, ward_file.indicators
     groups = await uow.standings.groups(ward_id)
+    months = [str(month) for month in period.months]
     keys = [indicator.key for indicator in indicators]
-    values = await _values(uow, period, ward_id=ward_id, group_ids=None, keys=keys)
-    bonuses = await uow.bonuses.points([str(month) for month in period.months], ward_id=ward_id)
+    values = await uow.standings.report_values(months, ward_id=ward_id, group_ids=None, keys=keys)
+    bonuses = await uow.bonuses.points(months, ward_id=ward_id)
     result = _standings(period, groups, values, tuple(indicators), ward_file, bonuses, tz)
     by_id = {group.id: group for group in groups}
-    texts = await uow.reports.texts_of_period([str(month) for month in period.months], ward_id)
+    texts = await uow.reports.texts_of_period(months, ward_id)
     value_rows: list[ValueRow] = [
         (month, by_id[group_id].code, by_id[group_id].name, {**report, **texts.get((group_id, month), {})})
         for (group_id, month), report in sorted(values.items(), key=lambda item: (item[0][1], item[0][0]))
@@ -171,19 +171,6 @@ async def export_data(
         blocks=result.blocks(),
         provisional=provisional(period, now=now, deadline_day=ward.report_deadline_day, tz=tz),
     )
-
-
-async def _values(
-    uow: UnitOfWork,
-    period: Period,
-    *,
-    ward_id: int | None,
-    group_ids: Collection[int] | None,
-    keys: Collection[str],
-) -> dict[tuple[int, str], Values]:
-    """Submitted values (only `keys`) by (group id, month) for the period, from one query."""
-    months = [str(month) for month in period.months]
-    return await uow.standings.report_values(months, ward_id=ward_id, group_ids=group_ids, keys=keys)
 
 
 def expected_in(group: ResidentialGroup, month: Month, deadline_day: int, tz: ZoneInfo) -> bool:

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.answers import format_number, format_value
 from bot.assessment import result_line, results, totals, ward_line
-from bot.campaigns import CampaignLine, campaign_lines, weights_of, window
+from bot.campaigns import weights_of, window
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.indicators import Indicator, Kind
@@ -25,6 +25,7 @@ from bot.periods import (
     month_period,
     open_months,
     parse_period,
+    period_not_understood,
     quarter_period,
     year_period,
 )
@@ -370,12 +371,7 @@ def _period(key: str, now: datetime, ward: WardFile, tz: ZoneInfo) -> Period:
     try:
         return parse_period(key, today=now.astimezone(tz).date())
     except ValueError:
-        raise PageError(
-            _(
-                "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), "
-                "2026 (a year)."
-            )
-        ) from None
+        raise PageError(period_not_understood()) from None
 
 
 def period_choices(
@@ -513,11 +509,6 @@ def _plotted(indicator: Indicator) -> bool:
     return indicator.kind in (Kind.INTEGER, Kind.NUMBER, Kind.PERCENT, Kind.MONEY, Kind.YESNO)
 
 
-async def campaigns_page(uow: UnitOfWork, ward_id: int) -> list[CampaignLine]:
-    """Each campaign with its dates, groups, pledges and delivery (a query per campaign, none per group)."""
-    return await campaign_lines(uow, ward_id)
-
-
 @dataclass(frozen=True)
 class Download:
     """An export offered on the downloads page."""
@@ -538,10 +529,10 @@ def downloads(now: datetime, tz: ZoneInfo) -> list[tuple[str, list[Download]]]:
 def export_period(key: str, now: datetime, tz: ZoneInfo) -> Period:
     """The period of a download's key; `PageError` for anything else."""
     try:
-        period = parse_period(key, today=now.astimezone(tz).date())
+        period: Period | None = parse_period(key, today=now.astimezone(tz).date())
     except ValueError:
-        raise PageError(_("There is no such download. Pick one on the downloads page.")) from None
-    if period.key != key:
+        period = None
+    if period is None or period.key != key:
         raise PageError(_("There is no such download. Pick one on the downloads page."))
     return period
 

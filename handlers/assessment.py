@@ -26,11 +26,11 @@ from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.indicators import text_in
-from bot.membership import MembershipError, require_group
+from bot.membership import require_group
 from bot.periods import FIRST_YEAR, LAST_YEAR, parse_day
 from bot.replies import Attachment
 from bot.turns import Turn
-from handlers.membership_texts import explain
+from handlers.membership_texts import explained
 from storage.models import Assessment, Person
 
 FEEDBACK_LIMIT = 2000
@@ -193,6 +193,7 @@ def _sender(person_id: int | None, at: datetime | None, people: Mapping[int, Per
     return f" — {person.display_name if person is not None else '?'}, {when}"
 
 
+@explained
 async def _set(turn: Turn, assessment: Assessment) -> None:
     words = turn.text.split(maxsplit=4)
     if len(words) < 5 or words[3].lower() not in YES_WORDS | NO_WORDS:
@@ -207,11 +208,7 @@ async def _set(turn: Turn, assessment: Assessment) -> None:
     if len(reason) > REASON_LIMIT:
         turn.reply(_("The reason is at most {limit} characters.").format(limit=REASON_LIMIT))
         return
-    try:
-        group = await require_group(turn.uow, words[2], turn.ward_id)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await require_group(turn.uow, words[2], turn.ward_id)
     qualifies = words[3].lower() in YES_WORDS
     await set_override(
         turn.uow,
@@ -310,13 +307,10 @@ async def _report(turn: Turn, assessment: Assessment) -> None:
     )
 
 
+@explained
 async def _minutes(turn: Turn, assessment: Assessment, code: str) -> None:
     """/assessment report CODE: one group's minutes (biên bản họp bình xét), as its head got them."""
-    try:
-        group = await require_group(turn.uow, code, turn.ward_id)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await require_group(turn.uow, code, turn.ward_id)
     form = await turn.uow.assessments.form(assessment.id, group.id)
     if form is None or form.submitted_at is None:
         turn.reply(_refusal(AssessmentError("no_form", code=group.code)))
@@ -398,15 +392,12 @@ async def awards_command(turn: Turn) -> None:
 
 
 @command("titles", "danhhieu")
+@explained
 async def titles_command(turn: Turn) -> None:
     """/titles [CODE]: the years each group held the group title; ⭐ marks several years running."""
     groups = list(await turn.uow.groups.all(turn.ward_id))
     if turn.args:
-        try:
-            groups = [await require_group(turn.uow, turn.args[0], turn.ward_id)]
-        except MembershipError as error:
-            turn.reply(explain(error))
-            return
+        groups = [await require_group(turn.uow, turn.args[0], turn.ward_id)]
     awards = await turn.uow.awards.of_ward(turn.ward_id)
     language = current_language()
     title = text_in(turn.ward.assessment.group_title, language)

@@ -9,11 +9,11 @@ from bot.bonuses import BONUS_LIMIT, REASON_MAX, BonusError, set_bonus
 from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
-from bot.membership import MembershipError, require_group
+from bot.membership import require_group
 from bot.periods import Month, PeriodKind, month_in_sentence, month_period, parse_period
 from bot.standings import compute_standings
 from bot.turns import Turn
-from handlers.membership_texts import explain
+from handlers.membership_texts import explained
 
 #: "+5", "-3", "0", "2,5", "+1.5": a signed number of points (no thousands, no words).
 POINTS = re.compile(r"[+-]?[0-9]{1,3}(?:[.,][0-9]+)?")
@@ -28,6 +28,7 @@ def _usage() -> str:
 
 
 @command("bonus", "diemthuong")
+@explained
 async def bonus(turn: Turn) -> None:
     """Parse CODE [MONTH] ±N REASON, store the bonus with its audit entry, answer with the new score."""
     args = list(turn.args)
@@ -60,11 +61,7 @@ async def bonus(turn: Turn) -> None:
         return
     points = parse_number(rest[0])
     reason = " ".join(rest[1:])
-    try:
-        group = await require_group(turn.uow, code, turn.ward_id)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await require_group(turn.uow, code, turn.ward_id)
     if points is None:
         turn.reply(_usage())
         return

@@ -17,10 +17,10 @@ from bot.campaigns import (
 )
 from bot.features import button, command
 from bot.i18n import gettext as _
-from bot.membership import MembershipError, require_group
+from bot.membership import require_group
 from bot.replies import Attachment, Choice
 from bot.turns import Turn
-from handlers.membership_texts import explain
+from handlers.membership_texts import explained
 from storage.models import Campaign
 
 # Keywords as `keyword()` gives them: "sơ kết", "so ket", "sơ-kết" and "soket" are one.
@@ -169,6 +169,7 @@ async def _post_review(turn: Turn, campaign: Campaign, kind: str) -> None:
 
 
 @command("award", "khenthuong")
+@explained
 async def award_command(turn: Turn) -> None:
     """/award GROUP-CODE TEXT[; form: …; level: …; decision: NUMBER dd/mm/yyyy; person: NAME]: an award
     (khen thưởng) announced in every group chat and recorded in the register; `/award #ID; …` fills in
@@ -189,11 +190,7 @@ async def award_command(turn: Turn) -> None:
         )
         return
     code, citation = head.split(maxsplit=1)
-    try:
-        group = await require_group(turn.uow, code, turn.ward_id)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await require_group(turn.uow, code, turn.ward_id)
     wiring = turn.wiring
     await award(
         turn.uow,

@@ -7,7 +7,6 @@ from bot.delivery import retarget
 from bot.features import command, event
 from bot.i18n import gettext as _
 from bot.membership import (
-    MembershipError,
     link_chat,
     move_chat,
     require_group,
@@ -17,30 +16,27 @@ from bot.membership import (
     unlink_chat,
 )
 from bot.turns import CHAT_MIGRATED, MEMBER_CHANGE, Turn
-from handlers.membership_texts import explain
+from handlers.membership_texts import explained
 
 
 @command("link", "lienket")
+@explained
 async def link(turn: Turn) -> None:
     """Make this chat the caller's group's chat (staff name the group: /link TDP01)."""
     caller = turn.caller
-    try:
-        if turn.args:
-            group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-            if not caller.has(Role.STAFF) and group.id not in caller.reports_for:
-                turn.reply(_("You can only link the chat of the group you lead. Send /link without a code."))
-                return
-        elif len(caller.reports_for) == 1:
-            group = await require_group_by_id(turn.uow, caller.reports_for[0])
-        else:
-            turn.reply(_("Which group is this chat for? Send /link GROUP-CODE, for example /link TDP01."))
+    if turn.args:
+        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
+        if not caller.has(Role.STAFF) and group.id not in caller.reports_for:
+            turn.reply(_("You can only link the chat of the group you lead. Send /link without a code."))
             return
-        await link_chat(
-            turn.uow, turn.platform, turn.chat_id, group, actor=caller.person_id, title=turn.chat_title
-        )
-    except MembershipError as error:
-        turn.reply(explain(error))
+    elif len(caller.reports_for) == 1:
+        group = await require_group_by_id(turn.uow, caller.reports_for[0])
+    else:
+        turn.reply(_("Which group is this chat for? Send /link GROUP-CODE, for example /link TDP01."))
         return
+    await link_chat(
+        turn.uow, turn.platform, turn.chat_id, group, actor=caller.person_id, title=turn.chat_title
+    )
     turn.reply(
         _(
             "This chat is now the chat of {name} ({code}). Announcements and standings for the group "
@@ -50,6 +46,7 @@ async def link(turn: Turn) -> None:
 
 
 @command("unlink", "golienket")
+@explained
 async def unlink(turn: Turn) -> None:
     """Detach this chat from its group (its head or staff)."""
     caller = turn.caller
@@ -58,11 +55,7 @@ async def unlink(turn: Turn) -> None:
     if linked_elsewhere and not caller.has(Role.STAFF):
         turn.reply(_("Only this group's head, deputy or ward staff can unlink this chat."))
         return
-    try:
-        group = await unlink_chat(turn.uow, turn.platform, turn.chat_id, actor=caller.person_id)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await unlink_chat(turn.uow, turn.platform, turn.chat_id, actor=caller.person_id)
     turn.reply(
         _("This chat is no longer the chat of {code}. Link it again with /link.").format(code=group.code)
     )

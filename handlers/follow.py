@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from bot.features import command
 from bot.i18n import gettext as _
-from bot.membership import MembershipError, follow, require_group, unfollow
+from bot.membership import follow, require_group, unfollow
 from bot.turns import Turn
-from handlers.membership_texts import explain
+from handlers.membership_texts import explained
 from storage.models import ResidentialGroup
 
 
@@ -45,6 +45,7 @@ async def _group_to_follow(turn: Turn) -> ResidentialGroup | None:
 
 
 @command("follow", "theodoi")
+@explained
 async def follow_command(turn: Turn) -> None:
     """Follow the group named by its code."""
     if not turn.args:
@@ -55,11 +56,7 @@ async def follow_command(turn: Turn) -> None:
             )
         )
         return
-    try:
-        group = await _group_to_follow(turn)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await _group_to_follow(turn)
     if group is None:
         return
     if await follow(turn.uow, turn.caller.person_id, group):
@@ -74,13 +71,10 @@ async def follow_command(turn: Turn) -> None:
 
 
 @command("unfollow", "botheodoi")
+@explained
 async def unfollow_command(turn: Turn) -> None:
     """Stop following one group, or every group when no code is given."""
-    try:
-        group = await require_group(turn.uow, turn.args[0], turn.ward_id) if turn.args else None
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await require_group(turn.uow, turn.args[0], turn.ward_id) if turn.args else None
     dropped = await unfollow(turn.uow, turn.caller.person_id, group)
     if not dropped:
         turn.reply(_("You do not follow that group. Send /follow GROUP-CODE to follow one."))

@@ -12,7 +12,6 @@ from bot.i18n import use_language
 from bot.membership import (
     HEAD,
     PERSON_NAME_MAX,
-    MembershipError,
     add_group,
     group_lines,
     issue_invite,
@@ -20,24 +19,20 @@ from bot.membership import (
     person_name,
     remove_leader,
     require_group,
+    role_name,
     set_households,
 )
 from bot.turns import Turn
-from handlers.membership_texts import explain, role_name, role_of
+from handlers.membership_texts import explained, role_of
 from handlers.notices import notify
 from storage.models import ResidentialGroup
-
-
-def invite_link(turn: Turn, code: str) -> str:
-    """Telegram's deep link: opening it sends `/start CODE` to the bot."""
-    return turn.invite_link(code)
 
 
 def _invite_text(turn: Turn, group_code: str, group_name: str, role: str, code: str) -> str:
     days = turn.ward.ward.invite_days
     return _(
         "Send this link to the {role} of {name} ({code}). It works once and expires in {days} days:\n{link}"
-    ).format(role=role_name(role), name=group_name, code=group_code, days=days, link=invite_link(turn, code))
+    ).format(role=role_name(role), name=group_name, code=group_code, days=days, link=turn.invite_link(code))
 
 
 async def _invite(turn: Turn, group: ResidentialGroup, role: str, name: str | None = None) -> str:
@@ -64,6 +59,7 @@ def _households(text: str) -> int | None:
 
 
 @command("addgroup", "themto")
+@explained
 async def add_group_command(turn: Turn) -> None:
     """Create a group from `NAME; HOUSEHOLDS` (the whole name kept, numbers and all) and hand out its head's
     invite link; without "; HOUSEHOLDS" the group has 0 households until /households sets them."""
@@ -75,14 +71,10 @@ async def add_group_command(turn: Turn) -> None:
             _("After the ; give the number of households, for example: /addgroup Tổ dân phố số 8; 312")
         )
         return
-    try:
-        group = await add_group(
-            turn.uow, turn.ward_id, name, households, actor=turn.caller.person_id, now=turn.wiring.clock()
-        )
-        code = await _invite(turn, group, HEAD)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await add_group(
+        turn.uow, turn.ward_id, name, households, actor=turn.caller.person_id, now=turn.wiring.clock()
+    )
+    code = await _invite(turn, group, HEAD)
     added = _("Added {code} — {name} ({households} households).").format(
         code=group.code, name=group.name, households=group.households
     )
@@ -97,6 +89,7 @@ async def add_group_command(turn: Turn) -> None:
 
 
 @command("households", "soho")
+@explained
 async def households_command(turn: Turn) -> None:
     """/households TDP08 312: set a group's number of households."""
     example = _("Which group and how many households? For example: /households TDP08 312")
@@ -107,12 +100,8 @@ async def households_command(turn: Turn) -> None:
     if households is None:
         turn.reply(example)
         return
-    try:
-        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        before = await set_households(turn.uow, group, households, actor=turn.caller.person_id)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await require_group(turn.uow, turn.args[0], turn.ward_id)
+    before = await set_households(turn.uow, group, households, actor=turn.caller.person_id)
     turn.reply(
         _("{code} — {name} now has {households} households (before: {before}).").format(
             code=group.code, name=group.name, households=group.households, before=before
@@ -121,6 +110,7 @@ async def households_command(turn: Turn) -> None:
 
 
 @command("invite", "moi")
+@explained
 async def invite_command(turn: Turn) -> None:
     """A new single-use invite for a group's head (or deputy)."""
     if not turn.args:
@@ -134,13 +124,9 @@ async def invite_command(turn: Turn) -> None:
         turn.reply(refusal.format(limit=PERSON_NAME_MAX))
         return
     words = before.split()
-    try:
-        group = await require_group(turn.uow, words[0] if words else "", turn.ward_id)
-        role = role_of(words[1:])
-        code = await _invite(turn, group, role, name)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await require_group(turn.uow, words[0] if words else "", turn.ward_id)
+    role = role_of(words[1:])
+    code = await _invite(turn, group, role, name)
     turn.reply(_invite_text(turn, group.code, group.name, role, code))
 
 
@@ -175,18 +161,15 @@ async def list_groups(turn: Turn) -> None:
 
 
 @command("removehead", "govaitro")
+@explained
 async def remove_head(turn: Turn) -> None:
     """Remove a group's head (or deputy) and tell them."""
     if not turn.args:
         turn.reply(_("Which group? For example: /removehead TDP01 (or /removehead TDP01 deputy)"))
         return
-    try:
-        group = await require_group(turn.uow, turn.args[0], turn.ward_id)
-        role = role_of(turn.args[1:])
-        person = await remove_leader(turn.uow, group, role, actor=turn.caller.person_id)
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
+    group = await require_group(turn.uow, turn.args[0], turn.ward_id)
+    role = role_of(turn.args[1:])
+    person = await remove_leader(turn.uow, group, role, actor=turn.caller.person_id)
     turn.menus_changed.add(person.id)
     turn.reply(
         _("{name} is no longer {role} of {code}. Send /invite {code} to invite someone new.").format(

@@ -1,18 +1,18 @@
-"""Words shared by the membership commands: role names and why a request was refused."""
+"""Words shared by the membership commands: the roles people type and why a request was refused."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Concatenate, ParamSpec
 
 from bot.answers import keyword
 from bot.i18n import gettext as _
 from bot.i18n import ward_words
 from bot.membership import DEPUTY, HEAD, MembershipError
+from bot.turns import Turn
 
-
-def role_name(role: str) -> str:
-    """'group head' or 'deputy head', in the caller's language."""
-    return _("deputy head") if role == DEPUTY else _("group head")
+P = ParamSpec("P")
 
 
 def explain(error: MembershipError) -> str:
@@ -39,6 +39,22 @@ def explain(error: MembershipError) -> str:
     }
     fallback = _("That did not work. Send /help to see what you can do.")
     return reasons.get(error.reason, fallback).format(code=code)
+
+
+def explained(
+    handler: Callable[Concatenate[Turn, P], Awaitable[None]],
+) -> Callable[Concatenate[Turn, P], Awaitable[None]]:
+    """`handler`, with a membership rule it runs into (`MembershipError`: no such group, no one in that
+    role…) answered by `explain` instead of a try/except around each request."""
+
+    @functools.wraps(handler)
+    async def run(turn: Turn, /, *args: P.args, **kwargs: P.kwargs) -> None:
+        try:
+            await handler(turn, *args, **kwargs)
+        except MembershipError as error:
+            turn.reply(explain(error))
+
+    return run
 
 
 _HEAD_WORDS = frozenset({"", "head", "truong", "to truong", "totruong", "truong to"})

@@ -9,7 +9,7 @@ from bot.export import ProvinceRow, province_workbook_bytes
 from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
-from bot.periods import Period, PeriodKind, parse_period
+from bot.periods import Period, PeriodKind, parse_period, period_not_understood
 from bot.province import WardScores, province_totals, ward_lines, ward_scores, year_titles
 from bot.replies import Attachment
 from bot.standings import compute_standings
@@ -76,12 +76,7 @@ def _province_period(turn: Turn, words: list[str]) -> tuple[Period | None, bool]
     try:
         return parse_period(" ".join(words), today=turn.now().date()), True
     except ValueError:
-        turn.reply(
-            _(
-                "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), "
-                "2026 (a year)."
-            )
-        )
+        turn.reply(period_not_understood())
         return None, False
 
 

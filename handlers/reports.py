@@ -6,7 +6,7 @@ from bot.answers import format_value
 from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
-from bot.membership import MembershipError, require_group
+from bot.membership import require_group
 from bot.periods import month_in_sentence, parse_month
 from bot.reminders import reopening_notes
 from bot.reporting import (
@@ -19,7 +19,7 @@ from bot.reporting import (
     reportable_months,
 )
 from bot.turns import Turn
-from handlers.membership_texts import explain
+from handlers.membership_texts import explained
 from handlers.notices import notify
 
 
@@ -81,6 +81,7 @@ async def my_report(turn: Turn) -> None:
 
 
 @command("reopen", "molai")
+@explained
 async def reopen(turn: Turn) -> None:
     """Unlock one group's month for a few days and tell its head and deputy."""
     if len(turn.args) < 2:
@@ -89,9 +90,6 @@ async def reopen(turn: Turn) -> None:
     try:
         group = await require_group(turn.uow, turn.args[0], turn.ward_id)
         month = parse_month(" ".join(turn.args[1:]), today=turn.now().date())
-    except MembershipError as error:
-        turn.reply(explain(error))
-        return
     except ValueError:
         turn.reply(_("Please give the month as YYYY-MM, for example /reopen TDP01 2026-10."))
         return

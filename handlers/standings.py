@@ -20,6 +20,7 @@ from bot.periods import (
     open_months,
     parse_period,
     period_in_sentence,
+    period_not_understood,
 )
 from bot.replies import Attachment
 from bot.standings import StandingsResult, completeness, compute_standings, export_data, photo_files
@@ -60,12 +61,7 @@ def _period(turn: Turn) -> Period | None:
     try:
         return parse_period(" ".join(turn.args), today=turn.now().date())
     except ValueError:
-        turn.reply(
-            _(
-                "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), "
-                "2026 (a year)."
-            )
-        )
+        turn.reply(period_not_understood())
         return None
 
 

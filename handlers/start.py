@@ -6,9 +6,8 @@ from bot.access import ChatKind
 from bot.features import command
 from bot.i18n import gettext as _
 from bot.i18n import set_ward_words
-from bot.membership import STAFF_ROLES, Redemption, redeem_invite
+from bot.membership import STAFF_ROLES, Redemption, redeem_invite, role_name
 from bot.turns import Turn
-from handlers.membership_texts import role_name
 from handlers.staff import staff_invite_opened
 
 

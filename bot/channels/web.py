@@ -23,6 +23,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from bot.access import ChatKind, Role, authorize, may_see_group
 from bot.awards import with_awards
+from bot.campaigns import campaign_lines
 from bot.charts import standings_chart
 from bot.delivery import Outgoing, Recipient, enqueue_broadcast
 from bot.export import csv_bytes, workbook_bytes
@@ -30,7 +31,7 @@ from bot.http import HttpServer
 from bot.i18n import current_language, pick_language, set_language
 from bot.i18n import gettext as _
 from bot.membership import CODE_PATTERN, MembershipError, audit, require_group
-from bot.periods import Month, PeriodKind, is_locked, parse_month, parse_period
+from bot.periods import Month, PeriodKind, is_locked, parse_month, parse_period, period_not_understood
 from bot.reminders import remind_missing, reopening_notes
 from bot.reporting import ReportingError, reopen_month, reopened_last_day
 from bot.standings import export_data
@@ -38,7 +39,6 @@ from bot.ward_config import GroupUnit, WardFile
 from bot.web_pages import (
     PageError,
     StandingsCache,
-    campaigns_page,
     downloads,
     export_period,
     group_page,
@@ -521,7 +521,7 @@ class WebPages:
         self, request: web.Request, uow: UnitOfWork, user: WebUser, fields: Mapping[str, str]
     ) -> web.StreamResponse:
         """Campaigns with dates, groups, pledges and delivery; refreshes itself while one is delivering."""
-        lines = await campaigns_page(uow, user.ward_id)
+        lines = await campaign_lines(uow, user.ward_id)
         busy = any(line.delivery.get("pending", 0) + line.delivery.get("sending", 0) for line in lines)
         return self.render("campaigns.html", user=user, lines=lines, busy=busy, tab="campaigns")
 
@@ -550,12 +550,7 @@ class WebPages:
         try:
             period = parse_period(text, today=self._now().astimezone(tz).date())
         except ValueError:
-            raise PageError(
-                _(
-                    "I do not understand that period. Examples: 2026-10 (a month), 2026-Q3 (a quarter), "
-                    "2026 (a year)."
-                )
-            ) from None
+            raise PageError(period_not_understood()) from None
         return await self._export(uow, user, period.key, extension)
 
     async def download(
