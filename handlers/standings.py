@@ -87,7 +87,7 @@ async def standings(turn: Turn) -> None:
         wanted = turn.args[0].lstrip("#")
         number = whole_number(wanted)
         campaign = await turn.uow.campaigns.get(number) if number is not None else None
-        if campaign is None or campaign.launched_at is None:
+        if campaign is None or campaign.launched_at is None or campaign.ward_id != turn.ward_id:
             turn.reply(
                 _("There is no campaign #{number}. Send /campaigns to see them.").format(number=wanted[:20])
             )

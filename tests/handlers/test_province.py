@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bot.campaigns import launch
 from bot.membership import set_staff
 from bot.simulator import FakeBotApi
 from bot.ward_config import WardFile, load_wards
 from bot.wards import ward_code
+from storage.models import Campaign
 from storage.unit_of_work import unit_of_work
 from tests.harness import Person, RunningBot, make_settings, texts
 from tests.wards import NOW
@@ -178,3 +180,22 @@ async def test_province_staff_get_every_ward_s_standings_workbook_and_year_end_t
     assert "cán bộ cấp tỉnh" in texts(await hoa.says("/wardtitles 2026"))  # ward staff: refused
     mine = texts(await hoa.says("/standings 2026-10"))  # ward staff keep their ward's table
     assert "Tràng Cát" in mine and "Hải An" not in mine
+
+
+async def test_a_campaign_s_standings_are_only_for_its_own_ward(province: RunningBot) -> None:
+    hoa = await staff_of(province, 1, "Hoa", "P1")
+    lan = await staff_of(province, 2, "Lan", "P2")
+    assert province.wiring is not None
+    p1 = next(i for i, file in province.wiring.wards.items() if ward_code(file) == "P1")
+    async with unit_of_work(province.wiring.factory) as uow:
+        campaign = Campaign(
+            ward_id=p1, title="Tràng Cát xanh", announcement="Thi đua", starts_on=NOW.date(), created_by=None
+        )
+        await uow.campaigns.add(campaign)
+        await launch(uow, campaign, now=NOW, default_language="vi", platform=None)
+    number = campaign.id
+
+    window = "Bảng xếp hạng 11/2026–11/2026 — Phường Tràng Cát"  # the campaign's window, in its ward
+    assert window in texts(await hoa.says(f"/standings #{number}"))
+    other_ward = texts(await lan.says(f"/standings #{number}"))
+    assert f"Không có phong trào #{number}." in other_ward and "Bảng xếp hạng" not in other_ward
