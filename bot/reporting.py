@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.errors import RuleError
 from bot.indicators import (
     Indicator,
     Kind,
@@ -119,13 +120,8 @@ class ReportView:
     on_time: bool
 
 
-class ReportingError(Exception):
+class ReportingError(RuleError):
     """A request the report rules refuse; `reason` picks the reply."""
-
-    def __init__(self, reason: str, **details: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.details = details
 
 
 async def current_catalogue(uow: UnitOfWork, indicators: Sequence[Indicator]) -> int:
