@@ -99,7 +99,10 @@ async def erase_person(
     """Erase one person's name and chat id from every table, keeping their records under their role.
 
     Their private chat's id is their account's (Telegram, Zalo); `chat` names it when it is known to be
-    another."""
+    another. A person erasing themselves (`actor` is them) chose the name they go by, which may be
+    anybody's words ("TDP03", a colleague's name): their name is then replaced only in what is theirs
+    (audit entries of or about them, their broadcasts), never in the rest of the ward's records; the
+    ward's command line, which names the person, replaces it wherever it is spelled out."""
     data = await personal_data(uow, person.id)
     label = role_label(data)
     name, platform, account = person.display_name, person.platform, person.external_id
@@ -115,7 +118,9 @@ async def erase_person(
         received += await uow.privacy.drop_received(platform, account, chat_key_of(platform, chat_id))
     pattern = _replacer(name)
     if pattern is not None:
-        await _replace_name(uow, name.strip(), pattern, label)
+        await _replace_name(
+            uow, name.strip(), pattern, label, about=person.id if actor == person.id else None
+        )
     person.display_name, person.external_id = label, f"{ERASED_PREFIX}{person.id}"
     person.language = person.client_language = None
     person.is_staff = person.is_province = False
@@ -133,16 +138,19 @@ async def erase_person(
     return Erased(label, roles, received, messages)
 
 
-async def _replace_name(uow: UnitOfWork, name: str, pattern: re.Pattern[str], label: str) -> None:
-    """Stored messages, broadcast titles and audit entries that spelled the name out now say the label."""
+async def _replace_name(
+    uow: UnitOfWork, name: str, pattern: re.Pattern[str], label: str, *, about: int | None
+) -> None:
+    """Stored messages, broadcast titles and audit entries that spelled the name out now say the label
+    (with `about`: only those of that person)."""
 
     def plain(text: str, limit: int | None = None) -> str:
         return pattern.sub(label, text)[:limit]
 
-    for message in await uow.privacy.outbox_mentioning(name):
+    for message in await uow.privacy.outbox_mentioning(name, about=about):
         message.text, message.last_error = plain(message.text), plain(message.last_error, 512)
         message.recipient_label = plain(message.recipient_label, 256)
-    for entry in await uow.privacy.audit_mentioning(name):
+    for entry in await uow.privacy.audit_mentioning(name, about=about):
         entry.actor_label, entry.detail = plain(entry.actor_label, 256), plain(entry.detail)
-    for broadcast in await uow.privacy.broadcasts_mentioning(name):
+    for broadcast in await uow.privacy.broadcasts_mentioning(name, about=about):
         broadcast.title = plain(broadcast.title, 256)

@@ -74,21 +74,28 @@ class PrivacyRepository:
             )
         )
 
-    async def outbox_mentioning(self, text: str) -> Sequence[OutboxMessage]:
-        """Messages whose text, recipient or error names `text`."""
+    async def outbox_mentioning(self, text: str, *, about: int | None = None) -> Sequence[OutboxMessage]:
+        """Messages whose text, recipient or error names `text` (with `about`: of their broadcasts)."""
         columns = (OutboxMessage.text, OutboxMessage.recipient_label, OutboxMessage.last_error)
         query = select(OutboxMessage).where(or_(*(c.contains(text, autoescape=True) for c in columns)))
+        if about is not None:
+            theirs = select(Broadcast.id).where(Broadcast.requested_by == about)
+            query = query.where(OutboxMessage.broadcast_id.in_(theirs))
         return (await self.session.scalars(query)).all()
 
-    async def audit_mentioning(self, text: str) -> Sequence[AuditEntry]:
-        """Audit entries whose label or detail names `text`."""
+    async def audit_mentioning(self, text: str, *, about: int | None = None) -> Sequence[AuditEntry]:
+        """Audit entries whose label or detail names `text` (with `about`: that person did or underwent)."""
         columns = (AuditEntry.actor_label, AuditEntry.detail)
         query = select(AuditEntry).where(or_(*(c.contains(text, autoescape=True) for c in columns)))
+        if about is not None:
+            query = query.where(or_(AuditEntry.actor_id == about, AuditEntry.subject_id == about))
         return (await self.session.scalars(query)).all()
 
-    async def broadcasts_mentioning(self, text: str) -> Sequence[Broadcast]:
-        """Broadcasts whose title names `text`."""
+    async def broadcasts_mentioning(self, text: str, *, about: int | None = None) -> Sequence[Broadcast]:
+        """Broadcasts whose title names `text` (with `about`: that person asked for)."""
         query = select(Broadcast).where(Broadcast.title.contains(text, autoescape=True))
+        if about is not None:
+            query = query.where(Broadcast.requested_by == about)
         return (await self.session.scalars(query)).all()
 
 

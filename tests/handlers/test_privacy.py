@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import String, Text, inspect, text
 from sqlalchemy.engine import Connection
 
-from bot.membership import set_staff
+from bot.membership import audit, set_staff
 from bot.simulator import FakeBotApi
 from bot.ward_config import WardFile
 from storage.unit_of_work import unit_of_work
@@ -117,6 +117,33 @@ async def test_forgetme_erases_a_resident_from_every_table(running: RunningBot) 
     again = texts(await tram.says("/start"))  # a new acquaintance from now on
     assert again
     assert await traces(running, RESIDENT_NAME) != []
+
+
+async def test_a_name_that_is_someone_else_s_words_is_erased_only_from_what_is_theirs(
+    running: RunningBot,
+) -> None:
+    assert running.wiring is not None
+    async with unit_of_work(running.wiring.factory) as uow:
+        staff = await set_staff(uow, "telegram", "1", name="Cán bộ Hoa", is_staff=True)
+        group = await uow.groups.by_code("TDP01", running.wiring.first_ward_id)
+        assert group is not None
+        await audit(
+            uow,
+            "households_set",
+            actor=staff.id,
+            actor_label="Cán bộ Hoa",
+            group_id=group.id,
+            detail="TDP01: 300 → 320",
+        )
+    ward_records = "SELECT actor_label, detail FROM audit_log WHERE action = 'households_set'"
+    before = await stored(running, ward_records)
+
+    mischief = running.person(880099999, "TDP01")  # a stranger who calls themselves by a group's code
+    await mischief.says("/forgetme")
+    done = texts(await mischief.presses("✅ Xoá dữ liệu của tôi"))
+
+    assert "Đã xoá" in done
+    assert await stored(running, ward_records) == before == [("Cán bộ Hoa", "TDP01: 300 → 320")]
 
 
 async def test_forgetme_sends_a_head_to_the_ward_which_erases_them_keeping_their_report(
