@@ -205,6 +205,8 @@ async def caller_of(
         ),
         None,
     )
+    if person.is_staff and person.ward_id is not None and ward_id != person.ward_id:
+        roles.discard(Role.STAFF)  # in a chat of another ward's group, a ward's staff are anyone there
     return Caller(
         person_id=person.id,
         name=person.display_name,

@@ -199,3 +199,21 @@ async def test_a_campaign_s_standings_are_only_for_its_own_ward(province: Runnin
     assert window in texts(await hoa.says(f"/standings #{number}"))
     other_ward = texts(await lan.says(f"/standings #{number}"))
     assert f"Không có phong trào #{number}." in other_ward and "Bảng xếp hạng" not in other_ward
+
+
+async def test_staff_of_one_ward_cannot_unlink_or_relink_another_ward_s_group_chat(
+    province: RunningBot,
+) -> None:
+    hoa = await staff_of(province, 1, "Hoa", "P1")
+    lan = await staff_of(province, 2, "Lan", "P2")
+    linked = texts(await lan.in_group(-6001, "Tổ 3 Hải An").says("/link TDP03"))
+    assert "Tổ dân phố số 3 (Hải An)" in linked
+
+    in_that_chat = hoa.in_group(-6001, "Tổ 3 Hải An")
+    assert "dành cho tổ trưởng và tổ phó" in texts(await in_that_chat.says("/unlink"))
+    assert "dành cho tổ trưởng và tổ phó" in texts(await in_that_chat.says("/link TDP01"))
+    assert "Tổ dân phố số 3 (Hải An)" in texts(await lan.says("/groups"))
+    async with unit_of_work(province.wiring.factory) as uow:  # type: ignore[union-attr]
+        chat = await uow.chats.find("telegram", "-6001")
+        group = await uow.groups.get(chat.group_id) if chat is not None and chat.group_id else None
+    assert group is not None and group.code == "TDP03" and group.name == "Tổ dân phố số 3 (Hải An)"
