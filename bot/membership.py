@@ -486,6 +486,11 @@ async def redeem_invite(uow: UnitOfWork, code: str, person_id: int, *, now: date
     for membership in await uow.groups.memberships_of(person_id):
         if membership.role in LEADER_ROLES and membership.group_id != group.id:
             return replace(known, outcome=Redemption.ALREADY_LEADS_OTHER, other_group=membership.group.code)
+    person = await uow.people.get(person_id)
+    if person is not None and person.is_staff and person.ward_id not in (None, group.ward_id):
+        # A ward's staff act in their ward: leading another ward's group would file its reports there.
+        ward = await uow.wards.get(person.ward_id)
+        return replace(known, outcome=Redemption.STAFF_ELSEWHERE, other_group=ward.name if ward else "")
     holder = await uow.groups.holder(group.id, invite.role)
     if holder is not None:
         return replace(known, outcome=Redemption.ROLE_TAKEN, other_group=holder.person.display_name)
@@ -532,6 +537,12 @@ async def _redeem_staff_invite(
     elif person.is_staff and person.ward_id is not None:
         ward = await uow.wards.get(person.ward_id)
         return replace(known, outcome=Redemption.STAFF_ELSEWHERE, other_group=ward.name if ward else "")
+    elif elsewhere := [
+        m.group.code
+        for m in await uow.groups.memberships_of(person.id)
+        if m.role in LEADER_ROLES and m.group.ward_id != invite.ward_id
+    ]:  # a group head of another ward would act in this ward, and file that group's reports here
+        return replace(known, outcome=Redemption.ALREADY_LEADS_OTHER, other_group=elsewhere[0])
     else:
         await set_staff(
             uow,

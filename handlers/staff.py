@@ -160,6 +160,10 @@ async def staff_invite_opened(turn: Turn, result: RedeemResult) -> None:
             "You are already ward staff of {other}; one person serves one ward. Nothing was changed. "
             "Ask a colleague there to remove you (/removestaff) first."
         ),
+        Redemption.ALREADY_LEADS_OTHER: _(
+            "You lead group {other} of another ward; one person serves one ward. Nothing was changed. "
+            "Ask that ward to remove you as head (/removehead {other}) first."
+        ),
     }
     fallback = _("That did not work. Send /help to see what you can do.")
     turn.reply(messages.get(result.outcome, fallback).format(ward=ward, other=result.other_group))

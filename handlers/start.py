@@ -63,6 +63,10 @@ async def redeem(turn: Turn, code: str) -> None:
             "If you are moving to {code}, ask ward staff to remove you from {other} first "
             "(/removehead {other})."
         ),
+        Redemption.STAFF_ELSEWHERE: _(
+            "You are ward staff of {other}, and {name} ({code}) belongs to another ward: its head or deputy "
+            "must be someone of that ward. Nothing was changed."
+        ),
         Redemption.ROLE_TAKEN: _(
             "{name} ({code}) already has a {role}: {other}. Nothing was changed. "
             "Ask ward staff to remove them first (/removehead {code}), then to send you a new invite."

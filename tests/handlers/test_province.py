@@ -217,3 +217,22 @@ async def test_staff_of_one_ward_cannot_unlink_or_relink_another_ward_s_group_ch
         chat = await uow.chats.find("telegram", "-6001")
         group = await uow.groups.get(chat.group_id) if chat is not None and chat.group_id else None
     assert group is not None and group.code == "TDP03" and group.name == "Tổ dân phố số 3 (Hải An)"
+
+
+async def test_one_person_serves_one_ward_as_staff_or_as_a_group_s_head(province: RunningBot) -> None:
+    hoa = await staff_of(province, 1, "Hoa", "P1")
+    lan = await staff_of(province, 2, "Lan", "P2")
+
+    head_link = texts(await lan.says("/invite TDP03")).split("start=")[1].split()[0]
+    refused = texts(await hoa.says(f"/start {head_link}"))
+    assert (
+        "Tổ dân phố số 3 (Hải An) (TDP03) thuộc phường khác" in refused and "Chưa có gì thay đổi" in refused
+    )
+    assert "Hoa" not in texts(await lan.says("/groups"))
+
+    nam = province.person(601, "Nam")
+    assert "TDP03" in texts(await nam.says(f"/start {head_link}"))  # the link still works for its own ward
+    staff_link = texts(await hoa.says("/addstaff")).split("start=")[1].split()[0]
+    refused = texts(await nam.says(f"/start {staff_link}"))
+    assert "TDP03 của phường khác" in refused and "/removehead TDP03" in refused
+    assert "Nam" not in texts(await hoa.says("/staff"))
