@@ -7,6 +7,7 @@ the ward file. Periodic chores — idle conversations, the nightly backup, pruni
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -57,6 +58,8 @@ class Scheduler:
     def __init__(self, wiring: Wiring, wake: Callable[[], None]) -> None:
         self.wiring, self.wake = wiring, wake
         self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._catching_up = {schedule.name for schedule in SCHEDULES}
+        self.caught_up = asyncio.Event()  # set once every start-up catch-up has run (tests wait on it)
 
     def start(self) -> None:
         """Catch up on what fell due while the bot was down, then follow the dates."""
@@ -93,6 +96,9 @@ class Scheduler:
                 self.wake()
         except Exception:
             log.exception("scheduled %s failed", schedule.name)
+        self._catching_up.discard(schedule.name)
+        if not self._catching_up:
+            self.caught_up.set()
         now = self.wiring.clock()
         at = schedule.next_time(now, self.wiring.ward, self.wiring.timezone)
         if at is not None:  # measured on the wiring's clock, waited in real time

@@ -13,6 +13,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from bot.application import WardBot, make_wiring, prepare
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
@@ -22,6 +24,7 @@ from bot.simulator import FakeBotApi, FakeUser, SentMessage
 from bot.ward_config import WardFile
 from bot.wiring import Wiring
 from storage.migrate import upgrade
+from storage.unit_of_work import unit_of_work
 from tests.databases import fresh_database_url
 
 TEST_TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000"
@@ -96,6 +99,29 @@ class RunningBot:
         """A restart of the process: everything in memory is gone, the database stays."""
         await self.stop()
         await self.start()
+
+    async def caught_up(self, timeout: float = 30.0) -> None:
+        """Until the scheduler has run its start-up catch-up (what fell due while the bot was down)."""
+        assert self.app is not None
+        async with asyncio.timeout(timeout):
+            await self.app.scheduler.caught_up.wait()
+
+    async def drained(self, timeout: float = 30.0) -> None:
+        """Until the outbox has nothing left to send (no row pending or sending) and the fake API has
+        gone quiet: whatever was queued so far has been sent."""
+        assert self.wiring is not None
+        deadline = time.monotonic() + timeout
+        while True:
+            async with unit_of_work(self.wiring.factory) as uow:
+                left = await uow.session.scalar(
+                    text("SELECT count(*) FROM outbox_messages WHERE status IN ('pending', 'sending')")
+                )
+            if not left:
+                break
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{left} outbox message(s) still unsent after {timeout}s")
+            await asyncio.sleep(0.02)
+        await self.fake.wait_idle(timeout=max(deadline - time.monotonic(), 1.0))
 
     def person(self, user_id: int, first_name: str, language_code: str | None = "vi") -> Person:
         """Someone who talks to the bot in a private chat."""

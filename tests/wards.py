@@ -114,6 +114,8 @@ async def launched_campaign(running: RunningBot, title: str, starts_on: date) ->
             )
         )
         await launch(uow, campaign, now=NOW, default_language="vi", platform=None)
+    assert running.app is not None
+    running.app.outbox.wake()  # as /campaign does once its launch is committed
     await running.fake.wait_for(1, chat_id=1, since=since, timeout=60)
     await running.fake.wait_idle()
     return campaign.id

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from bot.simulator import SentMessage
@@ -104,8 +103,8 @@ async def test_reminders_go_only_to_groups_that_have_not_reported(reporting: Run
     assert "Anh/chị báo cáo cho tháng nào?" in asked
 
     await reporting.restart()
-    await asyncio.sleep(3)  # past the start-up catch-up
-    await reporting.fake.wait_idle()
+    await reporting.caught_up()  # past the start-up catch-up
+    await reporting.drained()
     assert len([m for m in reporting.fake.sent[since:] if "Nhắc nhở" in (m.text or "")]) == 1
 
 

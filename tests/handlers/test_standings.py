@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import io
 from datetime import timedelta
 
@@ -99,8 +98,8 @@ async def test_the_deadline_posts_standings_to_every_linked_chat_once_across_res
     assert "Kỳ báo cáo đã khép lại" in (own.text or "") and "▶ 2. TDP01" in (own.text or "")
 
     await reporting.restart()
-    await asyncio.sleep(3)
-    await reporting.fake.wait_idle()
+    await reporting.caught_up()
+    await reporting.drained()
     assert [m for m in reporting.fake.sent[since:] if m.chat_id in (-701, -702)] == first
 
 
