@@ -54,6 +54,16 @@ async def until_offered(fake: FakeBotApi, person: FakeUser, button: str, timeout
         await asyncio.sleep(0.05)
 
 
+async def drained(fake: FakeBotApi, running: Workers, timeout: float = 60) -> None:
+    """Until no outbox row is left pending or sending (what a killed worker held comes back after its
+    lease) and the fake API has gone quiet: anything sent twice has arrived by then."""
+    deadline = time.monotonic() + timeout
+    while await running.scalar("SELECT count(*) FROM outbox_messages WHERE status IN ('pending', 'sending')"):
+        assert time.monotonic() < deadline, "the outbox was not drained"
+        await asyncio.sleep(0.1)
+    await fake.wait_idle(timeout=max(deadline - time.monotonic(), 1.0))
+
+
 async def test_200_heads_report_through_two_workers_each_answer_once_and_in_order(
     fake_api: FakeBotApi, tmp_path: Path
 ) -> None:
@@ -152,7 +162,7 @@ async def test_a_campaign_to_300_chats_reaches_each_once_within_the_shared_flood
         while len({m.chat_id for m in fake_api.sent[since:] if m.chat_id < 0}) < 300:
             assert time.monotonic() < deadline, "the broadcast did not finish"
             await asyncio.sleep(0.2)
-        await asyncio.sleep(2)
+        await drained(fake_api, running)
         per_chat = Counter(m.chat_id for m in fake_api.sent[since:] if m.chat_id < 0)
         assert per_chat == Counter({chat: 1 for chat in chats})
         assert fake_api.too_many_requests == 0
@@ -177,7 +187,7 @@ async def test_a_worker_killed_mid_broadcast_leaves_its_messages_to_the_other_af
         while len({m.chat_id for m in fake_api.sent[since:] if m.chat_id < 0}) < 300:
             assert time.monotonic() < deadline, "the other worker did not finish the broadcast"
             await asyncio.sleep(0.2)
-        await asyncio.sleep(2)
+        await drained(fake_api, running)
         per_chat = Counter(m.chat_id for m in fake_api.sent[since:] if m.chat_id < 0)
         assert set(per_chat) == set(chats)  # nothing lost
         assert sum(per_chat.values()) - 300 <= in_flight  # only what was in flight may go twice
@@ -214,7 +224,7 @@ async def test_the_leader_killed_before_posting_the_standings_another_posts_them
         while len({m.chat_id for m in fake_api.sent if m.chat_id < 0}) < 3:
             assert time.monotonic() < deadline, "nobody posted the standings"
             await asyncio.sleep(0.2)
-        await asyncio.sleep(3)
+        await drained(fake_api, running)
         per_chat = Counter(m.chat_id for m in fake_api.sent if m.chat_id < 0)
         assert per_chat == Counter({chat: 1 for chat in chats})
 
