@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import os
-import subprocess
-import sys
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 from sqlalchemy import text
 
@@ -203,24 +205,49 @@ def texts(messages: list[SentMessage]) -> str:
     return "\n".join(m.text or "" for m in messages)
 
 
+@dataclass(frozen=True)
+class Result:
+    """What a command printed and how it ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def wardbot_in_process(*args: str, env: dict[str, str], answer: str = "") -> Result:
+    """`wardbot ARGS` (the console script's main) with exactly the environment `env`, from the folder
+    `env["HOME"]`, in this process: starting Python for each command would cost a second or two and
+    test nothing more (tests/bot/test_run.py starts the real process). `answer` is what is typed at
+    its question, if it asks one. Not thread-safe: one at a time."""
+    from bot.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level, folder = list(root.handlers), root.level, os.getcwd()
+    typed = patch("sys.stdin", io.StringIO(answer))
+    with patch.dict(os.environ, env, clear=True), redirect_stdout(stdout), redirect_stderr(stderr), typed:
+        os.chdir(env["HOME"])
+        try:
+            code = main(list(args))
+        except SystemExit as exit:
+            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 2)
+        finally:
+            os.chdir(folder)
+            root.handlers[:] = handlers
+            root.setLevel(level)
+    return Result(code, stdout.getvalue(), stderr.getvalue())
+
+
 async def wardbot_cli(running: RunningBot, folder: Path, *args: str, **variables: str) -> str:
     """`wardbot ARGS` run as a ward officer would, on the running bot's database and ward file, with
-    these extra environment variables."""
+    these extra environment variables (in-process, in a thread beside the running bot)."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_", "WARD_", "ZALO_"))
     }
     env |= {"HOME": str(folder), "DATABASE_URL": running.settings.database_url, **variables}
     if running.ward.path is not None:
         env["WARD_CONFIG"] = str(running.ward.path)
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", *args],
-        env=env,
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = await asyncio.to_thread(wardbot_in_process, *args, env=env)
     assert done.returncode == 0, done.stderr
     return done.stdout
 

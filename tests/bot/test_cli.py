@@ -3,54 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
 import os
 import re
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 
-from bot.cli import main
 from bot.simulator import FakeBotApi
-from tests.harness import TEST_TOKEN
+from tests.harness import TEST_TOKEN, Result, wardbot_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 ZALO_TOKEN = "1234567890:zalo-test-access-token-0000"
 
 
-@dataclass(frozen=True)
-class Result:
-    """What a command printed and how it ended."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
 def wardbot(*args: str, env: dict[str, str]) -> Result:
-    """Run `wardbot ARGS` (the console script's main) in a clean environment, from an empty folder.
-
-    In-process, as the console script calls it: starting Python for each command would cost a
-    second or two and test nothing more (tests/bot/test_run.py starts the real process).
-    """
-    stdout, stderr = io.StringIO(), io.StringIO()
-    root = logging.getLogger()
-    handlers, level, folder = list(root.handlers), root.level, os.getcwd()
-    with patch.dict(os.environ, env, clear=True), redirect_stdout(stdout), redirect_stderr(stderr):
-        os.chdir(env["HOME"])
-        try:
-            code = main(list(args))
-        except SystemExit as exit:
-            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 2)
-        finally:
-            os.chdir(folder)
-            root.handlers[:] = handlers
-            root.setLevel(level)
-    return Result(code, stdout.getvalue(), stderr.getvalue())
+    """Run `wardbot ARGS` (the console script's main) in a clean environment, from an empty folder,
+    in-process (tests/bot/test_run.py starts the real process)."""
+    return wardbot_in_process(*args, env=env)
 
 
 @pytest.fixture

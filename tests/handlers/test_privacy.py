@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,15 @@ from bot.simulator import FakeBotApi
 from bot.ward_config import WardFile
 from storage.unit_of_work import unit_of_work
 from tests.fakes.fake_zalo_api import FakeZaloApi, ZaloUser
-from tests.harness import RunningBot, make_settings, texts, wardbot_audit, wardbot_cli
+from tests.harness import (
+    Result,
+    RunningBot,
+    make_settings,
+    texts,
+    wardbot_audit,
+    wardbot_cli,
+    wardbot_in_process,
+)
 from tests.wards import NOW, answer_october, appoint, launched_campaign
 
 RESIDENT_ID, RESIDENT_NAME = 880012345, "Đỗ Thị Ngọc Trâm"
@@ -175,20 +181,16 @@ async def test_forgetme_sends_a_head_to_the_ward_which_erases_them_keeping_their
     assert HEAD_NAME not in audit
 
 
-async def person_erase(
-    running: RunningBot, folder: Path, *args: str, answer: str = ""
-) -> subprocess.CompletedProcess[str]:
-    """`wardbot person erase ARGS` as staff type it, answering the question with `answer`."""
+async def person_erase(running: RunningBot, folder: Path, *args: str, answer: str = "") -> Result:
+    """`wardbot person erase ARGS` as staff type it, answering the question with `answer` (in-process)."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WARD_", "ZALO_"))}
     return await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "bot", "person", "erase", *args],
+        wardbot_in_process,
+        "person",
+        "erase",
+        *args,
         env=environment | {"DATABASE_URL": running.settings.database_url, "HOME": str(folder)},
-        cwd=folder,
-        input=answer,
-        capture_output=True,
-        text=True,
-        timeout=120,
+        answer=answer,
     )
 
 
