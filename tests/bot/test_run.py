@@ -19,6 +19,7 @@ from bot.channels.telegram import TelegramChannel
 from bot.simulator import FakeBotApi, FakeUser
 from bot.wiring import Wiring
 from tests.databases import fresh_database_url
+from tests.harness import wardbot_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -161,10 +162,8 @@ async def test_the_token_is_never_logged(fake_api: FakeBotApi, tmp_path: Path) -
 async def test_no_secret_and_no_invite_code_in_a_verbose_log(fake_api: FakeBotApi, tmp_path: Path) -> None:
     secret = "webhook-secret-that-must-stay-hidden"
     env = _environment(fake_api, tmp_path, WEBHOOK_SECRET=secret)
-    added = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "admin", "add", "1", env=env, cwd=tmp_path
-    )
-    assert await added.wait() == 0
+    added = await asyncio.to_thread(wardbot_in_process, "admin", "add", "1", env=env)  # set-up, in-process
+    assert added.returncode == 0, added.stderr
     staff = FakeUser(id=1, first_name="Hoa", language_code="vi")
     head = FakeUser(id=2, first_name="Nam", language_code="vi")
     async with bot_process(env, tmp_path, "-v") as process:

@@ -4,23 +4,21 @@ form continues at the same question with every answer kept."""
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 from bot.simulator import FakeBotApi, FakeUser
 from tests.bot.test_run import _environment, bot_process
 from tests.conversations.test_report_process import _press, _say
 from tests.handlers.test_assessment import SEASON_WARD
+from tests.harness import wardbot_in_process
 
 
 async def test_the_year_end_form_survives_a_kill_9(fake_api: FakeBotApi, tmp_path: Path) -> None:
     ward_file = tmp_path / "ward.toml"
     ward_file.write_text(SEASON_WARD, encoding="utf-8")
     env = _environment(fake_api, tmp_path, WARD_CONFIG=str(ward_file))
-    added = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "admin", "add", "1", "--name", "Cán bộ Hoa", env=env, cwd=tmp_path
-    )
-    assert await added.wait() == 0
+    added = await asyncio.to_thread(wardbot_in_process, "admin", "add", "1", "--name", "Cán bộ Hoa", env=env)
+    assert added.returncode == 0, added.stderr
     staff = FakeUser(id=1, first_name="Hoa", language_code="vi")
     nam = FakeUser(id=501, first_name="Nam", language_code="vi")
 

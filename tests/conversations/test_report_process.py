@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from pathlib import Path
 
 from bot.simulator import FakeBotApi, FakeUser, SentMessage
 from tests.bot.test_run import _environment, bot_process
+from tests.harness import wardbot_in_process
 from tests.wards import SMALL_WARD
 
 
@@ -34,10 +34,8 @@ async def test_a_head_reports_through_a_kill_9_and_my_report_shows_the_values(
     ward_file = tmp_path / "ward.toml"
     ward_file.write_text(SMALL_WARD, encoding="utf-8")
     env = _environment(fake_api, tmp_path, WARD_CONFIG=str(ward_file))
-    added = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "admin", "add", "1", "--name", "Cán bộ Hoa", env=env, cwd=tmp_path
-    )
-    assert await added.wait() == 0
+    added = await asyncio.to_thread(wardbot_in_process, "admin", "add", "1", "--name", "Cán bộ Hoa", env=env)
+    assert added.returncode == 0, added.stderr
     staff = FakeUser(id=1, first_name="Hoa", language_code="vi")
     nam = FakeUser(id=501, first_name="Nam", language_code="vi")
 
