@@ -373,7 +373,7 @@ async def test_export_data_round_trips_into_the_workbook(wiring: Wiring) -> None
 def test_benchmark_quick_run() -> None:
     """The benchmark runs end to end on a small ward (the CI smoke test)."""
     finished = subprocess.run(
-        [sys.executable, "-m", "bench.standings", "--quick"],
+        [sys.executable, "-m", "bench.standings", "--quick", "--runs", "1"],  # as bench.web's smoke test
         cwd=ROOT,
         capture_output=True,
         text=True,
