@@ -9,10 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.report_flow import render, run_echo, run_wardbot, steps_of_report
+from tests.databases import fresh_database_url
 
 
 async def test_a_few_heads_walk_whole_reports_against_both_bots(tmp_path: Path) -> None:
     echo = await run_echo(tmp_path, 4, 2)
+    fresh_database_url(tmp_path, "rush", postgres=False)  # its fresh database, migrated (from the template)
     ward = await run_wardbot(tmp_path, 4, 2, database=None, stats=True)
 
     assert (echo.rush.walks, echo.stepping.walks) == (4, 2)
