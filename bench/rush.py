@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
+import logging
 import math
 import os
 import signal
@@ -18,6 +20,7 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,11 +128,52 @@ def start_process(
     return BotProcess(process, log)
 
 
+@dataclass(frozen=True)
+class CliResult:
+    """What a `wardbot` command printed and how it ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def wardbot_in_process(*args: str, env: dict[str, str], answer: str = "") -> CliResult:
+    """`wardbot ARGS` (the console script's main) with exactly the environment `env`, from the folder
+    `env["HOME"]`, in this process: starting Python for a set-up command costs a second or two and
+    shows nothing more. `answer` is what is typed at its question, if it asks one. It changes the
+    process's environment, folder and standard streams while it runs: one at a time, and not inside a
+    running event loop's thread (the command runs its own)."""
+    from bot.cli import main
+
+    stdout, stderr = io.StringIO(), io.StringIO()
+    root = logging.getLogger()
+    handlers, level, folder = list(root.handlers), root.level, os.getcwd()
+    saved_env, saved_stdin = dict(os.environ), sys.stdin
+    os.environ.clear()
+    os.environ.update(env)
+    sys.stdin = io.StringIO(answer)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            os.chdir(env["HOME"])
+            try:
+                code = main(list(args))
+            except SystemExit as exit:
+                code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 2)
+    finally:
+        os.chdir(folder)
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.stdin = saved_stdin
+        root.handlers[:] = handlers
+        root.setLevel(level)
+    return CliResult(code, stdout.getvalue(), stderr.getvalue())
+
+
 def run_cli(args: Sequence[str], env: dict[str, str], folder: Path) -> str:
-    """`wardbot ARGS` (setup before the bot starts, as a ward officer would)."""
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", *args], env=env, cwd=folder, capture_output=True, text=True, timeout=120
-    )
+    """`wardbot ARGS` (set-up before the bot starts, as a ward officer would), in this process but in
+    a thread of its own (the benchmarks call it from their event loop); the bot itself runs as a process."""
+    with ThreadPoolExecutor(1) as thread:
+        done = thread.submit(wardbot_in_process, *args, env=env | {"HOME": str(folder)}).result()
     if done.returncode != 0:
         raise RuntimeError(f"wardbot {' '.join(args)} failed: {done.stderr}")
     return done.stdout

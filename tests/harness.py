@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import io
-import logging
 import os
 import time
 from collections.abc import Awaitable, Callable
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from unittest.mock import patch
 
 from sqlalchemy import text
 
+from bench.rush import wardbot_in_process
 from bot.application import WardBot, make_wiring, prepare
 from bot.channels.telegram import TelegramChannel
 from bot.channels.zalo import ZaloChannel
@@ -203,39 +200,6 @@ class Person:
 def texts(messages: list[SentMessage]) -> str:
     """All texts joined, for `in` assertions."""
     return "\n".join(m.text or "" for m in messages)
-
-
-@dataclass(frozen=True)
-class Result:
-    """What a command printed and how it ended."""
-
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def wardbot_in_process(*args: str, env: dict[str, str], answer: str = "") -> Result:
-    """`wardbot ARGS` (the console script's main) with exactly the environment `env`, from the folder
-    `env["HOME"]`, in this process: starting Python for each command would cost a second or two and
-    test nothing more (tests/bot/test_run.py starts the real process). `answer` is what is typed at
-    its question, if it asks one. Not thread-safe: one at a time."""
-    from bot.cli import main
-
-    stdout, stderr = io.StringIO(), io.StringIO()
-    root = logging.getLogger()
-    handlers, level, folder = list(root.handlers), root.level, os.getcwd()
-    typed = patch("sys.stdin", io.StringIO(answer))
-    with patch.dict(os.environ, env, clear=True), redirect_stdout(stdout), redirect_stderr(stderr), typed:
-        os.chdir(env["HOME"])
-        try:
-            code = main(list(args))
-        except SystemExit as exit:
-            code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 2)
-        finally:
-            os.chdir(folder)
-            root.handlers[:] = handlers
-            root.setLevel(level)
-    return Result(code, stdout.getvalue(), stderr.getvalue())
 
 
 async def wardbot_cli(running: RunningBot, folder: Path, *args: str, **variables: str) -> str:

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from bench.rush import CliResult as Result
+from bench.rush import wardbot_in_process
 from bot.simulator import FakeBotApi
-from tests.harness import TEST_TOKEN, Result, wardbot_in_process
+from tests.harness import TEST_TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 ZALO_TOKEN = "1234567890:zalo-test-access-token-0000"

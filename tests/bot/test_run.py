@@ -15,11 +15,11 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from bench.rush import wardbot_in_process
 from bot.channels.telegram import TelegramChannel
 from bot.simulator import FakeBotApi, FakeUser
 from bot.wiring import Wiring
 from tests.databases import fresh_database_url
-from tests.harness import wardbot_in_process
 
 ROOT = Path(__file__).resolve().parents[2]
 

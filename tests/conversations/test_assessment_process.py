@@ -6,11 +6,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bench.rush import wardbot_in_process
 from bot.simulator import FakeBotApi, FakeUser
 from tests.bot.test_run import _environment, bot_process
 from tests.conversations.test_report_process import _press, _say
 from tests.handlers.test_assessment import SEASON_WARD
-from tests.harness import wardbot_in_process
 
 
 async def test_the_year_end_form_survives_a_kill_9(fake_api: FakeBotApi, tmp_path: Path) -> None:

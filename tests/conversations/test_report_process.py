@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bench.rush import wardbot_in_process
 from bot.simulator import FakeBotApi, FakeUser, SentMessage
 from tests.bot.test_run import _environment, bot_process
-from tests.harness import wardbot_in_process
 from tests.wards import SMALL_WARD
 
 

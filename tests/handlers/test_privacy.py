@@ -16,20 +16,14 @@ import pytest
 from sqlalchemy import String, Text, inspect, text
 from sqlalchemy.engine import Connection
 
+from bench.rush import CliResult as Result
+from bench.rush import wardbot_in_process
 from bot.membership import audit, set_staff
 from bot.simulator import FakeBotApi
 from bot.ward_config import WardFile
 from storage.unit_of_work import unit_of_work
 from tests.fakes.fake_zalo_api import FakeZaloApi, ZaloUser
-from tests.harness import (
-    Result,
-    RunningBot,
-    make_settings,
-    texts,
-    wardbot_audit,
-    wardbot_cli,
-    wardbot_in_process,
-)
+from tests.harness import RunningBot, make_settings, texts, wardbot_audit, wardbot_cli
 from tests.wards import NOW, answer_october, appoint, launched_campaign
 
 RESIDENT_ID, RESIDENT_NAME = 880012345, "Đỗ Thị Ngọc Trâm"
