@@ -152,9 +152,8 @@ async def test_a_campaign_reaches_a_telegram_chat_and_a_zalo_chat_once_each(
     await fake_zalo.wait_for(1, chat_id="zgroup-1", since=zalo_since, timeout=20)
     await fake_zalo.wait_for(1, chat_id="zalo-501", since=zalo_since, timeout=20)
     await both.fake.wait_for(1, chat_id=-902, since=telegram_since, timeout=20)
-    await asyncio.sleep(1.5)
+    await both.drained()  # everything queued has gone out (a second copy would be among it)
     await fake_zalo.wait_idle()
-    await both.fake.wait_idle()
     in_zalo_group: list[ZaloSent] = [m for m in fake_zalo.sent[zalo_since:] if m.chat_id == "zgroup-1"]
     in_telegram = [m for m in both.fake.sent[telegram_since:] if m.chat_id == -902]
     assert len(in_zalo_group) == 1 and "📣 PHÁT ĐỘNG PHONG TRÀO THI ĐUA" in in_zalo_group[0].shown
