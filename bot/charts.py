@@ -10,12 +10,7 @@ from __future__ import annotations
 import io
 import textwrap
 from collections.abc import Sequence
-
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.font_manager import FontProperties
-from matplotlib.patches import Patch
+from typing import TYPE_CHECKING
 
 from bot.answers import format_number
 from bot.i18n import current_language, ngettext
@@ -23,6 +18,10 @@ from bot.i18n import gettext as _
 from bot.replies import shorten
 from bot.scoring import Standing
 from bot.ward_config import POINTS_BANDS, BandEntry
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.font_manager import FontProperties
 
 FONT_FAMILY = "DejaVu Sans"
 WIDTH_INCHES = 8.0
@@ -67,6 +66,12 @@ def standings_chart(
     never suggests that everyone took part. Without `staff`, a band that is not public is neither
     coloured nor named in the legend: its bars are grey, like the table's score-only lines.
     """
+    # matplotlib is imported when the first chart is drawn: most runs (a CLI command, a bot start) draw none
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.patches import Patch
+
     font = FontProperties(family=FONT_FAMILY)
     bold = FontProperties(family=FONT_FAMILY, weight="bold")
     reported = [standing for standing in standings if standing.score is not None]

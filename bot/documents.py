@@ -12,11 +12,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-
-from docx import Document
-from docx.document import Document as WordDocument
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.shared import Mm, Pt
+from typing import TYPE_CHECKING
 
 from bot.answers import format_number
 from bot.assessment import GroupResult, Totals, format_share, totals
@@ -24,11 +20,18 @@ from bot.indicators import text_in
 from bot.ward_config import WardFile
 from storage.models import Assessment, Award, ResidentialGroup
 
+if TYPE_CHECKING:
+    from docx.document import Document as WordDocument
+
 _FONT = "Times New Roman"
 
 
 def _new(title: str, ward: WardFile) -> WordDocument:
     """An A4 document with the national heading (quốc hiệu) and the ward's name, then `title`."""
+    from docx import Document  # imported when a document is written: most runs write none
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.shared import Mm, Pt
+
     document = Document()
     for section in document.sections:
         section.page_width, section.page_height = Mm(210), Mm(297)
@@ -72,6 +75,8 @@ def _section(
 
 
 def _signatures(document: WordDocument, *who: str) -> None:
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+
     table = document.add_table(rows=2, cols=len(who))
     for index, title in enumerate(who):
         table.rows[0].cells[index].text = title

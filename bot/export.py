@@ -19,10 +19,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.indicators import Indicator, Kind
@@ -87,6 +83,8 @@ class ExportData:
 
 def workbook_bytes(data: ExportData, language: str = "vi") -> bytes:
     """The .xlsx file: raw values, standings, one sheet per block (khối), and completeness."""
+    from openpyxl import Workbook  # imported when a workbook is written: most runs write none
+
     with use_language(language):
         workbook = Workbook()
         workbook.properties.title = f"{data.ward_name} – {data.period_label}"
@@ -170,6 +168,8 @@ def province_workbook_bytes(
     language: str = "vi",
 ) -> bytes:
     """The province's .xlsx: one row per ward on the first sheet, then each ward's standings."""
+    from openpyxl import Workbook
+
     with use_language(language):
         workbook = Workbook()
         workbook.properties.title = title
@@ -362,6 +362,9 @@ def _fill(
     narrow_from: int | None = None,
 ) -> None:
     """Write a header row (bold, wrapped, frozen) and the rows, then size the columns."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     sheet.title = _sheet_title(title)
     sheet.oddHeader.center.text = header_text.replace("&", "&&")
     bold = Font(bold=True)
