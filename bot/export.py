@@ -17,12 +17,15 @@ import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.i18n import gettext as _
 from bot.i18n import use_language
 from bot.indicators import Indicator, Kind
 from bot.scoring import Standing
+
+if TYPE_CHECKING:
+    from openpyxl import Workbook
 
 #: Written as created/modified time and zip entry time, so equal data gives equal bytes.
 FIXED_TIME = datetime(2000, 1, 1)
