@@ -23,6 +23,52 @@ os.environ["WEB_PORT"] = "0"
 EXAMPLE_WARD = Path(__file__).resolve().parents[1] / "examples" / "ward.toml"
 
 
+# The longest tests (bot processes, flood limits), longest first. Each goes to a worker of its own
+# when the run starts (`-n`), so the last of them does not begin when everything else is done.
+SLOW_FIRST = (
+    "tests/bot/test_workers.py::test_200_heads",
+    "tests/bench/test_broadcast.py::test_a_kill",
+    "tests/bot/test_workers.py::test_a_campaign_to_300_chats",
+    "tests/bot/test_backup.py::test_a_backup_taken_while_fifty_heads_report",
+    "tests/bot/test_workers.py::test_a_worker_killed_mid_broadcast",
+    "tests/conversations/test_any_input_properties.py::",
+    "tests/conversations/test_report_properties.py::",
+    "tests/bench/test_report_flow.py::",
+    "tests/bot/test_workers.py::",
+    "tests/bench/",
+    "tests/bot/test_backup.py::test_wardbot_run_holds_the_lock",
+    "tests/conversations/test_report_process.py::",
+    "tests/conversations/test_assessment_process.py::",
+    "tests/bot/test_inbox.py::",
+    "tests/bot/channels/test_web.py::test_benchmark_quick_run",
+    "tests/bot/test_standings.py::test_benchmark_quick_run",
+    "tests/bot/simulator/test_terminal.py::",
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """pytest-xdist hands tests out one at a time (beyond two each at the start) rather than in runs
+    of consecutive tests, which would give every slow test to the first worker."""
+    if getattr(config.option, "maxschedchunk", False) is None:
+        config.option.maxschedchunk = 1
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The slow tests first, each followed by a quick one (a worker starts with two tests)."""
+
+    def rank(item: pytest.Item) -> int:
+        return next((n for n, slow in enumerate(SLOW_FIRST) if item.nodeid.startswith(slow)), len(SLOW_FIRST))
+
+    slow = sorted((item for item in items if rank(item) < len(SLOW_FIRST)), key=rank)
+    quick = [item for item in items if rank(item) == len(SLOW_FIRST)]
+    ordered: list[pytest.Item] = []
+    for item in slow:
+        ordered.append(item)
+        if quick:
+            ordered.append(quick.pop(0))
+    items[:] = ordered + quick
+
+
 @pytest.fixture(scope="session", autouse=True)
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Migrations run once per session; each test copies the migrated database."""
