@@ -37,9 +37,9 @@ pytestmark = pytest.mark.skipif(not postgres_available(), reason="needs PostgreS
 def workers(
     fake: FakeBotApi, folder: Path, ward: Path, *, lease: int = 60
 ) -> AbstractAsyncContextManager[Workers]:
-    """Two workers on a fresh PostgreSQL database of this test, each with a small pool: two such tests
-    side by side stay well inside the server's 100 connections."""
-    return running_workers(fake, folder, ward, postgres_database_url(folder), lease=lease, pool_size=10)
+    """Two workers on a fresh PostgreSQL database of this test, each with a small pool (at most 9
+    connections): four such tests side by side stay well inside the server's 100 connections."""
+    return running_workers(fake, folder, ward, postgres_database_url(folder), lease=lease, pool_size=6)
 
 
 async def until_offered(fake: FakeBotApi, person: FakeUser, button: str, timeout: float = 120) -> None:
