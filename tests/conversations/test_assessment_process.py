@@ -25,7 +25,9 @@ async def test_the_year_end_form_survives_a_kill_9(fake_api: FakeBotApi, tmp_pat
     async with bot_process(env, tmp_path) as process:
         code = (await _say(fake_api, staff, "/invite TDP01")).split("start=")[1].split()[0]
         assert "tổ trưởng" in await _say(fake_api, nam, f"/start {code}")
+        since = fake_api.mark()
         assert "Đã mở bình xét cuối năm 2026" in await _say(fake_api, staff, "/assessment 2026")
+        await fake_api.wait_for(1, chat_id=nam.id, since=since, timeout=30)  # the opening reached the head
         assert "Số hộ hiện nay của tổ" in await _say(fake_api, nam, "/tudanhgia")
         assert "Số hộ đăng ký" in await _say(fake_api, nam, "100")
         assert "Số hộ được cuộc họp bình xét đạt" in await _say(fake_api, nam, "95")
