@@ -349,7 +349,7 @@ async def test_the_global_limit_holds_in_any_second() -> None:
     stamps = []
     for _ in range(60):
         await limiter.acquire("1", False)
-        stamps.append(time.monotonic())
+        stamps.append(limiter.overall.events[-1])  # the moment it counted (a later stamp may lag behind)
     assert max(sum(1 for t in stamps if s <= t < s + 1) for s in stamps) == 25
     assert stamps[-1] - stamps[0] >= 2.0
 
