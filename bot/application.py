@@ -238,11 +238,7 @@ async def serve(settings: Settings) -> None:
     await migrate(settings)
     wiring = make_wiring(settings, wards[0], wards)
     bot = build_bot(settings, wiring)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal_number, stop.set)
+    stop = _stop_on_signal()
     try:
         await bot.start()
         modes = []
@@ -257,6 +253,16 @@ async def serve(settings: Settings) -> None:
         await wiring.engine.dispose()
 
 
+def _stop_on_signal() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM (where the platform lets a process listen for them)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signal_number, stop.set)
+    return stop
+
+
 async def serve_web(settings: Settings) -> None:
     """`wardbot web`: only the ward's web page, until SIGINT or SIGTERM. What its forms send (reminders,
     reopening notices) waits in the outbox for a running `wardbot run`."""
@@ -265,11 +271,7 @@ async def serve_web(settings: Settings) -> None:
     wiring = make_wiring(settings, wards[0], wards)
     http = HttpServer(settings.webhook_listen)
     WebPages(wiring).mount(http, settings.web_port)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(signal_number, stop.set)
+    stop = _stop_on_signal()
     try:
         await prepare(wiring)
         await http.start()

@@ -96,6 +96,15 @@ class WardScores:
         return next((s for s in self.result.standings if s.rank == 1), None)
 
 
+async def ward_standings(
+    uow: UnitOfWork, wiring: Wiring, ward_id: int, now: datetime, period: Period | None = None
+) -> StandingsResult:
+    """One ward's standings of `period` (its last closed month when None), by its own sheet and clock."""
+    ward, tz = wiring.ward_of(ward_id), wiring.timezone_of(ward_id)
+    wanted = period or default_period(now, ward.ward, tz)
+    return await compute_standings(uow, wanted, ward, ward_id=ward_id, tz=tz, now=now)
+
+
 async def ward_scores(
     uow: UnitOfWork, wiring: Wiring, now: datetime, period: Period | None = None
 ) -> list[WardScores]:
@@ -105,13 +114,11 @@ async def ward_scores(
     """
     rows = {row.id: row for row in await uow.wards.all()}
     found = []
-    for ward_id, ward in wiring.wards.items():
+    for ward_id in wiring.wards:
         row = rows.get(ward_id)
         if row is None:
             continue
-        tz = wiring.timezone_of(ward_id)
-        wanted = period or default_period(now, ward.ward, tz)
-        result = await compute_standings(uow, wanted, ward, ward_id=ward_id, tz=tz, now=now)
+        result = await ward_standings(uow, wiring, ward_id, now, period)
         found.append(WardScores(ward_id, row.code, row.name, result))
     return sorted(found, key=lambda scores: scores.code)
 

@@ -10,10 +10,16 @@ from bot.features import command
 from bot.i18n import current_language
 from bot.i18n import gettext as _
 from bot.periods import Period, PeriodKind, parse_period, period_not_understood
-from bot.province import WardScores, province_totals, ward_lines, ward_scores, year_titles
+from bot.province import (
+    WardScores,
+    province_totals,
+    ward_lines,
+    ward_scores,
+    ward_standings,
+    year_titles,
+)
 from bot.replies import Attachment
-from bot.standings import compute_standings
-from bot.standings_view import default_period, standings_table
+from bot.standings_view import standings_table
 from bot.turns import Turn
 from bot.wards import ward_code
 
@@ -100,12 +106,9 @@ async def province_standings(turn: Turn) -> None:
         period, understood = _province_period(turn, words[1:])
         if not understood:
             return
-        ward, tz = turn.wiring.ward_of(ward_id), turn.wiring.timezone_of(ward_id)
-        wanted = period or default_period(turn.wiring.clock(), ward.ward, tz)
-        result = await compute_standings(
-            turn.uow, wanted, ward, ward_id=ward_id, tz=tz, now=turn.wiring.clock()
-        )
-        turn.reply(standings_table(result, ward_name=ward.ward.name, full=True))
+        result = await ward_standings(turn.uow, turn.wiring, ward_id, turn.wiring.clock(), period)
+        ward_name = turn.wiring.ward_of(ward_id).ward.name
+        turn.reply(standings_table(result, ward_name=ward_name, full=True))
         return
     period, understood = _province_period(turn, words)
     if not understood:
