@@ -65,7 +65,8 @@ async def redeem(turn: Turn, code: str) -> None:
         ),
         Redemption.STAFF_ELSEWHERE: _(
             "You are ward staff of {other}, and {name} ({code}) belongs to another ward: its head or deputy "
-            "must be someone of that ward. Nothing was changed."
+            "must be someone of that ward. Nothing was changed. If you are moving there, ask a colleague "
+            "in {other} to remove you from the staff (/removestaff) first."
         ),
         Redemption.ROLE_TAKEN: _(
             "{name} ({code}) already has a {role}: {other}. Nothing was changed. "
