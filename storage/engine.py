@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import SQLiteDialect_aiosqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
@@ -15,6 +17,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage import sqlite_driver
+from storage.sqlite_driver import FastConnection
 
 BUSY_TIMEOUT_MS = 10_000
 POOL_SIZE = 20  # connections a PostgreSQL worker keeps
@@ -108,6 +113,17 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_connector(url: URL, **options: Any) -> Callable[[], Awaitable[FastConnection]]:
+    """Connections opened as SQLAlchemy would open `url`, with one thread hand-over per statement."""
+    args, defaults = SQLiteDialect_aiosqlite().create_connect_args(url)
+    kwargs = dict(defaults) | options
+
+    async def connect() -> FastConnection:
+        return await sqlite_driver.connect(*args, **kwargs)
+
+    return connect
+
+
 def create_engine(
     database_url: str, *, foreign_keys: bool = True, pool_size: int = POOL_SIZE, **kwargs: Any
 ) -> AsyncEngine:
@@ -120,7 +136,7 @@ def create_engine(
     url = make_url(database_url)
     if _is_sqlite(url):
         ensure_sqlite_folder(database_url)
-        kwargs.setdefault("connect_args", {"timeout": BUSY_TIMEOUT_MS / 1000})
+        kwargs.setdefault("async_creator", _sqlite_connector(url, timeout=BUSY_TIMEOUT_MS / 1000))
     else:  # a worker handles nearly `pool_size` updates at once, plus receiving, the outbox, heartbeats
         kwargs.setdefault("pool_size", pool_size)
         kwargs.setdefault("max_overflow", pool_size // 2)
