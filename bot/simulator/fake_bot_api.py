@@ -530,7 +530,7 @@ class FakeBotApi(FakeApiServer[SentMessage]):
         if edited is not None:
             message["edit_date"] = int(time.time())
         self._messages[(chat_id, message_id)] = message
-        self.sent.append(sent)
+        self._add_sent(sent)
         self._touch()
         self._wake()
         return message

@@ -71,6 +71,7 @@ class FakeApiServer(Generic[SentT]):
         self.token = token
         self.quiet_seconds = quiet_seconds
         self.sent: list[SentT] = []
+        self._sent_by_chat: defaultdict[Any, list[SentT]] = defaultdict(list)
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.webhook: dict[str, Any] | None = None
         self.too_many_requests = 0
@@ -159,7 +160,8 @@ class FakeApiServer(Generic[SentT]):
         return len(self.sent)
 
     def messages_to(self, chat_id: Any) -> list[SentT]:
-        return [m for m in self.sent if m.chat_id == chat_id]
+        """Kept per chat as they are sent: tests with hundreds of people poll this often."""
+        return list(self._sent_by_chat.get(chat_id, ()))
 
     async def wait_for(
         self, count: int, *, chat_id: Any = None, timeout: float = 15.0, since: int = 0
@@ -169,10 +171,22 @@ class FakeApiServer(Generic[SentT]):
         def matching() -> list[SentT]:
             return [m for m in self.sent[since:] if chat_id is None or m.chat_id == chat_id]
 
+        # Each check looks only at what was sent since the last one: every message wakes every
+        # waiter, and with hundreds of people waiting at once rescanning would be quadratic.
+        found: list[SentT] = []
+        scanned = since
+
+        def enough() -> bool:
+            nonlocal scanned
+            new = self.sent[scanned:]
+            scanned += len(new)
+            found.extend(m for m in new if chat_id is None or m.chat_id == chat_id)
+            return len(found) >= count
+
         try:
             async with asyncio.timeout(timeout):
                 async with self._changed:
-                    await self._changed.wait_for(lambda: len(matching()) >= count)
+                    await self._changed.wait_for(enough)
         except TimeoutError:
             seen = "; ".join(f"{m.chat_id}: {m.shown[:80]!r}" for m in self.sent[since:])
             raise TimeoutError(
@@ -243,6 +257,11 @@ class FakeApiServer(Generic[SentT]):
         raise FakeApiError(failure.status, failure.description, failure.retry_after)
 
     # --- bookkeeping -----------------------------------------------------------------------------
+
+    def _add_sent(self, sent: SentT) -> None:
+        """Log a message the bot sent (in `sent` and by chat)."""
+        self.sent.append(sent)
+        self._sent_by_chat[sent.chat_id].append(sent)
 
     def _touch(self) -> None:
         self._last_activity = time.monotonic()

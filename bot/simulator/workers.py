@@ -18,10 +18,12 @@ from typing import Any
 
 import aiohttp
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.application import load_ward_files, make_wiring, prepare
 from bot.settings import Settings
 from bot.simulator.fake_bot_api import FakeBotApi, FakeUser, SentMessage
+from storage.engine import create_engine
 from storage.migrate import upgrade
 from storage.unit_of_work import unit_of_work
 
@@ -108,6 +110,7 @@ class Workers:
         self.processes: list[asyncio.subprocess.Process | None] = [None] * count
         self.turn = 0
         self.http = aiohttp.ClientSession()
+        self._reader: AsyncEngine | None = None  # for `scalar`, made on first use
 
     def settings(self) -> Settings:
         names = set(Settings.model_fields)
@@ -177,12 +180,18 @@ class Workers:
                     process.kill()
                     await process.wait()
         await self.http.close()
+        if self._reader is not None:
+            await self._reader.dispose()
+            self._reader = None
 
     async def scalar(self, sql: str) -> Any:
-        async def query(uow: Any, _wiring: Any) -> Any:
-            return await uow.session.scalar(text(sql))
-
-        return await self.seed(query)
+        """One value read from the database, on one connection kept for these reads: no migration
+        check and no ward set-up each time (the workers did that), so it is quick to poll and a count
+        taken right after a kill is of that moment."""
+        if self._reader is None:
+            self._reader = create_engine(self.database_url, pool_size=1)
+        async with self._reader.connect() as connection:
+            return await connection.scalar(text(sql))
 
 
 @asynccontextmanager

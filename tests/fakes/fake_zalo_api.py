@@ -374,7 +374,7 @@ class FakeZaloApi(FakeApiServer[ZaloSent]):
         caption: str | None = None,
     ) -> dict[str, Any]:
         message_id = self._next_message_id()
-        self.sent.append(ZaloSent(message_id, chat_id, method, text, photo_url, caption))
+        self._add_sent(ZaloSent(message_id, chat_id, method, text, photo_url, caption))
         self._touch()
         self._wake()
         return {"message_id": message_id, "date": _now_ms()}
