@@ -364,18 +364,18 @@ async def submit(
             submitted_at=now,
             submitted_by=person_id,
             on_time=now < lock_time(draft.month, ward.report_deadline_day, tz),
-            values=[
-                ReportValue(
-                    key=i.key,
-                    value=draft.answers[i.key].value,
-                    flagged=draft.answers[i.key].flagged,
-                    text=draft.answers[i.key].text,
-                )
-                for i in draft.indicators
-                if i.key in draft.answers
-            ],
         )
-        await uow.reports.add_report(report)
+        values = [
+            {
+                "key": i.key,
+                "value": draft.answers[i.key].value,
+                "flagged": draft.answers[i.key].flagged,
+                "text": draft.answers[i.key].text,
+            }
+            for i in draft.indicators
+            if i.key in draft.answers
+        ]
+        await uow.reports.add_report(report, values)
         for indicator in draft.indicators:
             if indicator.kind is Kind.PHOTO and indicator.key in draft.answers:
                 await uow.reports.keep_photos(report, indicator.key, draft.answers[indicator.key].photos)
