@@ -19,7 +19,7 @@ from bot.access import Caller, Role
 from bot.errors import RuleError
 from bot.i18n import LANGUAGES, pick_language
 from bot.i18n import gettext as _
-from storage.models import AuditEntry, Invite, Person, ResidentialGroup
+from storage.models import AuditEntry, Invite, Membership, Person, ResidentialGroup
 from storage.unit_of_work import UnitOfWork
 
 HEAD, DEPUTY, FOLLOWER = "head", "deputy", "follower"
@@ -137,9 +137,15 @@ async def identify(
     """The caller behind an update, registered on first sight, with their roles, this chat's group and
     the ward they act in: this group chat's, else the ward they serve, lead or follow in, else
     `default_ward_id` (the only ward of a one-ward deployment)."""
-    person = await uow.people.ensure(
-        platform, external_id, display_name=display_name, client_language=client_language
-    )
+    found = await uow.people.find_with_memberships(platform, external_id)
+    if found is None:  # first sight: no roles yet
+        person = await uow.people.add(
+            platform, external_id, display_name=display_name, client_language=client_language
+        )
+        memberships: list[Membership] = []
+    else:
+        person, memberships = found
+        uow.people.refresh(person, display_name=display_name, client_language=client_language)
     if not person.active:
         await set_person_active(uow, platform, external_id, True)
     chat_group_id: int | None = None
@@ -154,6 +160,7 @@ async def identify(
     return await caller_of(
         uow,
         person,
+        memberships=memberships,
         default_language=default_language,
         chat_group_id=chat_group_id,
         chat_ward=chat_ward,
@@ -166,12 +173,14 @@ async def caller_of(
     person: Person,
     *,
     default_language: str,
+    memberships: Sequence[Membership] | None = None,
     chat_group_id: int | None = None,
     chat_ward: int | None = None,
     default_ward_id: int | None = None,
 ) -> Caller:
     """A known person as a caller: their roles, groups and the ward they act in (see `identify`);
-    the web page asks it at every request, so a role taken away ends what the page shows at once."""
+    the web page asks it at every request, so a role taken away ends what the page shows at once.
+    `memberships` (groups loaded) when the caller already read them with the person."""
     roles = {Role.ANYONE}
     if person.is_staff:
         roles.add(Role.STAFF)
@@ -181,7 +190,9 @@ async def caller_of(
     deputy_of: list[int] = []
     follows: list[int] = []
     wards: dict[str, int] = {}
-    for membership in await uow.groups.memberships_of(person.id):
+    if memberships is None:
+        memberships = await uow.groups.memberships_of(person.id)
+    for membership in memberships:
         {HEAD: head_of, DEPUTY: deputy_of, FOLLOWER: follows}[membership.role].append(membership.group_id)
         wards.setdefault(membership.role, membership.group.ward_id)
     if head_of:
@@ -232,16 +243,17 @@ class MenuOwner:
 
 async def menu_owner(uow: UnitOfWork, person_id: int, default_language: str) -> MenuOwner | None:
     """The roles that decide a person's command menu in their private chat."""
-    person = await uow.people.get(person_id)
-    if person is None:
+    found = await uow.people.get_with_memberships(person_id)
+    if found is None:
         return None
+    person, memberships = found
     roles = {Role.ANYONE}
     if person.is_staff:
         roles.add(Role.STAFF)
     if person.is_province:
         roles.add(Role.PROVINCE)
     role_of = {HEAD: Role.HEAD, DEPUTY: Role.DEPUTY, FOLLOWER: Role.RESIDENT}
-    roles.update(role_of[m.role] for m in await uow.groups.memberships_of(person.id))
+    roles.update(role_of[m.role] for m in memberships)
     return MenuOwner(
         person.platform, person.external_id, language_of(person, default_language), frozenset(roles)
     )

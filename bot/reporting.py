@@ -68,7 +68,7 @@ class Draft:
     indicators: tuple[Indicator, ...]
     answers: dict[str, Answer] = field(default_factory=dict)
     position: int = 0
-    has_report: bool = False
+    has_report: bool | None = None  # whether the month has a submitted report, when looked up
     base: dict[str, Answer] | None = None  # the submitted values this draft started from, if any
     previous: dict[str, float | None] | None = None  # last month's submitted values, when looked up
 
@@ -233,8 +233,7 @@ async def _as_draft(
     uow: UnitOfWork,
     row: ReportDraft,
     group: ResidentialGroup,
-    has_report: bool,
-    previous: dict[str, float | None] | None = None,
+    has_report: bool | None = None,
 ) -> Draft:
     return Draft(
         id=row.id,
@@ -249,7 +248,6 @@ async def _as_draft(
         position=row.position,
         has_report=has_report,
         base=_answers_from_json(row.base_json) if row.base_json is not None else None,
-        previous=previous,
     )
 
 
@@ -301,17 +299,15 @@ async def start_draft(
 
 
 async def load_draft(uow: UnitOfWork, draft_id: int) -> Draft | None:
-    """A draft by id, or None when it is gone (submitted or never there)."""
+    """A draft by id, or None when it is gone (submitted or never there). Whether the month has a
+    report and last month's values are looked up when a step needs them (most steps do not)."""
     row = await uow.reports.draft_by_id(draft_id)
     if row is None:
         return None
     group = await uow.groups.get(row.group_id)
     if group is None:
         return None
-    month = Month.parse(row.month)
-    # This month's report (is there one?) and last month's (the hints) in one query.
-    found = await uow.reports.values_of_months(row.group_id, [str(month), str(month.previous())])
-    return await _as_draft(uow, row, group, str(month) in found, found.get(str(month.previous()), {}))
+    return await _as_draft(uow, row, group)
 
 
 async def save_draft(uow: UnitOfWork, draft: Draft, *, now: datetime) -> None:
@@ -326,9 +322,26 @@ async def save_draft(uow: UnitOfWork, draft: Draft, *, now: datetime) -> None:
 async def previous_values(uow: UnitOfWork, draft: Draft) -> dict[str, float | None]:
     """Last month's submitted values, shown as hints (looked up once per draft loaded)."""
     if draft.previous is None:
-        found = await uow.reports.values_of_months(draft.group_id, [str(draft.month.previous())])
-        draft.previous = found.get(str(draft.month.previous()), {})
+        await _look_up_months(uow, draft)
+        assert draft.previous is not None
     return draft.previous
+
+
+async def has_submitted_report(uow: UnitOfWork, draft: Draft) -> bool:
+    """Whether the draft's month has a submitted report (looked up once per draft loaded)."""
+    if draft.has_report is None:
+        await _look_up_months(uow, draft)
+        assert draft.has_report is not None
+    return draft.has_report
+
+
+async def _look_up_months(uow: UnitOfWork, draft: Draft) -> None:
+    """This month's report (is there one?) and last month's values (the hints) in one query."""
+    month, previous = str(draft.month), str(draft.month.previous())
+    found = await uow.reports.values_of_months(draft.group_id, [month, previous])
+    if draft.has_report is None:
+        draft.has_report = month in found
+    draft.previous = found.get(previous, {})
 
 
 async def submit(
@@ -351,18 +364,18 @@ async def submit(
             submitted_at=now,
             submitted_by=person_id,
             on_time=now < lock_time(draft.month, ward.report_deadline_day, tz),
-            values=[
-                ReportValue(
-                    key=i.key,
-                    value=draft.answers[i.key].value,
-                    flagged=draft.answers[i.key].flagged,
-                    text=draft.answers[i.key].text,
-                )
-                for i in draft.indicators
-                if i.key in draft.answers
-            ],
         )
-        await uow.reports.add_report(report)
+        values = [
+            {
+                "key": i.key,
+                "value": draft.answers[i.key].value,
+                "flagged": draft.answers[i.key].flagged,
+                "text": draft.answers[i.key].text,
+            }
+            for i in draft.indicators
+            if i.key in draft.answers
+        ]
+        await uow.reports.add_report(report, values)
         for indicator in draft.indicators:
             if indicator.kind is Kind.PHOTO and indicator.key in draft.answers:
                 await uow.reports.keep_photos(report, indicator.key, draft.answers[indicator.key].photos)

@@ -127,10 +127,17 @@ async def web_user(uow: UnitOfWork, token: str, *, now: datetime, default_langua
     session = await uow.web.live_session(code_hash(token), now)
     if session is None:
         return None
-    person = await uow.people.get(session.person_id)
-    if person is None:
+    found = await uow.people.get_with_memberships(session.person_id)
+    if found is None:
         return None
-    caller = await caller_of(uow, person, default_language=default_language, default_ward_id=session.ward_id)
+    person, memberships = found
+    caller = await caller_of(
+        uow,
+        person,
+        memberships=memberships,
+        default_language=default_language,
+        default_ward_id=session.ward_id,
+    )
     if caller.ward_id != session.ward_id:
         return None  # moved to another ward since signing in: sign in again there
     return WebUser(caller=caller, ward_id=session.ward_id, session_id=session.id, csrf=csrf_token(token))

@@ -33,6 +33,7 @@ from bot.reporting import (
     ReportingError,
     add_photo,
     change_deadline,
+    has_submitted_report,
     load_draft,
     month_is_open,
     previous_values,
@@ -233,7 +234,7 @@ async def on_message(turn: Turn, conversation: Conversation) -> None:
 async def on_cancel(turn: Turn, conversation: Conversation) -> None:
     """/cancel: leave the report; the draft stays for later."""
     draft = await load_draft(turn.uow, int(conversation_data(conversation).get("draft", 0)))
-    turn.reply(_kept_text(draft))
+    turn.reply(_kept_text(draft is not None and await has_submitted_report(turn.uow, draft)))
 
 
 # --- steps -----------------------------------------------------------------------------------------
@@ -616,7 +617,7 @@ async def _confirm(turn: Turn, draft: Draft) -> None:
 async def _leave(turn: Turn, draft: Draft) -> None:
     """❌ Cancel: leave; the draft is kept and a submitted report stays as it was."""
     await turn.uow.conversations.end(turn.caller.person_id)
-    turn.reply(_kept_text(draft))
+    turn.reply(_kept_text(await has_submitted_report(turn.uow, draft)))
 
 
 async def _show_step(turn: Turn, draft: Draft, state: str, step: dict[str, Any]) -> None:
@@ -688,8 +689,8 @@ def _locked_text(turn: Turn, group: ResidentialGroup, month: Month) -> str:
     )
 
 
-def _kept_text(draft: Draft | None) -> str:
-    if draft is not None and draft.has_report:
+def _kept_text(submitted: bool) -> str:
+    if submitted:
         return _(
             "Stopped. Your submitted report is unchanged; your edits are kept. Send /report to continue."
         )

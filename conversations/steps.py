@@ -8,6 +8,7 @@ from typing import Any
 from bot.i18n import gettext as _
 from bot.replies import Choice
 from bot.turns import Turn
+from conversations.timeouts import idle_clock_slack
 
 SKIP_WORDS = frozenset({"skip", "bỏ qua", "bo qua", "bỏ", "bo"})  # typed instead of the buttons
 BACK_WORDS = frozenset({"back", "quay lại", "quay lai", "lùi", "lui"})
@@ -35,5 +36,11 @@ def summary_choices(confirm: str, edit: str, cancel: str) -> list[list[Choice]]:
 async def save_step(turn: Turn, flow: str, state: str, step: dict[str, Any]) -> None:
     """Where the person is, written in the turn's transaction with the step's data (kill-safe)."""
     await turn.uow.conversations.save(
-        turn.caller.person_id, flow, state, step, turn.chat_id, now=turn.wiring.clock()
+        turn.caller.person_id,
+        flow,
+        state,
+        step,
+        turn.chat_id,
+        now=turn.wiring.clock(),
+        still_fresh=idle_clock_slack(turn.wiring),
     )

@@ -13,6 +13,15 @@ from conversations.router import FLOWS
 from storage.unit_of_work import unit_of_work
 
 IDLE_CHECK = timedelta(minutes=1)
+TOUCH_SLACK = timedelta(minutes=1)
+
+
+def idle_clock_slack(wiring: Wiring) -> timedelta:
+    """How old a conversation's stored time may be before a step that changes nothing else writes it
+    again: a minute, and at most a sixtieth of the shortest timeout, so an idle conversation ends at
+    most that much early (this check itself runs once a minute, so it may end that much late)."""
+    shortest = min(file.ward.conversation_timeout_minutes for file in wiring.all_ward_files)
+    return min(TOUCH_SLACK, timedelta(minutes=shortest) / 60)
 
 
 async def end_idle_conversations(wiring: Wiring) -> bool:

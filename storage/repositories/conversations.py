@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -31,16 +31,32 @@ class ConversationsRepository:
         chat_external_id: str,
         *,
         now: datetime | None = None,
+        still_fresh: timedelta = timedelta(0),
     ) -> Conversation:
-        """Create or move the person's conversation to `state` with `data`."""
+        """Create or move the person's conversation to `state` with `data`.
+
+        A step that leaves everything as it was keeps a stored time younger than `still_fresh`: most
+        steps of a flow then write nothing, and the idle clock runs at most that much early.
+        """
+        at = now or utcnow()
+        data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
         conversation = await self.get(person_id)
         if conversation is None:
             conversation = Conversation(person_id=person_id, flow=flow, chat_external_id=chat_external_id)
             self.session.add(conversation)
+        elif (
+            conversation.flow,
+            conversation.state,
+            conversation.data_json,
+            conversation.chat_external_id,
+        ) == (flow, state, data_json, chat_external_id) and timedelta(
+            0
+        ) <= at - conversation.updated_at < still_fresh:
+            return conversation
         conversation.flow, conversation.state = flow, state
-        conversation.data_json = json.dumps(data, ensure_ascii=False, sort_keys=True)
+        conversation.data_json = data_json
         conversation.chat_external_id = chat_external_id
-        conversation.updated_at = now or utcnow()
+        conversation.updated_at = at
         await self.session.flush()
         return conversation
 

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -73,9 +74,17 @@ class ReportsRepository:
             .options(selectinload(Report.values), selectinload(Report.photos), selectinload(Report.submitter))
         )
 
-    async def add_report(self, report: Report) -> Report:
+    async def add_report(self, report: Report, values: Sequence[Mapping[str, Any]] = ()) -> Report:
+        """Store a new report; `values` (key, value, flagged, text of each) go in with one executemany,
+        where ORM objects would cost one INSERT each on SQLite (to read back every id). The report's
+        `values` are then read from the database when next asked for."""
         self.session.add(report)
         await self.session.flush()
+        if values:
+            await self.session.execute(
+                insert(ReportValue), [{**row, "report_id": report.id} for row in values]
+            )
+            self.session.expire(report, ["values"])
         return report
 
     async def reports_for_months(self, months: Sequence[str]) -> Sequence[Report]:
