@@ -16,6 +16,7 @@ write lock never blocks the event loop. It is plugged in with SQLAlchemy's docum
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
@@ -162,5 +163,14 @@ async def connect(database: str, **kwargs: Any) -> FastConnection:
 
     connection = FastConnection(connector, 64)
     connection._thread.daemon = True  # as SQLAlchemy does for aiosqlite: never hold the process open
-    await connection
+    try:
+        await connection
+    except BaseException:
+        # aiosqlite has told its thread to stop; let it finish while this event loop still runs, or
+        # it reports "Event loop is closed" after a command that failed to open the database ended.
+        for _ in range(1000):
+            if not connection._thread.is_alive():
+                break
+            await asyncio.sleep(0.001)
+        raise
     return connection

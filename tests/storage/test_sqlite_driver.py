@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -127,3 +128,15 @@ async def test_connect_opens_a_file_with_sqlite3_options(tmp_path: Path) -> None
         assert await cursor.fetchone() is None
     finally:
         await connection.close()
+
+
+async def test_a_database_that_cannot_be_opened_leaves_no_thread_behind(tmp_path: Path) -> None:
+    """Else the thread reports "Event loop is closed" once the command that failed has ended."""
+
+    def workers() -> set[threading.Thread]:
+        return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name and t.is_alive()}
+
+    before = workers()
+    with pytest.raises(sqlite3.OperationalError):
+        await sqlite_driver.connect(str(tmp_path / "missing" / "folder" / "x.sqlite3"))
+    assert workers() - before == set()
