@@ -29,15 +29,16 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
 
 @pytest.fixture
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of the functions run in the connection's thread, in order."""
+    """Names of the functions run in the connection's thread, in order (every trip goes through
+    aiosqlite's `_execute`)."""
     made: list[str] = []
-    call = FastConnection.call
+    execute = FastConnection._execute
 
-    async def counted(self: FastConnection, function: Callable[..., Any], *args: Any) -> Any:
+    async def counted(self: FastConnection, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         made.append(getattr(function, "__name__", repr(function)))
-        return await call(self, function, *args)
+        return await execute(self, function, *args, **kwargs)
 
-    monkeypatch.setattr(FastConnection, "call", counted)
+    monkeypatch.setattr(FastConnection, "_execute", counted)
     return made
 
 
@@ -140,3 +141,19 @@ async def test_a_database_that_cannot_be_opened_leaves_no_thread_behind(tmp_path
     with pytest.raises(sqlite3.OperationalError):
         await sqlite_driver.connect(str(tmp_path / "missing" / "folder" / "x.sqlite3"))
     assert workers() - before == set()
+
+
+async def test_a_connection_given_back_after_a_commit_costs_no_trip(
+    engine: AsyncEngine, trips: list[str]
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO items (name) VALUES ('kept')"))
+        trips.clear()
+    assert trips == ["commit"]  # and no rollback when the pool takes the connection back
+    with pytest.raises(RuntimeError):
+        async with engine.begin() as connection:
+            await connection.execute(text("INSERT INTO items (name) VALUES ('dropped')"))
+            raise RuntimeError("a failed step")
+    async with engine.connect() as connection:
+        names = (await connection.execute(text("SELECT name FROM items"))).scalars().all()
+    assert names == ["kept"]
