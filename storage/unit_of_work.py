@@ -35,13 +35,11 @@ class UnitOfWork:
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-        # SQLAlchemy's identity map holds rows weakly: a row a step read or added and let go (a group,
-        # a new draft) would be selected again by the next `get` of the same transaction. Holding every
-        # row loaded or inserted in this unit of work keeps those `get`s in memory; the unit of work is
-        # one update or job.
+        # SQLAlchemy's identity map holds rows weakly: a row a step read and let go (a group, a draft)
+        # would be selected again by the next `get` of the same transaction. Holding every row loaded
+        # in this unit of work keeps those `get`s in memory; the unit of work is one update or job.
         self._loaded: list[Any] = []
         event.listen(session.sync_session, "loaded_as_persistent", self._keep)
-        event.listen(session.sync_session, "pending_to_persistent", self._keep)
 
     def _keep(self, _session: Any, instance: Any) -> None:
         self._loaded.append(instance)
