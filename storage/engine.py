@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from storage import sqlite_driver
-from storage.sqlite_driver import FastConnection
 
 BUSY_TIMEOUT_MS = 10_000
 POOL_SIZE = 20  # connections a PostgreSQL worker keeps
@@ -113,12 +112,12 @@ def _tune_sqlite(engine: AsyncEngine, *, foreign_keys: bool = True) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _sqlite_connector(url: URL, **options: Any) -> Callable[[], Awaitable[FastConnection]]:
+def _sqlite_connector(url: URL, **options: Any) -> Callable[[], Awaitable[sqlite_driver.FastConnection]]:
     """Connections opened as SQLAlchemy would open `url`, with one thread hand-over per statement."""
     args, defaults = SQLiteDialect_aiosqlite().create_connect_args(url)
     kwargs = dict(defaults) | options
 
-    async def connect() -> FastConnection:
+    async def connect() -> sqlite_driver.FastConnection:
         return await sqlite_driver.connect(*args, **kwargs)
 
     return connect

@@ -72,12 +72,11 @@ class FastCursor:
         except BaseException:
             cursor.close()
             raise
-        executed = _Executed(None, rows, cursor.description, cursor.rowcount, cursor.lastrowid)
-        if len(rows) < FIRST_ROWS:
+        more = len(rows) == FIRST_ROWS
+        if not more:
             cursor.close()
-        else:
-            executed.cursor = cursor
-        return executed
+        kept = cursor if more else None
+        return _Executed(kept, rows, cursor.description, cursor.rowcount, cursor.lastrowid)
 
     async def _execute(self, sql: str, parameters: Any, many: bool) -> FastCursor:
         await self.close()
@@ -99,14 +98,15 @@ class FastCursor:
         if cursor is None:
             return
 
-        def fetch() -> list[Any]:
+        def fetch() -> tuple[list[Any], bool]:
             rows = cursor.fetchall() if size is None else cursor.fetchmany(size)
-            if size is None or len(rows) < size:
+            done = size is None or len(rows) < size
+            if done:
                 cursor.close()
-            return rows
+            return rows, done
 
-        rows = await self._connection.call(fetch)
-        if size is None or len(rows) < size:
+        rows, done = await self._connection.call(fetch)
+        if done:
             self._cursor = None
         self._rows.extend(rows)
 

@@ -44,15 +44,12 @@ class ConversationsRepository:
         if conversation is None:
             conversation = Conversation(person_id=person_id, flow=flow, chat_external_id=chat_external_id)
             self.session.add(conversation)
-        elif (
-            conversation.flow,
-            conversation.state,
-            conversation.data_json,
-            conversation.chat_external_id,
-        ) == (flow, state, data_json, chat_external_id) and timedelta(
-            0
-        ) <= at - conversation.updated_at < still_fresh:
-            return conversation
+        else:
+            c = conversation
+            stored = (c.flow, c.state, c.data_json, c.chat_external_id)
+            unchanged = stored == (flow, state, data_json, chat_external_id)
+            if unchanged and timedelta(0) <= at - conversation.updated_at < still_fresh:
+                return conversation
         conversation.flow, conversation.state = flow, state
         conversation.data_json = data_json
         conversation.chat_external_id = chat_external_id
